@@ -1,0 +1,47 @@
+# Every target installs what it needs: a fresh machine only needs `make demo` or `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+
+.PHONY: demo test bench serve system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Debian packages for the browser tests and PDF rendering, installed only when missing.
+system-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+test: system-deps $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: $(STAMP)
+	LTI_DEV_PLATFORM=1 $(VENV)/bin/flask --app lti_tool db upgrade
+	LTI_DEV_PLATFORM=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/flask --app lti_tool demo seed
+	@echo ""
+	@echo "  Open http://$(HOST):$(PORT)/dev/ and launch as a learner, facilitator or L&D administrator."
+	@echo ""
+	LTI_DEV_PLATFORM=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/flask --app lti_tool run --host $(HOST) --port $(PORT)
+
+serve: $(STAMP)
+	$(VENV)/bin/flask --app lti_tool db upgrade
+	$(VENV)/bin/gunicorn --workers $${WORKERS:-4} --bind $(HOST):$(PORT) --access-logfile - 'lti_tool:create_app()'
+
+bench: system-deps $(STAMP)
+	mkdir -p benchmarks/results
+	$(PY) benchmarks/matching_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
