@@ -1,0 +1,1 @@
+"""Configuration classes for the LTI tool (see settings.py)."""

@@ -1,0 +1,93 @@
+"""Configuration: defaults here, secrets and deployment details from the environment.
+
+``create_app`` picks ``ProductionConfig`` unless told otherwise; ``make demo`` and the tests use
+``DevelopmentConfig`` and ``TestingConfig``. Only environment variables named in DESIGN.md are read.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def database_url(default: str | None) -> str | None:
+    """Return DATABASE_URL normalised to SQLAlchemy's psycopg 3 driver name."""
+    url = os.environ.get("DATABASE_URL") or default
+    if url and url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class BaseConfig:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/") or None
+    SQLALCHEMY_DATABASE_URI = database_url(f"sqlite:///{INSTANCE / 'lab.sqlite3'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    SMTP_URL = os.environ.get("SMTP_URL") or None
+    OUTBOX_DIR = str(INSTANCE / "outbox")
+    LTI_DEV_PLATFORM = env_flag("LTI_DEV_PLATFORM")
+    # Platforms whose clocks run a few seconds fast would otherwise fail every launch ("iat").
+    LTI_CLOCK_LEEWAY_SECONDS = int(os.environ.get("LTI_CLOCK_LEEWAY_SECONDS", "30"))
+    # How long a rotated-out public key stays in /lti/jwks so in-flight tokens still verify.
+    LTI_KEY_GRACE_DAYS = int(os.environ.get("LTI_KEY_GRACE_DAYS", "7"))
+    LTI_PLATFORM_KEYS_CACHE_SECONDS = 3600
+    # Behind a TLS-terminating proxy, the number of proxies to trust for X-Forwarded-*.
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "1"))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_NAME = "rml_session"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    WTF_CSRF_SSL_STRICT = False  # the LMS iframe sends no same-origin Referer on first POSTs
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+    MIN_GROUP_SIZE = int(os.environ.get("MIN_GROUP_SIZE", "5"))
+    TESTING = False
+
+
+class ProductionConfig(BaseConfig):
+    """Refuses to start without the secrets a real deployment needs."""
+
+    @classmethod
+    def check(cls) -> None:
+        missing = [name for name in ("SECRET_KEY", "PUBLIC_BASE_URL") if not getattr(cls, name)]
+        if not os.environ.get("DATABASE_URL"):
+            missing.append("DATABASE_URL")
+        if missing:
+            raise RuntimeError(
+                "Production configuration needs these environment variables: " + ", ".join(missing)
+                + ". For a local demo run `make demo` (development configuration)."
+            )
+        if cls.LTI_DEV_PLATFORM:
+            raise RuntimeError("LTI_DEV_PLATFORM must never be enabled in production.")
+
+
+class DevelopmentConfig(BaseConfig):
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "development-only-secret-key"
+    LTI_DEV_PLATFORM = True
+
+    @classmethod
+    def check(cls) -> None:
+        return None
+
+
+class TestingConfig(BaseConfig):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    REDIS_URL = None
+    SMTP_URL = None
+    LTI_DEV_PLATFORM = False
+    PUBLIC_BASE_URL = "https://tool.test"
+
+    @classmethod
+    def check(cls) -> None:
+        return None

@@ -1,0 +1,81 @@
+"""Reciprocal Mentoring Lab: the Flask application (LTI 1.3 tool)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .extensions import babel, cache, csrf, db, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _locale():
+    lti = g.get("lti")
+    if lti is not None and lti.locale:
+        return lti.locale.replace("-", "_")
+    return request.accept_languages.best_match(["en"]) or "en"
+
+
+def create_app(config_class: str | type = "config.settings.ProductionConfig", **overrides) -> Flask:
+    """Create and configure the LTI tool application."""
+    import os
+
+    if config_class == "config.settings.ProductionConfig" and os.environ.get("LTI_DEV_PLATFORM") == "1":
+        config_class = "config.settings.DevelopmentConfig"
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    config_obj = config_class if isinstance(config_class, type) else None
+    if config_obj is None:
+        from werkzeug.utils import import_string
+        config_obj = import_string(config_class)
+    if hasattr(config_obj, "check"):
+        config_obj.check()
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"],
+                            x_host=app.config["PROXY_HOPS"], x_port=app.config["PROXY_HOPS"])
+    from .lti.cookies import IframeSessionInterface
+    app.session_interface = IframeSessionInterface()
+
+    if app.config.get("REDIS_URL") and not app.config.get("CACHE_TYPE"):
+        app.config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=app.config["REDIS_URL"],
+                          CACHE_KEY_PREFIX="rml:")
+    app.config.setdefault("CACHE_TYPE", "lti_tool.lti.storage.DatabaseCache")
+    app.config.setdefault("CACHE_DEFAULT_TIMEOUT", 3600)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    cache.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+
+    from . import auth, errors, security
+    security.init_app(app)
+    errors.init_app(app)
+    app.before_request(auth.load_launch_context)
+
+    from . import cli, health
+    from .facilitator import bp as facilitator_bp
+    from .insights import bp as insights_bp
+    from .learner import bp as learner_bp
+    from .lti import bp as lti_bp
+    for bp in (health.bp, lti_bp, learner_bp, facilitator_bp, insights_bp):
+        app.register_blueprint(bp)
+    if app.config.get("LTI_DEV_PLATFORM"):
+        from .dev import bp as dev_bp
+        app.register_blueprint(dev_bp)
+    cli.init_app(app)
+
+    @app.get("/")
+    def index():
+        from flask import redirect, url_for
+        if app.config.get("LTI_DEV_PLATFORM"):
+            return redirect(url_for("dev.index"))
+        return redirect(url_for("lti.setup"))
+
+    logging.getLogger(__name__).debug("app created with %s", config_class)
+    return app

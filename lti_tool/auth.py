@@ -1,0 +1,106 @@
+"""Who is making this request: the launch context loaded from the session, and role guards."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import abort, g, redirect, request, session, url_for
+
+from .extensions import db
+from .lti.roles import FACILITATOR, LEARNER, LND
+from .models import Course, LtiUser, Membership
+
+SESSION_KEYS = ("launch_id", "user_id", "course_id", "roles", "return_url", "locale")
+
+
+@dataclass
+class LaunchContext:
+    user: LtiUser
+    course: Course | None
+    roles: list[str]
+    return_url: str | None
+    locale: str | None
+    launch_id: str | None
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def platform_id(self) -> int:
+        return self.user.platform_id
+
+
+def start_session(launch_id: str, synced) -> None:
+    """Replace whatever the browser had with the ids of this launch (nothing else)."""
+    session.clear()
+    session.permanent = True
+    session.update(
+        launch_id=launch_id,
+        user_id=synced.user_id,
+        course_id=synced.course_id,
+        roles=synced.roles,
+        return_url=synced.return_url,
+        locale=synced.locale,
+    )
+
+
+def load_launch_context() -> None:
+    g.lti = None
+    user_id = session.get("user_id")
+    if not user_id:
+        return
+    user = db.session.get(LtiUser, user_id)
+    if user is None:
+        session.clear()
+        return
+    course = None
+    roles = list(session.get("roles") or [])
+    course_id = session.get("course_id")
+    if course_id:
+        course = db.session.get(Course, course_id)
+        # The course must belong to the user's platform, and roles come from the membership row.
+        membership = db.session.execute(
+            db.select(Membership).where(Membership.course_id == course_id, Membership.user_id == user.id)
+        ).scalars().first()
+        if course is None or membership is None or course.deployment.platform_id != user.platform_id:
+            session.clear()
+            return
+        roles = list(membership.tool_roles or [])
+    g.lti = LaunchContext(user, course, roles, session.get("return_url"), session.get("locale"),
+                          session.get("launch_id"))
+
+
+def landing_endpoint(roles: list[str]) -> str:
+    if FACILITATOR in roles:
+        return "facilitator.home"
+    if LND in roles:
+        return "insights.home"
+    if LEARNER in roles:
+        return "learner.home"
+    return "lti.no_role"
+
+
+def launch_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("lti") is None:
+            abort(401)
+        if g.lti.user.needs_profile and request.endpoint not in {"lti.profile"}:
+            return redirect(url_for("lti.profile", next=request.full_path))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def role_required(*roles: str, course: bool = True):
+    """Allow the view only to a launched user holding one of ``roles`` (in a course if needed)."""
+    def decorator(view):
+        @wraps(view)
+        @launch_required
+        def wrapped(*args, **kwargs):
+            if not any(g.lti.has(r) for r in roles):
+                abort(403)
+            if course and g.lti.course is None:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator

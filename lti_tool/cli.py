@@ -1,0 +1,73 @@
+"""Command line: ``flask --app lti_tool platform|keys|demo …`` (``db upgrade`` comes from Flask-Migrate)."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .extensions import db
+from .models import Deployment, Platform
+
+platform_cli = AppGroup("platform", help="Register LMS platforms with the tool.")
+keys_cli = AppGroup("keys", help="Manage the tool's signing keys.")
+demo_cli = AppGroup("demo", help="Demo data for a local click-through.")
+
+
+@platform_cli.command("add")
+@click.option("--issuer", required=True, help="The platform's issuer (iss).")
+@click.option("--client-id", required=True, help="The client id the platform gave the tool.")
+@click.option("--deployment-id", required=True, multiple=True, help="Deployment id(s); repeat for several.")
+@click.option("--auth-login-url", required=True, help="The platform's OIDC authorization endpoint.")
+@click.option("--auth-token-url", required=True, help="The platform's OAuth2 token endpoint.")
+@click.option("--jwks-url", required=True, help="The platform's public key set URL.")
+@click.option("--name", default="", help="A name to show administrators.")
+def platform_add(issuer, client_id, deployment_id, auth_login_url, auth_token_url, jwks_url, name):
+    """Register a platform and its deployment(s). Running it again updates, never duplicates."""
+    from .lti.registration import save_platform
+
+    for url in (auth_login_url, auth_token_url, jwks_url):
+        if not url.startswith(("https://", "http://")):
+            raise click.BadParameter(f"{url!r} is not an http(s) URL")
+    for dep in deployment_id:
+        platform = save_platform(issuer=issuer, client_id=client_id, deployment_id=dep,
+                                 auth_login_url=auth_login_url, auth_token_url=auth_token_url,
+                                 jwks_url=jwks_url, name=name)
+    click.echo(f"Platform {platform.name} (issuer {issuer}, client id {client_id}) registered with "
+               f"deployment(s) {', '.join(deployment_id)}.")
+
+
+@platform_cli.command("list")
+def platform_list():
+    """List registered platforms and their deployments."""
+    platforms = db.session.execute(db.select(Platform).order_by(Platform.id)).scalars().all()
+    if not platforms:
+        click.echo("No platforms registered. Use `platform add` or LTI Dynamic Registration.")
+    for p in platforms:
+        deps = db.session.execute(
+            db.select(Deployment.deployment_id).where(Deployment.platform_id == p.id).order_by(Deployment.id)
+        ).scalars().all()
+        click.echo(f"{p.id}\t{p.name}\tissuer={p.issuer}\tclient_id={p.client_id}\t"
+                   f"deployments={','.join(deps) or '-'}\tvia={p.registered_via}")
+
+
+@keys_cli.command("rotate")
+def keys_rotate():
+    """Add a new signing key; the previous public key stays in /lti/jwks for the grace period."""
+    from .lti import keys
+
+    key = keys.rotate()
+    click.echo(f"New signing key {key.kid}; retired keys stay published for the grace period.")
+
+
+@demo_cli.command("seed")
+def demo_seed():
+    """Create the demo course, people and cohort on the development platform."""
+    from .demo import seed
+
+    summary = seed()
+    click.echo(summary)
+
+
+def init_app(app: Flask) -> None:
+    for group in (platform_cli, keys_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,43 @@
+"""Demo data: the development platform's course, its people and a cohort."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import current_app
+
+from .extensions import db
+from .lti.roles import map_roles
+from .lti.sync import _get_or_create
+from .models import Cohort, Course, Deployment, LtiUser, Membership, Participant
+
+
+def seed() -> str:
+    if not current_app.config.get("LTI_DEV_PLATFORM"):
+        raise RuntimeError("`demo seed` needs the development platform (LTI_DEV_PLATFORM=1).")
+    from .dev import platform as dev
+
+    reg = dev.ensure_registered()
+    deployment = db.session.execute(
+        db.select(Deployment).where(Deployment.platform_id == reg.id, Deployment.deployment_id == dev.DEPLOYMENT_ID)
+    ).scalar_one()
+    course = _get_or_create(Course, deployment_id=deployment.id, context_id=dev.CONTEXT["id"])
+    course.title, course.label = dev.CONTEXT["title"], dev.CONTEXT["label"]
+    start = date.today() + timedelta(days=21)
+    while start.weekday() != 1:  # a Tuesday and Wednesday
+        start += timedelta(days=1)
+    cohort = _get_or_create(Cohort, course_id=course.id, slug=dev.COHORT_PARAM,
+                            defaults={"name": "Spring lab"})
+    cohort.day_one, cohort.day_two = start, start + timedelta(days=1)
+    cohort.timezone, cohort.venue = "Europe/Berlin", "Berlin office, room Kepler"
+    cohort.video_link = "https://meet.example.com/spring-lab"
+    for person in dev.DEMO_USERS:
+        user = _get_or_create(LtiUser, platform_id=reg.id, sub=f"dev-{person['key']}")
+        user.lms_name, user.lms_email = person["name"], person["email"]
+        roles = dev.ROLE_URIS[person["role"]]
+        membership = _get_or_create(Membership, course_id=course.id, user_id=user.id)
+        membership.lti_roles, membership.tool_roles = roles, map_roles(roles)
+        if person["role"] == "learner" and person["name"]:
+            _get_or_create(Participant, cohort_id=cohort.id, user_id=user.id)
+    db.session.commit()
+    return (f"Demo course '{course.title}' with {len(dev.DEMO_USERS)} people and cohort '{cohort.name}' "
+            f"on {cohort.day_one:%Y-%m-%d} and {cohort.day_two:%Y-%m-%d} ({cohort.timezone}).")

@@ -1,0 +1,114 @@
+"""Keys, demo users and id_token signing for the development platform."""
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import current_app
+from jwcrypto.jwk import JWK
+
+from ..lti import claims
+from ..lti.registration import public_url, save_platform
+
+CLIENT_ID = "dev-tool"
+DEPLOYMENT_ID = "1"
+CONTEXT = {"id": "demo-course", "label": "RML-101", "title": "Leadership Academy: Reciprocal Mentoring"}
+RESOURCE_LINK = {"id": "demo-lab-link", "title": "Reciprocal Mentoring Lab — spring cohort"}
+COHORT_PARAM = "spring-lab"
+
+ROLE_URIS = {
+    "learner": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+    "facilitator": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+    "lnd": ["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"],
+}
+
+# The development platform's "user database". Genders etc. are seeded by `demo seed`.
+DEMO_USERS = [
+    {"key": "ana", "name": "Ana Costa", "email": "ana.costa@example.com", "role": "learner"},
+    {"key": "ben", "name": "Ben Okafor", "email": "ben.okafor@example.com", "role": "learner"},
+    {"key": "chloe", "name": "Chloé Martin", "email": "chloe.martin@example.com", "role": "learner"},
+    {"key": "dev", "name": "Dev Raman", "email": "dev.raman@example.com", "role": "learner"},
+    {"key": "emma", "name": "Emma Lindqvist", "email": "emma.lindqvist@example.com", "role": "learner"},
+    {"key": "farid", "name": "Farid Haddad", "email": "farid.haddad@example.com", "role": "learner"},
+    {"key": "grace", "name": "Grace Wu", "email": "grace.wu@example.com", "role": "learner"},
+    {"key": "hugo", "name": "Hugo Silva", "email": "hugo.silva@example.com", "role": "learner"},
+    {"key": "anon", "name": None, "email": None, "role": "learner",
+     "note": "sends no name or email, like Open edX by default"},
+    {"key": "fran", "name": "Fran Keller", "email": "fran.keller@example.com", "role": "facilitator"},
+    {"key": "lee", "name": "Lee Morgan", "email": "lee.morgan@example.com", "role": "lnd"},
+]
+ROLE_LABELS = {"learner": "learner", "facilitator": "facilitator", "lnd": "L&D administrator"}
+
+
+def demo_user(key: str) -> dict | None:
+    return next((u for u in DEMO_USERS if u["key"] == key), None)
+
+
+def _key_path() -> Path:
+    return Path(current_app.instance_path) / "dev_platform_key.pem"
+
+
+def private_key_pem() -> bytes:
+    path = _key_path()
+    if not path.exists():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+def public_jwk() -> dict:
+    jwk = JWK.from_pem(private_key_pem()).export_public(as_dict=True)
+    jwk.update({"alg": "RS256", "use": "sig"})
+    return jwk
+
+
+def issuer() -> str:
+    return public_url("dev.index").rstrip("/")
+
+
+def ensure_registered():
+    """Register the development platform with the tool, like an administrator would."""
+    return save_platform(
+        issuer=issuer(), client_id=CLIENT_ID, deployment_id=DEPLOYMENT_ID,
+        auth_login_url=public_url("dev.authorize"), auth_token_url=public_url("dev.token"),
+        jwks_url=public_url("dev.jwks"), key_set={"keys": [public_jwk()]},
+        name="Development platform", registered_via="dev",
+    )
+
+
+def id_token(user: dict, nonce: str, message_hint: str, return_url: str) -> str:
+    now = int(time.time())
+    body = {
+        "iss": issuer(), "aud": CLIENT_ID, "sub": f"dev-{user['key']}", "iat": now, "exp": now + 300,
+        "nonce": nonce,
+        claims.DEPLOYMENT_ID: DEPLOYMENT_ID,
+        claims.LTI + "version": "1.3.0",
+        claims.ROLES: ROLE_URIS[user["role"]],
+        claims.CONTEXT: CONTEXT,
+        claims.LAUNCH_PRESENTATION: {"document_target": "iframe", "return_url": return_url, "locale": "en"},
+    }
+    if user.get("name"):
+        first, _, last = user["name"].partition(" ")
+        body.update(name=user["name"], given_name=first, family_name=last, email=user["email"])
+    if message_hint == "deep-link":
+        body[claims.MESSAGE_TYPE] = "LtiDeepLinkingRequest"
+        body[claims.TARGET_LINK_URI] = public_url("lti.launch")
+        body[claims.DEEP_LINKING_SETTINGS] = {
+            "deep_link_return_url": public_url("dev.deep_link_return"),
+            "accept_types": ["ltiResourceLink"], "accept_presentation_document_targets": ["iframe", "window"],
+            "data": "dev-" + uuid.uuid4().hex[:8],
+        }
+    else:
+        body[claims.MESSAGE_TYPE] = "LtiResourceLinkRequest"
+        body[claims.TARGET_LINK_URI] = public_url("lti.launch")
+        body[claims.RESOURCE_LINK] = RESOURCE_LINK
+        body[claims.CUSTOM] = {"cohort": COHORT_PARAM}
+    kid = public_jwk()["kid"]
+    return jwt.encode(body, private_key_pem(), algorithm="RS256", headers={"kid": kid})

@@ -1,0 +1,6 @@
+"""Facilitator pages (blueprint ``facilitator``)."""
+from flask import Blueprint
+
+bp = Blueprint("facilitator", __name__, url_prefix="/facilitator")
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,6 @@
+"""L&D insights across the deployment (blueprint ``insights``)."""
+from flask import Blueprint
+
+bp = Blueprint("insights", __name__, url_prefix="/insights")
+
+from . import routes  # noqa: E402,F401

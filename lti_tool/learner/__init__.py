@@ -1,0 +1,6 @@
+"""Learner pages (blueprint ``learner``)."""
+from flask import Blueprint
+
+bp = Blueprint("learner", __name__, url_prefix="/learner")
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,67 @@
+"""The tool's signing keys: generated on first use, rotated with a grace period for old tokens."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import current_app
+from jwcrypto.jwk import JWK
+
+from ..extensions import db
+from ..models import ToolKey, utcnow
+
+
+def _new_key() -> ToolKey:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    # The kid is the RFC 7638 thumbprint, the same value pylti1p3 puts in the JWT header.
+    kid = JWK.from_pem(public_pem.encode()).thumbprint()
+    return ToolKey(kid=kid, private_key_pem=private_pem, public_key_pem=public_pem)
+
+
+def active_key() -> ToolKey:
+    """Return the newest active key, creating the first one if there is none."""
+    key = db.session.execute(
+        db.select(ToolKey).where(ToolKey.retired_at.is_(None)).order_by(ToolKey.id.desc())
+    ).scalars().first()
+    if key is None:
+        key = _new_key()
+        db.session.add(key)
+        db.session.commit()
+    return key
+
+
+def rotate() -> ToolKey:
+    """Add a new active key and retire the others (their public halves stay in JWKS a while)."""
+    now = utcnow()
+    for key in db.session.execute(db.select(ToolKey).where(ToolKey.retired_at.is_(None))).scalars():
+        key.retired_at = now
+    key = _new_key()
+    db.session.add(key)
+    db.session.commit()
+    return key
+
+
+def public_jwks() -> dict:
+    """JWKS of the active key and of keys retired within the grace period."""
+    active_key()
+    cutoff = utcnow() - timedelta(days=current_app.config["LTI_KEY_GRACE_DAYS"])
+    keys = db.session.execute(
+        db.select(ToolKey)
+        .where((ToolKey.retired_at.is_(None)) | (ToolKey.retired_at > cutoff))
+        .order_by(ToolKey.id.desc())
+    ).scalars()
+    out = []
+    for key in keys:
+        jwk = JWK.from_pem(key.public_key_pem.encode()).export_public(as_dict=True)
+        jwk.update({"kid": key.kid, "alg": "RS256", "use": "sig"})
+        out.append(jwk)
+    return {"keys": out}

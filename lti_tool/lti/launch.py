@@ -1,0 +1,169 @@
+"""pylti1p3 wrapped with the fixes a production tool needs.
+
+Everything pylti1p3-specific lives in this package so a swap to a maintained fork touches only
+``lti_tool/lti/``. The subclasses below close the known gaps of pylti1p3 2.0.0:
+
+* a clock leeway for ``iat``/``exp`` (platform clocks a few seconds fast fail every launch),
+* platform keys cached in shared storage and refetched once when an unknown ``kid`` appears,
+* used nonces recorded, so an identical launch posted twice is refused,
+* a missing or malformed ``aud`` raises a clear ``LtiException`` instead of a bare error.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta, timezone
+
+import jwt
+from flask import current_app, render_template, url_for
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.exception import LtiException
+from pylti1p3.launch_data_storage.base import DisableSessionId
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import cache, db
+from ..models import UsedNonce, utcnow
+from .cookies import PartitionedCookieService
+from .storage import launch_data_storage
+from .tool_config import DatabaseToolConf
+
+
+class LaunchRefused(LtiException):
+    """A launch refused for a reason the tool itself detected; ``kind`` picks the advice shown."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+class ToolMessageLaunch(FlaskMessageLaunch):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_public_key_caching(
+            self._launch_data_storage_for_keys(),
+            cache_lifetime=current_app.config["LTI_PLATFORM_KEYS_CACHE_SECONDS"],
+        )
+
+    @staticmethod
+    def _launch_data_storage_for_keys():
+        storage = launch_data_storage()
+        storage.set_request(FlaskRequest())
+        return storage
+
+    def get_client_id(self) -> str:
+        aud = self._get_jwt_body().get("aud")
+        if isinstance(aud, list):
+            azp = self._get_jwt_body().get("azp")
+            if not aud or not all(isinstance(a, str) for a in aud):
+                raise LaunchRefused("bad_token", "The id_token has an empty or malformed audience (aud).")
+            if len(aud) > 1 and azp not in aud:
+                raise LaunchRefused("bad_token", "The id_token has several audiences but no matching azp.")
+            return azp if len(aud) > 1 else aud[0]
+        if not isinstance(aud, str) or not aud:
+            raise LaunchRefused("bad_token", "The id_token has no audience (aud).")
+        return aud
+
+    def validate_jwt_signature(self):
+        id_token = self._get_id_token()
+        public_key, key_alg = self.get_public_key()
+        try:
+            jwt.decode(
+                id_token,
+                public_key,
+                algorithms=[key_alg],
+                options={"verify_aud": False, "require": ["exp", "iat"]},
+                leeway=current_app.config["LTI_CLOCK_LEEWAY_SECONDS"],
+            )
+        except jwt.ExpiredSignatureError as e:
+            raise LaunchRefused("expired", f"The id_token has expired: {e}") from e
+        except jwt.InvalidTokenError as e:
+            raise LaunchRefused("bad_token", f"Can't decode id_token: {e}") from e
+        return self
+
+    def get_public_key(self):
+        try:
+            return super().get_public_key()
+        except LtiException as e:
+            key_set_url = self._registration.get_key_set_url() if self._registration else None
+            if "Unable to find public key" not in str(e) or not key_set_url:
+                raise
+            # The platform may have rotated its keys: drop the cached set and fetch once more.
+            storage = self._public_key_cache_data_storage
+            with DisableSessionId(storage):
+                raw_key = "key-set-url-" + hashlib.md5(key_set_url.encode("utf-8")).hexdigest()
+                cache.delete(storage._prepare_key(raw_key))
+            self._registration.set_key_set(None)
+            return super().get_public_key()
+
+    def save_launch_data(self):
+        self._record_nonce()
+        return super().save_launch_data()
+
+    def _record_nonce(self) -> None:
+        """Refuse a second launch carrying the same nonce (pylti1p3 never marks nonces used)."""
+        body = self._get_jwt_body()
+        exp = body.get("exp")
+        expires = (
+            datetime.fromtimestamp(exp, timezone.utc).replace(tzinfo=None)
+            if isinstance(exp, (int, float)) else utcnow()
+        ) + timedelta(seconds=current_app.config["LTI_CLOCK_LEEWAY_SECONDS"])
+        db.session.add(UsedNonce(issuer=body["iss"], nonce=str(body.get("nonce")), expires_at=expires))
+        try:
+            db.session.commit()
+        except IntegrityError as e:
+            db.session.rollback()
+            raise LaunchRefused("replay", "This launch was already used (replayed nonce).") from e
+
+
+def purge_used_nonces() -> int:
+    count = db.session.execute(db.delete(UsedNonce).where(UsedNonce.expires_at < utcnow())).rowcount
+    db.session.commit()
+    return count
+
+
+def tool_conf() -> DatabaseToolConf:
+    return DatabaseToolConf()
+
+
+def oidc_login() -> "ToolOIDCLogin":
+    request = FlaskRequest()
+    return ToolOIDCLogin(
+        request,
+        tool_conf(),
+        cookie_service=PartitionedCookieService(request),
+        launch_data_storage=launch_data_storage(),
+    )
+
+
+def message_launch() -> ToolMessageLaunch:
+    request = FlaskRequest()
+    return ToolMessageLaunch(
+        request,
+        tool_conf(),
+        cookie_service=PartitionedCookieService(request),
+        launch_data_storage=launch_data_storage(),
+    )
+
+
+def restore_launch(launch_id: str) -> ToolMessageLaunch:
+    """Rebuild a validated launch from shared storage (for deep linking and LTI services)."""
+    request = FlaskRequest()
+    return ToolMessageLaunch.from_cache(
+        launch_id,
+        request,
+        tool_conf(),
+        cookie_service=PartitionedCookieService(request),
+        launch_data_storage=launch_data_storage(),
+    )
+
+
+class ToolOIDCLogin(FlaskOIDCLogin):
+    """OIDC login whose cookie check page is our own accessible, CSP-friendly template."""
+
+    def get_cookies_allowed_js_check(self) -> str:
+        params = {"lti1p3_new_window": "1"}
+        for key in ("iss", "login_hint", "target_link_uri", "lti_message_hint", "lti_deployment_id", "client_id"):
+            value = self._get_request_param(key)
+            if value:
+                params[key] = value
+        return render_template("lti/cookie_check.html", params=params,
+                               new_window_url=url_for("lti.login", **params))

@@ -1,0 +1,79 @@
+"""A database-backed pylti1p3 tool configuration: platforms and deployments live in tables."""
+from __future__ import annotations
+
+from pylti1p3.deployment import Deployment as LtiDeployment
+from pylti1p3.registration import Registration
+from pylti1p3.tool_config.abstract import ToolConfAbstract
+
+from ..extensions import db
+from ..models import Deployment, Platform
+from . import keys
+
+
+def find_platform(issuer: str, client_id: str | None) -> Platform | None:
+    """The platform row for an issuer and client id; without a client id, the issuer's only one."""
+    query = db.select(Platform).where(Platform.issuer == issuer)
+    if client_id:
+        return db.session.execute(query.where(Platform.client_id == client_id)).scalars().first()
+    rows = db.session.execute(query.limit(2)).scalars().all()
+    return rows[0] if len(rows) == 1 else None
+
+
+def find_deployment(issuer: str, client_id: str | None, deployment_id: str) -> Deployment | None:
+    platform = find_platform(issuer, client_id)
+    if platform is None:
+        return None
+    return db.session.execute(
+        db.select(Deployment).where(
+            Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
+        )
+    ).scalars().first()
+
+
+class DatabaseToolConf(ToolConfAbstract):
+    """Every issuer may have several client ids, so pylti1p3 always looks up by (iss, client_id)."""
+
+    def check_iss_has_one_client(self, iss: str) -> bool:
+        return False
+
+    def check_iss_has_many_clients(self, iss: str) -> bool:
+        return True
+
+    def find_registration_by_issuer(self, iss, *args, **kwargs):
+        return self.find_registration_by_params(iss, None)
+
+    def find_registration_by_params(self, iss, client_id, *args, **kwargs):
+        platform = find_platform(iss, client_id)
+        if platform is None:
+            return None
+        return registration_for(platform)
+
+    def find_deployment(self, iss, deployment_id):
+        return self.find_deployment_by_params(iss, deployment_id, None)
+
+    def find_deployment_by_params(self, iss, deployment_id, client_id, *args, **kwargs):
+        row = find_deployment(iss, client_id, deployment_id)
+        return LtiDeployment().set_deployment_id(row.deployment_id) if row else None
+
+    def get_jwks(self, iss=None, client_id=None, **kwargs):
+        return keys.public_jwks()
+
+
+def registration_for(platform: Platform) -> Registration:
+    key = keys.active_key()
+    registration = (
+        Registration()
+        .set_issuer(platform.issuer)
+        .set_client_id(platform.client_id)
+        .set_auth_login_url(platform.auth_login_url)
+        .set_auth_token_url(platform.auth_token_url)
+        .set_tool_private_key(key.private_key_pem)
+        .set_tool_public_key(key.public_key_pem)
+    )
+    if platform.auth_audience:
+        registration.set_auth_audience(platform.auth_audience)
+    if platform.key_set:
+        registration.set_key_set(platform.key_set)
+    else:
+        registration.set_key_set_url(platform.jwks_url)
+    return registration

@@ -1,0 +1,200 @@
+"""Database models.
+
+Course data is always reached through a ``Course`` row, which is keyed by (platform issuer,
+deployment id, context id): a launch from one course or platform never sees another's rows.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Platform(db.Model):
+    """An LMS registration: one issuer may hold several client ids."""
+
+    __tablename__ = "platform"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_login_url: Mapped[str] = mapped_column(String(1000))
+    auth_token_url: Mapped[str] = mapped_column(String(1000))
+    auth_audience: Mapped[str | None] = mapped_column(String(1000))
+    jwks_url: Mapped[str | None] = mapped_column(String(1000))
+    # Inline key set, used instead of jwks_url (the development platform).
+    key_set: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    registered_via: Mapped[str] = mapped_column(String(20), default="manual")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    deployments: Mapped[list["Deployment"]] = relationship(back_populates="platform")
+
+
+class Deployment(db.Model):
+    __tablename__ = "deployment"
+    __table_args__ = (UniqueConstraint("platform_id", "deployment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"), index=True)
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    platform: Mapped[Platform] = relationship(back_populates="deployments")
+
+
+class ToolKey(db.Model):
+    """The tool's RSA signing keys; the newest active key signs, retired ones stay in JWKS a while."""
+
+    __tablename__ = "tool_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(100), unique=True)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column()
+
+
+class UsedNonce(db.Model):
+    """Nonces of accepted launches, so an identical id_token posted again is refused."""
+
+    __tablename__ = "used_nonce"
+    __table_args__ = (UniqueConstraint("issuer", "nonce"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    nonce: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CacheEntry(db.Model):
+    """Shared key-value store for pylti1p3's launch data when no Redis is configured."""
+
+    __tablename__ = "cache_entry"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class LtiUser(db.Model):
+    """A person as one platform knows them: (platform, sub). Names and email may be absent."""
+
+    __tablename__ = "lti_user"
+    __table_args__ = (UniqueConstraint("platform_id", "sub"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"), index=True)
+    sub: Mapped[str] = mapped_column(String(255))
+    lms_name: Mapped[str | None] = mapped_column(String(255))
+    lms_email: Mapped[str | None] = mapped_column(String(320))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_launch_at: Mapped[datetime | None] = mapped_column()
+
+    platform: Mapped[Platform] = relationship()
+
+    @property
+    def name(self) -> str | None:
+        return self.display_name or self.lms_name
+
+    @property
+    def contact_email(self) -> str | None:
+        return self.email or self.lms_email
+
+    @property
+    def needs_profile(self) -> bool:
+        return not self.name or not self.contact_email
+
+
+class Course(db.Model):
+    """An LMS course (LTI context) scoped to the platform and deployment it came from."""
+
+    __tablename__ = "course"
+    __table_args__ = (UniqueConstraint("deployment_id", "context_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    label: Mapped[str] = mapped_column(String(255), default="")
+    nrps_url: Mapped[str | None] = mapped_column(String(1000))
+    ags_lineitems_url: Mapped[str | None] = mapped_column(String(1000))
+    ags_scopes: Mapped[list[str] | None] = mapped_column(JSON)
+
+    deployment: Mapped[Deployment] = relationship()
+    cohorts: Mapped[list["Cohort"]] = relationship(back_populates="course", order_by="Cohort.id")
+
+
+class Membership(db.Model):
+    """A user's roles in a course, refreshed at every launch."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("course_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"), index=True)
+    lti_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tool_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    user: Mapped[LtiUser] = relationship()
+    course: Mapped[Course] = relationship()
+
+
+class ResourceLink(db.Model):
+    __tablename__ = "resource_link"
+    __table_args__ = (UniqueConstraint("course_id", "resource_link_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    resource_link_id: Mapped[str] = mapped_column(String(1000))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"))
+    ags_lineitem_url: Mapped[str | None] = mapped_column(String(1000))
+
+
+class Cohort(db.Model):
+    """One run of the two-day lab inside a course."""
+
+    __tablename__ = "cohort"
+    __table_args__ = (UniqueConstraint("course_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    day_one: Mapped[date | None] = mapped_column()
+    day_two: Mapped[date | None] = mapped_column()
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    venue: Mapped[str | None] = mapped_column(String(500))
+    video_link: Mapped[str | None] = mapped_column(String(1000))
+    capacity: Mapped[int] = mapped_column(default=24)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="cohorts")
+    participants: Mapped[list["Participant"]] = relationship(back_populates="cohort")
+
+
+class Participant(db.Model):
+    __tablename__ = "participant"
+    __table_args__ = (UniqueConstraint("cohort_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="enrolled")
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cohort: Mapped[Cohort] = relationship(back_populates="participants")
+    user: Mapped[LtiUser] = relationship()

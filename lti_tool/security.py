@@ -1,0 +1,57 @@
+"""Headers for a tool that lives in an LMS iframe: CSP frame-ancestors, script nonces, request ids."""
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+
+from flask import Flask, Response, g, make_response, request
+
+from .lti.registration import frame_ancestor_origins
+
+_UNNONCED_TAG = re.compile(r"<(script|style)(?![^>]*\bnonce=)", re.IGNORECASE)
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def with_script_nonce(response) -> Response:
+    """Add this request's CSP nonce to inline <script>/<style> tags of an HTML response."""
+    response = make_response(response)
+    if response.mimetype == "text/html":
+        body = response.get_data(as_text=True)
+        response.set_data(_UNNONCED_TAG.sub(lambda m: f'<{m.group(1)} nonce="{csp_nonce()}"', body))
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.before_request
+    def assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if re.fullmatch(r"[A-Za-z0-9._-]{8,64}", incoming) else uuid.uuid4().hex
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        ancestors = " ".join(["'self'", *frame_ancestor_origins()])
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{csp_nonce()}'; "
+            f"style-src 'self' 'nonce-{csp_nonce()}'; "
+            "img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+            f"frame-ancestors {ancestors}"
+        )
+        # No X-Frame-Options: SAMEORIGIN would stop the LMS from embedding the tool.
+        response.headers.pop("X-Frame-Options", None)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        if request.path.startswith(("/lti/", "/learner", "/facilitator", "/insights")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,1 @@
+"""Services hold the logic; views call them and render."""

@@ -1,0 +1,41 @@
+"""Course-scoped queries: every read of course data goes through the launch's scope."""
+from __future__ import annotations
+
+from sqlalchemy import func
+
+from ..extensions import db
+from ..models import Cohort, Course, Deployment, Participant
+
+
+def cohorts_in_course(course: Course) -> list[tuple[Cohort, int]]:
+    """Cohorts of one course with their participant counts."""
+    rows = db.session.execute(
+        db.select(Cohort, func.count(Participant.id))
+        .outerjoin(Participant, Participant.cohort_id == Cohort.id)
+        .where(Cohort.course_id == course.id)
+        .group_by(Cohort.id)
+        .order_by(Cohort.id)
+    ).all()
+    return [(cohort, count) for cohort, count in rows]
+
+
+def cohorts_of_learner(course: Course, user_id: int) -> list[Cohort]:
+    return list(db.session.execute(
+        db.select(Cohort).join(Participant, Participant.cohort_id == Cohort.id)
+        .where(Cohort.course_id == course.id, Participant.user_id == user_id)
+        .order_by(Cohort.id)
+    ).scalars())
+
+
+def cohorts_in_deployment(course: Course) -> list[tuple[Cohort, Course, int]]:
+    """For L&D: every cohort of every course in the launch's deployment (never another's)."""
+    rows = db.session.execute(
+        db.select(Cohort, Course, func.count(Participant.id))
+        .join(Course, Course.id == Cohort.course_id)
+        .join(Deployment, Deployment.id == Course.deployment_id)
+        .outerjoin(Participant, Participant.cohort_id == Cohort.id)
+        .where(Course.deployment_id == course.deployment_id)
+        .group_by(Cohort.id, Course.id)
+        .order_by(Course.id, Cohort.id)
+    ).all()
+    return [(cohort, c, n) for cohort, c, n in rows]
