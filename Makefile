@@ -28,12 +28,12 @@ test: system-deps $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	LTI_DEV_PLATFORM=1 $(VENV)/bin/flask --app lti_tool db upgrade
-	LTI_DEV_PLATFORM=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/flask --app lti_tool demo seed
+	LAB_ENV=development LTI_DEV_PLATFORM=1 $(VENV)/bin/flask --app lti_tool db upgrade
+	LAB_ENV=development LTI_DEV_PLATFORM=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/flask --app lti_tool demo seed
 	@echo ""
 	@echo "  Open http://$(HOST):$(PORT)/dev/ and launch as a learner, facilitator or L&D administrator."
 	@echo ""
-	LTI_DEV_PLATFORM=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/flask --app lti_tool run --host $(HOST) --port $(PORT)
+	LAB_ENV=development LTI_DEV_PLATFORM=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/flask --app lti_tool run --host $(HOST) --port $(PORT)
 
 serve: $(STAMP)
 	$(VENV)/bin/flask --app lti_tool db upgrade

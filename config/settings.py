@@ -72,7 +72,6 @@ class ProductionConfig(BaseConfig):
 
 class DevelopmentConfig(BaseConfig):
     SECRET_KEY = os.environ.get("SECRET_KEY") or "development-only-secret-key"
-    LTI_DEV_PLATFORM = True
 
     @classmethod
     def check(cls) -> None:

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.utils import import_string
 
 from .extensions import babel, cache, csrf, db, migrate
 
@@ -19,19 +21,23 @@ def _locale():
     return request.accept_languages.best_match(["en"]) or "en"
 
 
-def create_app(config_class: str | type = "config.settings.ProductionConfig", **overrides) -> Flask:
-    """Create and configure the LTI tool application."""
-    import os
+CONFIGS = {"production": "config.settings.ProductionConfig", "development": "config.settings.DevelopmentConfig"}
 
-    if config_class == "config.settings.ProductionConfig" and os.environ.get("LTI_DEV_PLATFORM") == "1":
-        config_class = "config.settings.DevelopmentConfig"
+
+def create_app(config_class: str | type | None = None, **overrides) -> Flask:
+    """Create and configure the LTI tool application.
+
+    Without an explicit class, ``LAB_ENV`` picks it: ``production`` (the default) or ``development``.
+    """
+    if config_class is None:
+        env = os.environ.get("LAB_ENV", "production")
+        if env not in CONFIGS:
+            raise RuntimeError(f"LAB_ENV must be one of {', '.join(CONFIGS)}, not {env!r}.")
+        config_class = CONFIGS[env]
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
     app.config.from_object(config_class)
     app.config.update(overrides)
-    config_obj = config_class if isinstance(config_class, type) else None
-    if config_obj is None:
-        from werkzeug.utils import import_string
-        config_obj = import_string(config_class)
+    config_obj = config_class if isinstance(config_class, type) else import_string(config_class)
     if hasattr(config_obj, "check"):
         config_obj.check()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -160,6 +160,7 @@ class ToolOIDCLogin(FlaskOIDCLogin):
     """OIDC login whose cookie check page is our own accessible, CSP-friendly template."""
 
     def get_cookies_allowed_js_check(self) -> str:
+        self.validate_oidc_login()  # refuse an unknown platform before the cookie check page
         params = {"lti1p3_new_window": "1"}
         for key in ("iss", "login_hint", "target_link_uri", "lti_message_hint", "lti_deployment_id", "client_id"):
             value = self._get_request_param(key)

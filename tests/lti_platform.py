@@ -1,0 +1,199 @@
+"""A test LMS: its own RSA key, JWKS, OIDC authorization and token endpoints, served on loopback.
+
+It stands in for Moodle, Canvas or Open edX ("the edge of the world"): the tool under test
+fetches this platform's keys over real HTTP and verifies real RS256 signatures.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask, jsonify, request
+from jwcrypto.jwk import JWK
+from werkzeug.serving import make_server
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+ROLE = {
+    "learner": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+    "instructor": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+    "ta": ["http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"],
+    "openedx_staff": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator",
+                      "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+    "lnd": ["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"],
+    "system_admin": ["http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"],
+}
+
+
+def new_rsa_pem() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+class TestPlatform:
+    """A running fake LMS. ``issuer`` is its base URL; keys can be rotated mid-test."""
+
+    __test__ = False
+
+    def __init__(self, client_id: str = "tool-client", deployment_id: str = "deploy-1"):
+        self.client_id = client_id
+        self.deployment_id = deployment_id
+        self.private_pem = new_rsa_pem()
+        self.jwks_fetches = 0
+        self.registrations: list[dict] = []
+        self.token_requests: list[dict] = []
+        self.app = self._build_app()
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.issuer = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    # --- keys -----------------------------------------------------------------------------
+    @property
+    def kid(self) -> str:
+        return JWK.from_pem(self.private_pem).thumbprint()
+
+    def public_jwks(self) -> dict:
+        jwk = JWK.from_pem(self.private_pem).export_public(as_dict=True)
+        jwk.update(alg="RS256", use="sig", kid=self.kid)
+        return {"keys": [jwk]}
+
+    def rotate_key(self) -> None:
+        self.private_pem = new_rsa_pem()
+
+    # --- endpoints ----------------------------------------------------------------------------
+    def _build_app(self) -> Flask:
+        app = Flask("test_platform")
+        platform = self
+
+        @app.get("/jwks")
+        def jwks():
+            platform.jwks_fetches += 1
+            return jsonify(platform.public_jwks())
+
+        @app.get("/.well-known/openid-configuration")
+        def openid_configuration():
+            if request.headers.get("Authorization") != "Bearer reg-token-123":
+                return jsonify(error="unauthorized"), 401
+            return jsonify({
+                "issuer": platform.issuer,
+                "authorization_endpoint": platform.issuer + "/auth",
+                "token_endpoint": platform.issuer + "/token",
+                "jwks_uri": platform.issuer + "/jwks",
+                "registration_endpoint": platform.issuer + "/register",
+                "scopes_supported": ["openid"],
+                "response_types_supported": ["id_token"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                    "product_family_code": "moodle", "version": "4.5",
+                    "messages_supported": [{"type": "LtiResourceLinkRequest"}, {"type": "LtiDeepLinkingRequest"}],
+                },
+            })
+
+        @app.post("/register")
+        def register():
+            if request.headers.get("Authorization") != "Bearer reg-token-123":
+                return jsonify(error="unauthorized"), 401
+            body = request.get_json()
+            platform.registrations.append(body)
+            return jsonify({**body, "client_id": "dyn-client-7", "https://purl.imsglobal.org/spec/lti-tool-configuration": {
+                **body["https://purl.imsglobal.org/spec/lti-tool-configuration"], "deployment_id": "dyn-deploy-1"}})
+
+        @app.post("/token")
+        def token():
+            platform.token_requests.append(request.form.to_dict())
+            return jsonify(access_token="platform-access-token", token_type="Bearer", expires_in=3600,
+                           scope=request.form.get("scope", ""))
+
+        return app
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+    # --- what the LMS sends ---------------------------------------------------------------------
+    def registration_args(self) -> dict:
+        return dict(issuer=self.issuer, client_id=self.client_id, deployment_id=self.deployment_id,
+                    auth_login_url=self.issuer + "/auth", auth_token_url=self.issuer + "/token",
+                    jwks_url=self.issuer + "/jwks", name="Test LMS")
+
+    def id_token(self, nonce: str, *, sub="user-1", role="learner", context_id="course-1",
+                 message_type="LtiResourceLinkRequest", iat_offset=0, exp_offset=300, aud=None,
+                 deployment_id=None, key_pem=None, kid=None, name="Ana Costa", email="ana@example.com",
+                 resource_link_id="link-1", custom=None, extra=None, drop=()) -> str:
+        now = int(time.time()) + iat_offset
+        body = {
+            "iss": self.issuer, "aud": self.client_id if aud is None else aud, "sub": sub,
+            "iat": now, "exp": int(time.time()) + exp_offset, "nonce": nonce,
+            LTI + "deployment_id": deployment_id or self.deployment_id,
+            LTI + "message_type": message_type,
+            LTI + "version": "1.3.0",
+            LTI + "roles": ROLE[role] if isinstance(role, str) else role,
+            LTI + "context": {"id": context_id, "label": "MENT-1", "title": "Mentoring course"},
+            LTI + "launch_presentation": {"document_target": "iframe", "return_url": self.issuer + "/return",
+                                          "locale": "en"},
+        }
+        if name:
+            body["name"] = name
+        if email:
+            body["email"] = email
+        if message_type == "LtiResourceLinkRequest":
+            body[LTI + "target_link_uri"] = "https://tool.test/lti/launch"
+            if resource_link_id:
+                body[LTI + "resource_link"] = {"id": resource_link_id, "title": "Mentoring lab"}
+            if custom:
+                body[LTI + "custom"] = custom
+        else:
+            body["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
+                "deep_link_return_url": self.issuer + "/deep-link-return",
+                "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["iframe", "window"],
+                "data": "opaque-123",
+            }
+        body.update(extra or {})
+        for key in drop:
+            body.pop(key, None)
+        return jwt.encode(body, key_pem or self.private_pem, algorithm="RS256",
+                          headers={"kid": kid or (JWK.from_pem(key_pem).thumbprint() if key_pem else self.kid)})
+
+
+class Launcher:
+    """Drives a full OIDC login + launch through the Flask test client (like Flaskr's AuthActions)."""
+
+    def __init__(self, client, platform: TestPlatform):
+        self.client = client
+        self.platform = platform
+
+    def login(self, *, login_hint="hint", client_id=None, issuer=None, method="GET"):
+        params = {"iss": issuer or self.platform.issuer, "login_hint": login_hint,
+                  "target_link_uri": "https://tool.test/lti/launch", "lti_message_hint": "msg-hint",
+                  "client_id": client_id or self.platform.client_id,
+                  "lti_deployment_id": self.platform.deployment_id, "lti1p3_new_window": "1"}
+        if method == "POST":
+            return self.client.post("/lti/login", data=params)
+        return self.client.get("/lti/login", query_string=params)
+
+    def start(self, **login_kwargs) -> dict:
+        response = self.login(**login_kwargs)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        location = urlsplit(response.headers["Location"])
+        params = {k: v[0] for k, v in parse_qs(location.query).items()}
+        assert params["redirect_uri"] == "https://tool.test/lti/launch"
+        return params
+
+    def launch(self, token_kwargs: dict | None = None, login_kwargs: dict | None = None):
+        params = self.start(**(login_kwargs or {}))
+        token = self.platform.id_token(params["nonce"], **(token_kwargs or {}))
+        return self.client.post("/lti/launch", data={"id_token": token, "state": params["state"]}), token, params
+
+    def __call__(self, **token_kwargs):
+        response, _, _ = self.launch(token_kwargs)
+        return response
+
+
+def new_client_id() -> str:
+    return "client-" + uuid.uuid4().hex[:8]
