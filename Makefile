@@ -35,13 +35,15 @@ demo: $(STAMP)
 	@echo ""
 	LAB_ENV=development LTI_DEV_PLATFORM=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/flask --app lti_tool run --host $(HOST) --port $(PORT)
 
+# Production serving: needs SECRET_KEY, DATABASE_URL and PUBLIC_BASE_URL (and REDIS_URL) in the environment.
 serve: $(STAMP)
 	$(VENV)/bin/flask --app lti_tool db upgrade
 	$(VENV)/bin/gunicorn --workers $${WORKERS:-4} --bind $(HOST):$(PORT) --access-logfile - 'lti_tool:create_app()'
 
+# Benchmarks write their tables to benchmarks/results/.
 bench: system-deps $(STAMP)
 	mkdir -p benchmarks/results
-	$(PY) benchmarks/matching_bench.py
+	$(PY) benchmarks/launch_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

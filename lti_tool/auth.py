@@ -8,7 +8,7 @@ from flask import abort, g, redirect, request, session, url_for
 
 from .extensions import db
 from .lti.roles import FACILITATOR, LEARNER, LND
-from .models import Course, LtiUser, Membership
+from .models import Course, Deployment, LtiUser, Membership
 
 SESSION_KEYS = ("launch_id", "user_id", "course_id", "roles", "return_url", "locale")
 
@@ -45,27 +45,32 @@ def start_session(launch_id: str, synced) -> None:
 
 
 def load_launch_context() -> None:
+    """Load the launched user (and course membership) named by the session, in one query."""
     g.lti = None
     user_id = session.get("user_id")
     if not user_id:
         return
-    user = db.session.get(LtiUser, user_id)
-    if user is None:
-        session.clear()
-        return
-    course = None
-    roles = list(session.get("roles") or [])
     course_id = session.get("course_id")
     if course_id:
-        course = db.session.get(Course, course_id)
-        # The course must belong to the user's platform, and roles come from the membership row.
-        membership = db.session.execute(
-            db.select(Membership).where(Membership.course_id == course_id, Membership.user_id == user.id)
-        ).scalars().first()
-        if course is None or membership is None or course.deployment.platform_id != user.platform_id:
+        # The course must belong to the user's platform; roles come from the membership row.
+        row = db.session.execute(
+            db.select(LtiUser, Course, Membership)
+            .join(Membership, Membership.user_id == LtiUser.id)
+            .join(Course, Course.id == Membership.course_id)
+            .join(Deployment, Deployment.id == Course.deployment_id)
+            .where(LtiUser.id == user_id, Course.id == course_id, Deployment.platform_id == LtiUser.platform_id)
+        ).first()
+        if row is None:
             session.clear()
             return
+        user, course, membership = row
         roles = list(membership.tool_roles or [])
+    else:
+        user, course = db.session.get(LtiUser, user_id), None
+        if user is None:
+            session.clear()
+            return
+        roles = list(session.get("roles") or [])
     g.lti = LaunchContext(user, course, roles, session.get("return_url"), session.get("locale"),
                           session.get("launch_id"))
 

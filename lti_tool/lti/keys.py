@@ -1,6 +1,8 @@
 """The tool's signing keys: generated on first use, rotated with a grace period for old tokens."""
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from cryptography.hazmat.primitives import serialization
@@ -27,8 +29,19 @@ def _new_key() -> ToolKey:
     return ToolKey(kid=kid, private_key_pem=private_pem, public_key_pem=public_pem)
 
 
-def active_key() -> ToolKey:
-    """Return the newest active key, creating the first one if there is none."""
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key_pem: str
+    public_key_pem: str
+
+
+_ACTIVE: dict[str, tuple[float, SigningKey]] = {}
+ACTIVE_KEY_TTL_SECONDS = 60
+
+
+def _load_active() -> SigningKey:
+    """The newest active key from the database, created if there is none."""
     key = db.session.execute(
         db.select(ToolKey).where(ToolKey.retired_at.is_(None)).order_by(ToolKey.id.desc())
     ).scalars().first()
@@ -36,6 +49,21 @@ def active_key() -> ToolKey:
         key = _new_key()
         db.session.add(key)
         db.session.commit()
+    return SigningKey(key.kid, key.private_key_pem, key.public_key_pem)
+
+
+def active_key() -> SigningKey:
+    """The key that signs, cached a minute per process.
+
+    After a rotation in another process the old key may sign for up to a minute more, which is
+    fine: it stays in /lti/jwks for the grace period.
+    """
+    cache_key = str(db.engine.url)
+    cached = _ACTIVE.get(cache_key)
+    if cached and time.monotonic() - cached[0] < ACTIVE_KEY_TTL_SECONDS:
+        return cached[1]
+    key = _load_active()
+    _ACTIVE[cache_key] = (time.monotonic(), key)
     return key
 
 
@@ -47,12 +75,13 @@ def rotate() -> ToolKey:
     key = _new_key()
     db.session.add(key)
     db.session.commit()
+    _ACTIVE.clear()
     return key
 
 
 def public_jwks() -> dict:
     """JWKS of the active key and of keys retired within the grace period."""
-    active_key()
+    _load_active()
     cutoff = utcnow() - timedelta(days=current_app.config["LTI_KEY_GRACE_DAYS"])
     keys = db.session.execute(
         db.select(ToolKey)

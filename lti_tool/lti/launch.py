@@ -108,7 +108,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         ) + timedelta(seconds=current_app.config["LTI_CLOCK_LEEWAY_SECONDS"])
         db.session.add(UsedNonce(issuer=body["iss"], nonce=str(body.get("nonce")), expires_at=expires))
         try:
-            db.session.commit()
+            # Flushed, not committed: it commits with the launch, and a concurrent replay blocks on
+            # the unique index until then and fails.
+            db.session.flush()
         except IntegrityError as e:
             db.session.rollback()
             raise LaunchRefused("replay", "This launch was already used (replayed nonce).") from e

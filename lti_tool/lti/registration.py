@@ -5,6 +5,7 @@ cryptography is involved (the platform fetches our keys from ``/lti/jwks``).
 """
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 import requests
@@ -177,17 +178,27 @@ def save_platform(*, issuer: str, client_id: str, deployment_id: str | None, aut
         if exists is None:
             db.session.add(Deployment(platform_id=platform.id, deployment_id=str(deployment_id)))
     db.session.commit()
+    _ORIGINS_CACHE.clear()
     return platform
 
 
+_ORIGINS_CACHE: dict[str, tuple[float, list[str]]] = {}
+ORIGINS_TTL_SECONDS = 60
+
+
 def frame_ancestor_origins() -> list[str]:
-    """Origins of every registered platform, for CSP frame-ancestors."""
+    """Origins of every registered platform, for CSP frame-ancestors (cached a minute per process)."""
+    key = str(db.engine.url)
+    cached = _ORIGINS_CACHE.get(key)
+    if cached and time.monotonic() - cached[0] < ORIGINS_TTL_SECONDS:
+        return cached[1]
     origins = set()
     for issuer, login in db.session.execute(db.select(Platform.issuer, Platform.auth_login_url)):
         for url in (issuer, login):
             parts = urlsplit(url or "")
             if parts.scheme in {"http", "https"} and parts.netloc:
                 origins.add(f"{parts.scheme}://{parts.netloc}")
-    return sorted(origins)
+    _ORIGINS_CACHE[key] = (time.monotonic(), sorted(origins))
+    return _ORIGINS_CACHE[key][1]
 
 

@@ -10,6 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 from flask_caching.backends.base import BaseCache
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from pylti1p3.contrib.flask import FlaskCacheDataStorage
 
 from ..extensions import cache, db
@@ -37,11 +40,14 @@ class DatabaseCache(BaseCache):
     def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
         timeout = self._normalize_timeout(timeout)
         expires = utcnow() + timedelta(seconds=timeout) if timeout else None
-        entry = db.session.get(CacheEntry, key)
-        if entry is None:
-            db.session.add(CacheEntry(key=key, value=value, expires_at=expires))
-        else:
-            entry.value, entry.expires_at = value, expires
+        if db.session.get_bind().dialect.name == "postgresql":
+            # Short-lived launch state: losing the last few writes in a crash only fails launches in
+            # flight, so skip the fsync wait that would otherwise dominate launch latency.
+            db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = insert(CacheEntry).values(key=key, value=value, expires_at=expires)
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=[CacheEntry.key], set_={"value": value, "expires_at": expires}))
         db.session.commit()
         return True
 

@@ -88,11 +88,12 @@ def sync_launch(data: dict, client_id: str) -> SyncedLaunch:
             if cohort_id and LEARNER in roles:
                 _get_or_create(Participant, cohort_id=cohort_id, user_id=user.id)
 
+    user_id, course_id = user.id, course.id if course else None
     db.session.commit()
     presentation = data.get(claims.LAUNCH_PRESENTATION) or {}
     return SyncedLaunch(
-        user_id=user.id,
-        course_id=course.id if course else None,
+        user_id=user_id,
+        course_id=course_id,
         roles=roles,
         return_url=presentation.get("return_url"),
         locale=presentation.get("locale"),

@@ -1,6 +1,7 @@
 """A database-backed pylti1p3 tool configuration: platforms and deployments live in tables."""
 from __future__ import annotations
 
+from flask import g, has_app_context
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
@@ -11,7 +12,17 @@ from . import keys
 
 
 def find_platform(issuer: str, client_id: str | None) -> Platform | None:
-    """The platform row for an issuer and client id; without a client id, the issuer's only one."""
+    """The platform row for an issuer and client id; without a client id, the issuer's only one.
+
+    Memoised for the request: pylti1p3 asks several times per launch.
+    """
+    memo = g.setdefault("_platform_lookups", {}) if has_app_context() else {}
+    if (issuer, client_id) not in memo:
+        memo[(issuer, client_id)] = _query_platform(issuer, client_id)
+    return memo[(issuer, client_id)]
+
+
+def _query_platform(issuer: str, client_id: str | None) -> Platform | None:
     query = db.select(Platform).where(Platform.issuer == issuer)
     if client_id:
         return db.session.execute(query.where(Platform.client_id == client_id)).scalars().first()
@@ -23,6 +34,13 @@ def find_deployment(issuer: str, client_id: str | None, deployment_id: str) -> D
     platform = find_platform(issuer, client_id)
     if platform is None:
         return None
+    memo = g.setdefault("_deployment_lookups", {})
+    if (platform.id, deployment_id) not in memo:
+        memo[(platform.id, deployment_id)] = _query_deployment(platform, deployment_id)
+    return memo[(platform.id, deployment_id)]
+
+
+def _query_deployment(platform: Platform, deployment_id: str) -> Deployment | None:
     return db.session.execute(
         db.select(Deployment).where(
             Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id

@@ -1,0 +1,60 @@
+"""Launch state lives in shared storage, so separate workers agree (database or Redis)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import redis as redis_lib
+
+from tests.conftest import HttpsClient, https_client
+from tests.lti_platform import Launcher
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def second_worker(app, **overrides):
+    """Another app instance on the same database, as a second gunicorn worker would be."""
+    from lti_tool import create_app
+
+    other = create_app("config.settings.TestingConfig",
+                       SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], **overrides)
+    other.test_client_class = HttpsClient
+    return other
+
+
+def login_here_launch_there(first_app, second_app, platform):
+    """OIDC login answered by one worker, the launch by another; cookies travel with the browser."""
+    login_client = https_client(first_app)
+    params = Launcher(login_client, platform).start()
+    launch_client = second_app.test_client()
+    for cookie in login_client._cookies.values():
+        launch_client.set_cookie(cookie.key, cookie.value, domain="tool.test")
+    token = platform.id_token(params["nonce"])
+    return launch_client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
+
+
+def test_database_storage_is_shared_between_workers(app, platform):
+    response = login_here_launch_there(app, second_worker(app), platform)
+    assert response.status_code == 303
+
+
+@pytest.fixture
+def redis_url():
+    try:
+        redis_lib.Redis.from_url(REDIS_URL).ping()
+    except redis_lib.RedisError as e:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Redis at {REDIS_URL} is unreachable: {e}")
+        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {e}")
+    yield REDIS_URL
+    redis_lib.Redis.from_url(REDIS_URL).flushdb()
+
+
+def test_redis_storage_is_shared_between_workers(app, platform, redis_url):
+    first = second_worker(app, REDIS_URL=redis_url)
+    second = second_worker(app, REDIS_URL=redis_url)
+    assert first.config["CACHE_TYPE"] == "RedisCache"
+    response = login_here_launch_there(first, second, platform)
+    assert response.status_code == 303
+    keys = redis_lib.Redis.from_url(redis_url).keys("rml:*")
+    assert keys, "launch data should be in Redis"
