@@ -8,7 +8,7 @@ from pathlib import Path
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 from jwcrypto.jwk import JWK
 
 from ..lti import claims
@@ -69,16 +69,27 @@ def public_jwk() -> dict:
     return jwk
 
 
+def lms_url(endpoint: str) -> str:
+    """An address on the development *platform*, i.e. the host the browser used to reach it.
+
+    The tool's own addresses come from PUBLIC_BASE_URL; keeping the two apart lets the demo (and
+    the cross-site browser test) run the LMS and the tool on different sites, as in production.
+    """
+    if has_request_context():
+        return url_for(endpoint, _external=True)
+    return public_url(endpoint)
+
+
 def issuer() -> str:
-    return public_url("dev.index").rstrip("/")
+    return lms_url("dev.index").rstrip("/")
 
 
 def ensure_registered():
     """Register the development platform with the tool, like an administrator would."""
     return save_platform(
         issuer=issuer(), client_id=CLIENT_ID, deployment_id=DEPLOYMENT_ID,
-        auth_login_url=public_url("dev.authorize"), auth_token_url=public_url("dev.token"),
-        jwks_url=public_url("dev.jwks"), key_set={"keys": [public_jwk()]},
+        auth_login_url=lms_url("dev.authorize"), auth_token_url=lms_url("dev.token"),
+        jwks_url=lms_url("dev.jwks"), key_set={"keys": [public_jwk()]},
         name="Development platform", registered_via="dev",
     )
 
@@ -101,7 +112,7 @@ def id_token(user: dict, nonce: str, message_hint: str, return_url: str) -> str:
         body[claims.MESSAGE_TYPE] = "LtiDeepLinkingRequest"
         body[claims.TARGET_LINK_URI] = public_url("lti.launch")
         body[claims.DEEP_LINKING_SETTINGS] = {
-            "deep_link_return_url": public_url("dev.deep_link_return"),
+            "deep_link_return_url": lms_url("dev.deep_link_return"),
             "accept_types": ["ltiResourceLink"], "accept_presentation_document_targets": ["iframe", "window"],
             "data": "dev-" + uuid.uuid4().hex[:8],
         }

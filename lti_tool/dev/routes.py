@@ -28,7 +28,7 @@ def course(key: str):
         abort(404)
     platform.ensure_registered()
     hint = "deep-link" if request.args.get("deep_link") else "resource-link"
-    login = url_for("lti.login") + "?" + urlencode({
+    login = public_url("lti.login") + "?" + urlencode({
         "iss": platform.issuer(), "login_hint": key, "target_link_uri": public_url("lti.launch"),
         "lti_message_hint": hint, "client_id": platform.CLIENT_ID, "lti_deployment_id": platform.DEPLOYMENT_ID,
     })

@@ -1,0 +1,85 @@
+"""The tool inside an LMS on another site, with third-party cookies blocked (the browser default).
+
+The LMS (development platform) answers on 127.0.0.1 and the tool on localhost: different sites, so
+the tool's cookies are third-party in the iframe. A TLS proxy is simulated with X-Forwarded-Proto,
+so the tool sets `Secure; SameSite=None; Partitioned` cookies as it does in production.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.browser.conftest import screenshot
+
+
+@pytest.fixture(scope="module")
+def cross_site(tmp_path_factory):
+    from flask_migrate import upgrade
+
+    from lti_tool import create_app
+    from lti_tool.demo import seed
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    instance = tmp_path_factory.mktemp("cross-site")
+    app = create_app("config.settings.DevelopmentConfig", SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance}/db.sqlite3",
+                     LTI_DEV_PLATFORM=True, PUBLIC_BASE_URL=f"http://localhost:{port}")
+    app.instance_path = str(instance)
+    inner = app.wsgi_app
+
+    def tls_terminating_proxy(environ, start_response):
+        if environ.get("HTTP_HOST", "").startswith("localhost"):
+            environ["HTTP_X_FORWARDED_PROTO"] = "https"
+        return inner(environ, start_response)
+
+    app.wsgi_app = tls_terminating_proxy
+    with app.app_context():
+        upgrade()
+    with app.test_request_context(base_url=f"http://127.0.0.1:{port}"):
+        seed()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+@pytest.fixture(params=["default", "--test-third-party-cookie-phaseout"])
+def strict_page(request, chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    flags = [] if request.param == "default" else [request.param]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", *flags])
+        page = browser.new_page()
+        yield page
+        browser.close()
+
+
+def test_launch_in_a_cross_site_iframe_with_third_party_cookies_blocked(strict_page, cross_site):
+    strict_page.goto(cross_site + "/dev/course/ana")
+    frame = strict_page.frame_locator("iframe.lti-frame")
+    frame.get_by_role("heading", level=1, name="Welcome, Ana Costa").wait_for(timeout=15000)
+    cookies = strict_page.context.cookies()
+    session = [c for c in cookies if c["name"] == "rml_session"]
+    assert session and session[0]["secure"] and session[0]["sameSite"] == "None"
+    screenshot(strict_page, "cross-site-launch")
+
+
+def test_when_the_iframe_gets_no_cookies_at_all_the_lab_opens_in_a_new_window(page, cross_site):
+    """Browsers that refuse even partitioned cookies (Safari) get the new-window path."""
+    page.add_init_script("Object.defineProperty(Document.prototype, 'cookie', "
+                         "{get() { return ''; }, set(value) {}, configurable: true});")
+    page.goto(cross_site + "/dev/course/ana")
+    frame = page.frame_locator("iframe.lti-frame")
+    link = frame.get_by_role("link", name="Open the lab in a new window")
+    link.wait_for(timeout=15000)
+    with page.expect_popup() as popup_info:
+        link.click()
+    popup = popup_info.value
+    popup.get_by_role("heading", level=1, name="Welcome, Ana Costa").wait_for(timeout=15000)
