@@ -179,7 +179,14 @@ class Cohort(db.Model):
     venue: Mapped[str | None] = mapped_column(String(500))
     video_link: Mapped[str | None] = mapped_column(String(1000))
     capacity: Mapped[int] = mapped_column(default=24)
+    # Matching policy as `matching` takes it (cross_gender, department, weights, ...).
     policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    facilitator_user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id"))
+    # Facilitator overrides for the next matching run: [[participant_id, participant_id], ...]
+    pinned_pairs: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
+    forbidden_pairs: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
+    schedule_mode: Mapped[str] = mapped_column(String(20), default="blocks")  # blocks | sessions
+    published_run_id: Mapped[int | None] = mapped_column(ForeignKey("match_run.id", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="cohorts")
@@ -187,14 +194,101 @@ class Cohort(db.Model):
 
 
 class Participant(db.Model):
+    """A person in one cohort, with their intake profile (saved as a draft as they go)."""
+
     __tablename__ = "participant"
     __table_args__ = (UniqueConstraint("cohort_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="enrolled")
+    status: Mapped[str] = mapped_column(String(20), default="enrolled")  # enrolled | withdrawn
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Intake. gender: woman | man | non-binary | self-described | undisclosed
+    gender: Mapped[str | None] = mapped_column(String(30))
+    gender_self_described: Mapped[str | None] = mapped_column(String(100))
+    department: Mapped[str | None] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    level: Mapped[int | None] = mapped_column()
+    manager_participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"))
+    manager_name: Mapped[str | None] = mapped_column(String(200))  # a manager outside the roster
+    offers: Mapped[list[str]] = mapped_column(JSON, default=list)  # most important first
+    wants: Mapped[list[str]] = mapped_column(JSON, default=list)
+    offers_other: Mapped[str | None] = mapped_column(Text)
+    wants_other: Mapped[str | None] = mapped_column(Text)
+    goals: Mapped[str | None] = mapped_column(Text)
+    availability: Mapped[list[str]] = mapped_column(JSON, default=list)  # slot names, cohort time zone
+    consent: Mapped[bool] = mapped_column(default=False)
+    visible_fields: Mapped[list[str]] = mapped_column(JSON, default=list)  # shown to other participants
+    intake_updated_at: Mapped[datetime | None] = mapped_column()
+    intake_submitted_at: Mapped[datetime | None] = mapped_column()
 
     cohort: Mapped[Cohort] = relationship(back_populates="participants")
     user: Mapped[LtiUser] = relationship()
+
+    @property
+    def intake_complete(self) -> bool:
+        return self.intake_submitted_at is not None
+
+
+class PartnerPreference(db.Model):
+    """A learner's request for, or decline of, another participant before matching."""
+
+    __tablename__ = "partner_preference"
+    __table_args__ = (UniqueConstraint("from_participant_id", "to_participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    from_participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    to_participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # request | decline
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MatchRun(db.Model):
+    """One run of the matcher for a cohort: the proposal a facilitator reviews, then publishes."""
+
+    __tablename__ = "match_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id"))
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued|running|done|failed
+    progress: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(20), default="full")  # full | rematch
+    pool: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column()
+
+
+class Team(db.Model):
+    """A published reciprocal mentoring team (a pair, or a trio when numbers force it)."""
+
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    match_run_id: Mapped[int | None] = mapped_column(ForeignKey("match_run.id"))
+    member_ids: Mapped[list[int]] = mapped_column(JSON)  # participant ids
+    score: Mapped[float] = mapped_column(default=0.0)
+    gains: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)  # participant id -> gain
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pod: Mapped[int | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | dissolved
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attendance(db.Model):
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("participant_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    session_id: Mapped[str] = mapped_column(String(100))
+    present: Mapped[bool] = mapped_column(default=True)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -78,6 +78,9 @@ def app(_app):
     registration._ORIGINS_CACHE.clear()
     with _app.app_context():
         db.session.remove()
+        from lti_tool.models import Cohort
+
+        db.session.execute(db.update(Cohort).values(published_run_id=None))  # break the cohort<->run cycle
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
