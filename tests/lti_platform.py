@@ -47,6 +47,8 @@ class TestPlatform:
         self.jwks_fetches = 0
         self.registrations: list[dict] = []
         self.token_requests: list[dict] = []
+        self.members: list[dict] = []  # the course roster served by NRPS
+        self.nrps_page_size = 2
         self.app = self._build_app()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.issuer = f"http://127.0.0.1:{self.server.server_port}"
@@ -121,6 +123,19 @@ class TestPlatform:
             return jsonify(access_token="platform-access-token", token_type="Bearer", expires_in=3600,
                            scope=request.form.get("scope", ""))
 
+        @app.get("/nrps/<context_id>")
+        def nrps(context_id):
+            if request.headers.get("Authorization") != "Bearer platform-access-token":
+                return jsonify(error="unauthorized"), 401
+            page = int(request.args.get("page", "0"))
+            size = platform.nrps_page_size
+            chunk = platform.members[page * size:(page + 1) * size]
+            response = jsonify({"id": request.url, "context": {"id": context_id}, "members": chunk})
+            response.headers["Content-Type"] = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+            if (page + 1) * size < len(platform.members):
+                response.headers["Link"] = f'<{platform.issuer}/nrps/{context_id}?page={page + 1}>; rel="next"'
+            return response
+
         return app
 
     def close(self) -> None:
@@ -145,6 +160,8 @@ class TestPlatform:
             LTI + "version": "1.3.0",
             LTI + "roles": ROLE[role] if isinstance(role, str) else role,
             LTI + "context": {"id": context_id, "label": "MENT-1", "title": "Mentoring course"},
+            "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
+                "context_memberships_url": f"{self.issuer}/nrps/{context_id}", "service_versions": ["2.0"]},
             LTI + "launch_presentation": {"document_target": "iframe", "return_url": self.issuer + "/return",
                                           "locale": "en"},
         }

@@ -1,9 +1,17 @@
-from flask import g, render_template
+"""Facilitator views: thin wrappers over services.cohorts and services.roster."""
+from __future__ import annotations
+
+from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..auth import role_required
+from ..jobs import enqueue
 from ..lti.roles import FACILITATOR
+from ..services import roster as roster_service
+from ..services.cohorts import cohort_in_course, roster, save_cohort
 from ..services.courses import cohorts_in_course
 from . import bp
+from .forms import ActionForm, CohortForm, RosterUploadForm
 
 
 @bp.get("/")
@@ -11,3 +19,79 @@ from . import bp
 def home():
     """The facilitator's landing page: the course's cohorts with their sizes."""
     return render_template("facilitator/home.html", cohorts=cohorts_in_course(g.lti.course))
+
+
+@bp.route("/cohorts/new", methods=["GET", "POST"])
+@role_required(FACILITATOR)
+def cohort_new():
+    form = CohortForm()
+    if form.validate_on_submit():
+        cohort = save_cohort(form)
+        flash(_("Cohort %(name)s created.", name=cohort.name), "success")
+        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+    return render_template("facilitator/cohort_form.html", form=form, cohort=None), 200 if not form.errors else 422
+
+
+@bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
+@role_required(FACILITATOR)
+def cohort_edit(cohort_id: int):
+    cohort = cohort_in_course(cohort_id)
+    form = CohortForm(obj=cohort if request.method == "GET" else None, original_day_one=cohort.day_one)
+    if request.method == "GET":
+        form.load_policy(cohort.policy or {})
+    if form.validate_on_submit():
+        save_cohort(form, cohort)
+        flash(_("Cohort settings saved."), "success")
+        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+    return render_template("facilitator/cohort_form.html", form=form, cohort=cohort), 200 if not form.errors else 422
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@role_required(FACILITATOR)
+def cohort(cohort_id: int):
+    cohort = cohort_in_course(cohort_id)
+    return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort),
+                           action=ActionForm(), upload=RosterUploadForm())
+
+
+@bp.post("/cohorts/<int:cohort_id>/roster/sync")
+@role_required(FACILITATOR)
+def roster_sync(cohort_id: int):
+    cohort = cohort_in_course(cohort_id)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired. Please try again."), "error")
+        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+    try:
+        job = enqueue("lti_tool.services.roster.sync_from_lms_job", cohort.id)
+    except roster_service.RosterError as e:
+        for problem in e.problems:
+            flash(problem, "error")
+    else:
+        flash(_("Roster sync started; refresh in a moment to see new people.") if job
+              else _("Roster synchronised with the LMS."), "success")
+    return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+
+
+@bp.post("/cohorts/<int:cohort_id>/roster/upload")
+@role_required(FACILITATOR)
+def roster_upload(cohort_id: int):
+    cohort = cohort_in_course(cohort_id)
+    upload = RosterUploadForm()
+    if upload.validate_on_submit():
+        try:
+            result = roster_service.import_csv(cohort, upload.file.data.read())
+        except roster_service.RosterError as e:
+            return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort),
+                                   action=ActionForm(), upload=upload, csv_problems=e.problems), 422
+        flash(_("Imported: %(added)s added, %(already)s already in the cohort.", added=result.added,
+                already=result.already), "success")
+        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+    return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort), action=ActionForm(),
+                           upload=upload), 422
+
+
+@bp.get("/roster-template.csv")
+@role_required(FACILITATOR)
+def roster_template():
+    return Response("\ufeff" + roster_service.csv_template(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=roster-template.csv"})

@@ -37,6 +37,25 @@ def _get_or_create(model, defaults: dict | None = None, **keys):
     return row
 
 
+PLACEHOLDER_PREFIX = "roster:"  # people imported from a CSV roster before their first launch
+
+
+def user_for(platform_id: int, sub: str, email: str | None) -> LtiUser:
+    """The user for an LMS id, adopting a CSV-imported placeholder with the same email."""
+    user = db.session.execute(
+        db.select(LtiUser).where(LtiUser.platform_id == platform_id, LtiUser.sub == sub)).scalars().first()
+    if user is None and email:
+        user = db.session.execute(db.select(LtiUser).where(
+            LtiUser.platform_id == platform_id, LtiUser.sub == PLACEHOLDER_PREFIX + email.lower())).scalars().first()
+        if user is not None:
+            user.sub = sub
+    if user is None:
+        user = LtiUser(platform_id=platform_id, sub=sub)
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
 def slugify(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug[:100] or "lab"
@@ -47,7 +66,7 @@ def sync_launch(data: dict, client_id: str) -> SyncedLaunch:
     deployment: Deployment | None = find_deployment(data["iss"], client_id, data[claims.DEPLOYMENT_ID])
     assert deployment is not None, "validated launches always have a registered deployment"
 
-    user = _get_or_create(LtiUser, platform_id=deployment.platform_id, sub=str(data["sub"]))
+    user = user_for(deployment.platform_id, str(data["sub"]), data.get("email"))
     user.lms_name = _full_name(data) or user.lms_name
     user.lms_email = data.get("email") or user.lms_email
     user.last_launch_at = utcnow()
