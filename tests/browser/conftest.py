@@ -24,14 +24,18 @@ def chromium_path():
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, database_url):
-    """The app with the development platform, served on a free loopback port, demo seeded."""
+def live_server(tmp_path_factory):
+    """The app with the development platform, served on a free loopback port, demo seeded.
+
+    It has its own SQLite database, apart from the one the other tests empty after each test.
+    """
     from flask_migrate import upgrade
 
     from lti_tool import create_app
     from lti_tool.demo import seed
 
     instance = tmp_path_factory.mktemp("instance")
+    database_url = f"sqlite:///{instance / 'live.sqlite3'}"
     app = create_app("config.settings.DevelopmentConfig", SQLALCHEMY_DATABASE_URI=database_url,
                      LTI_DEV_PLATFORM=True, PUBLIC_BASE_URL=None, OUTBOX_DIR=str(instance / "outbox"))
     app.instance_path = str(instance)
