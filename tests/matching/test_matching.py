@@ -1,0 +1,279 @@
+"""matching/: exactness against brute force and networkx, hard rules, reasons, CLI, purity."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import matching
+from matching import MatchingError, form_pods, rematch, solve
+from matching._pool import read_pool
+from matching._scores import Scorer
+from matching.generate import corporate_pool
+
+
+def person(pid, gender="woman", offers=("negotiation",), wants=("data analysis",), **extra):
+    base = {"id": pid, "gender": gender, "department": "Sales", "location": "Berlin", "timezone": "Europe/Berlin",
+            "level": 3, "manager_id": None, "offers": list(offers), "wants": list(wants),
+            "availability": ["tue-10"], "previous_partners": []}
+    base.update(extra)
+    return base
+
+
+def value_graph(pool_data):
+    """The full feasible graph with the matcher's own weights, for the exact oracles."""
+    pool = read_pool(pool_data)
+    scorer = Scorer(pool)
+    value, feasible, _, _ = scorer.block(np.arange(pool.n))
+    graph = nx.Graph()
+    graph.add_nodes_from(range(pool.n))
+    for a, b in zip(*np.nonzero(np.triu(feasible, 1))):
+        if not scorer.excluded[a] and not scorer.excluded[b]:
+            graph.add_edge(int(a), int(b), weight=float(value[a, b]))
+    return pool, graph
+
+
+def brute_force_best(graph) -> float:
+    nodes = sorted(graph.nodes)
+    best = 0.0
+
+    def extend(remaining, total):
+        nonlocal best
+        best = max(best, total)
+        if not remaining:
+            return
+        first, rest = remaining[0], remaining[1:]
+        extend(rest, total)
+        for other in rest:
+            if graph.has_edge(first, other):
+                extend([r for r in rest if r != other], total + graph[first][other]["weight"])
+
+    extend(nodes, 0.0)
+    return best
+
+
+def assert_valid(pool_data, result):
+    pool = read_pool(pool_data)
+    scorer = Scorer(pool)
+    seen = set()
+    for pair in result.pairs:
+        members = [pair.a, pair.b] + ([pair.c] if pair.c is not None else [])
+        for m in members:
+            assert m not in seen, f"{m} is in two teams"
+            seen.add(m)
+        value, feasible, g_ab, g_ba = scorer.pair(pool.index[pair.a], pool.index[pair.b])
+        assert feasible, f"{pair.a}-{pair.b} breaks a hard rule"
+        assert g_ab > 0 and g_ba > 0
+        assert pair.reasons
+    for u in result.unmatched:
+        assert u.id not in seen and u.reason
+
+
+def test_two_people_who_complete_each_other_are_paired_with_reasons():
+    data = {"participants": [person("ana", name="Ana"),
+                             person("ben", "man", offers=["data analysis"], wants=["negotiation"], name="Ben",
+                                    department="IT")],
+            "policy": {"cross_gender": "require"}}
+    result = solve(data)
+    [pair] = result.pairs
+    assert {pair.a, pair.b} == {"ana", "ben"} and pair.gain_a > 0 and pair.gain_b > 0
+    assert "Ana offers negotiation, which Ben wants to learn" in pair.reasons
+    assert "Ben offers data analysis, which Ana wants to learn" in pair.reasons
+    assert any("different departments" in r for r in pair.reasons)
+    assert result.stats["solver"] == "linear_sum_assignment"
+
+
+@pytest.mark.parametrize("n, seed", [(6, 1), (8, 2), (9, 3), (10, 4), (10, 5)])
+@pytest.mark.parametrize("policy", [{"cross_gender": "prefer"}, {"cross_gender": "require"},
+                                    {"cross_gender": "off", "department": "different"}])
+def test_equals_brute_force_on_small_pools(n, seed, policy):
+    data = corporate_pool(n, seed=seed, policy=policy, nonbinary_share=0.15, undisclosed_share=0.1)
+    result = solve(data)
+    _, graph = value_graph(data)
+    assert result.stats["total_value"] == pytest.approx(brute_force_best(graph), abs=1e-5)
+    assert_valid(data, result)
+
+
+@pytest.mark.parametrize("n, policy", [(150, {"cross_gender": "require"}),
+                                       (250, {"cross_gender": "prefer"}),
+                                       (300, {"cross_gender": "require", "undisclosed": "manual"})])
+def test_equals_networkx_exact_optimum(n, policy):
+    data = corporate_pool(n, seed=n, policy=policy)
+    result = solve(data)
+    _, graph = value_graph(data)
+    exact = nx.max_weight_matching(graph)
+    best = sum(graph[a][b]["weight"] for a, b in exact)
+    assert abs(result.stats["total_value"] - best) <= 1e-6 * max(best, 1)
+    assert_valid(data, result)
+
+
+def test_candidate_graph_solver_is_certified_exact_against_networkx(monkeypatch):
+    """Force the large-pool path (candidates + pricing + reduced-cost fixing) on a pool networkx can check."""
+    import matching._solve as solver
+
+    monkeypatch.setattr(solver, "FULL_GRAPH_LIMIT", 50)
+    data = corporate_pool(400, seed=7, policy={"cross_gender": "prefer"})
+    result = solve(data)
+    _, graph = value_graph(data)
+    best = sum(graph[a][b]["weight"] for a, b in nx.max_weight_matching(graph))
+    if result.stats["certified"]:
+        assert abs(result.stats["total_value"] - best) <= 1e-6 * best
+    assert result.stats["total_value"] <= best + 1e-6
+    assert best <= result.stats["upper_bound"] + 1e-6  # the reported bound really bounds the optimum
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(min_value=2, max_value=40), seed=st.integers(0, 10_000),
+       cross=st.sampled_from(["require", "prefer", "off"]), dept=st.sampled_from(["any", "different"]),
+       tz=st.sampled_from([None, 3]), slots=st.sampled_from([0, 1]), gap=st.sampled_from([None, 2]),
+       objective=st.sampled_from(["balanced", "egalitarian"]))
+def test_no_hard_rule_is_ever_broken(n, seed, cross, dept, tz, slots, gap, objective):
+    data = corporate_pool(n, seed=seed, nonbinary_share=0.1, undisclosed_share=0.1, policy={
+        "cross_gender": cross, "department": dept, "max_timezone_hours": tz, "min_shared_slots": slots,
+        "max_level_gap": gap, "objective": objective})
+    people = data["participants"]
+    data["never_pair"] = [[people[0]["id"], people[-1]["id"]]] if n > 2 else []
+    data["declines"] = [[people[1]["id"], people[0]["id"]]]
+    result = solve(data)
+    assert_valid(data, result)
+    placed = {m for p in result.pairs for m in (p.a, p.b)}
+    assert {(p.a, p.b) for p in result.pairs}.isdisjoint({tuple(data["never_pair"][0])} if data["never_pair"] else set())
+    assert placed | {u.id for u in result.unmatched} == {p["id"] for p in people}
+    again = solve(data).to_dict()
+    assert (again["pairs"], again["unmatched"]) == (result.to_dict()["pairs"], result.to_dict()["unmatched"])
+
+
+def test_managers_previous_partners_and_declines_are_never_paired():
+    people = [person("a", name="A"), person("b", "man", offers=["data analysis"], wants=["negotiation"], manager_id="a"),
+              person("c", "man", offers=["data analysis"], wants=["negotiation"], previous_partners=["a"]),
+              person("d", "man", offers=["data analysis"], wants=["negotiation"])]
+    data = {"participants": people, "declines": [["d", "a"]], "policy": {"cross_gender": "require"}}
+    result = solve(data)
+    assert result.pairs == []
+    reasons = {u.id: u.reason for u in result.unmatched}
+    assert "manager" in reasons["a"]
+
+
+def test_must_pair_kept_and_infeasible_must_pair_reported():
+    people = [person("a"), person("b", "man", offers=["data analysis"], wants=["negotiation"]),
+              person("c", "man", offers=["data analysis"], wants=["negotiation"])]
+    result = solve({"participants": people, "must_pair": [["a", "c"]], "policy": {}})
+    assert [(p.a, p.b) for p in result.pairs] == [("a", "c")]
+    people[2]["manager_id"] = "a"
+    with pytest.raises(MatchingError, match="participant 'a', field 'must_pair'"):
+        solve({"participants": people, "must_pair": [["a", "c"]], "policy": {}})
+
+
+def test_balance_beats_a_lopsided_pair_with_the_same_sum():
+    # ana gains a lot from ben but ben little from ana; cleo and ana are balanced.
+    people = [person("ana", offers=["negotiation"], wants=["data analysis", "python"]),
+              person("ben", "man", offers=["data analysis", "python"], wants=["negotiation", "coaching", "budgeting"]),
+              person("cleo", "man", offers=["data analysis"], wants=["negotiation"])]
+    result = solve({"participants": people, "policy": {"cross_gender": "off", "weights": {
+        "gender": 0, "department": 0, "location": 0, "timezone": 0, "availability": 0}}})
+    assert [(p.a, p.b) for p in result.pairs] == [("ana", "cleo")]
+
+
+def test_egalitarian_raises_the_worst_team():
+    data = corporate_pool(60, seed=11, policy={"cross_gender": "prefer"})
+    balanced = solve(data)
+    data["policy"]["objective"] = "egalitarian"
+    fair = solve(data)
+    assert fair.stats["worst_team_value"] >= balanced.stats["worst_team_value"] - 1e-9
+    assert fair.stats["teams"] >= balanced.stats["teams"]
+    assert_valid(data, fair)
+
+
+def test_leftover_attached_as_trio_when_asked():
+    people = [person("a"), person("b", "man", offers=["data analysis", "coaching"], wants=["negotiation", "writing"]),
+              person("c", "non-binary", offers=["data analysis", "writing"], wants=["negotiation", "coaching"],
+                     department="IT")]
+    result = solve({"participants": people, "policy": {"attach_leftovers": True, "cross_gender": "off"}})
+    [team] = result.pairs
+    assert team.c is not None and result.unmatched == []
+    assert result.to_dict()["pairs"][0]["c"] == team.c
+
+
+def test_undisclosed_left_for_manual_matching_when_policy_says_so():
+    people = [person("a"), person("b", "undisclosed", offers=["data analysis"], wants=["negotiation"])]
+    result = solve({"participants": people, "policy": {"undisclosed": "manual"}})
+    assert result.pairs == [] and "by hand" in result.unmatched[1].reason
+    assert solve({"participants": people, "policy": {"undisclosed": "any", "cross_gender": "require"}}).pairs
+
+
+def test_rematch_keeps_unaffected_teams():
+    data = corporate_pool(40, seed=3)
+    first = solve(data)
+    teams = [[p.a, p.b] for p in first.pairs]
+    dropped = teams[0][0]
+    again = rematch(data, teams, [dropped])
+    kept = {tuple(sorted(t)) for t in teams[1:]}
+    now = {tuple(sorted((p.a, p.b))) for p in again.pairs}
+    assert kept <= now
+    assert dropped not in {m for t in now for m in t}
+    assert teams[0][1] in again.stats["changed"]
+
+
+def test_pods_have_two_or_three_teams_and_mix_departments():
+    data = corporate_pool(60, seed=5)
+    result = solve(data)
+    pods = form_pods(result.to_dict()["pairs"], data["participants"])
+    assert sum(len(p) for p in pods) == len(result.pairs)
+    assert all(2 <= len(p) <= 3 for p in pods)
+    assert form_pods(result.to_dict()["pairs"], data["participants"]) == pods
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["participants"].append(dict(d["participants"][0])), "participant 'p00000', field 'id': duplicate id"),
+    (lambda d: d.update(never_pair=[["p00000", "ghost"]]), "participant 'ghost', field 'never_pair': unknown id"),
+    (lambda d: d.update(must_pair=[["p00000", "p00001"]], never_pair=[["p00001", "p00000"]]), "also in never_pair"),
+    (lambda d: d["participants"][2].pop("wants"), "participant 'p00002', field 'wants': missing"),
+    (lambda d: d["participants"][3].update(level="senior"), "participant 'p00003', field 'level': must be an integer"),
+    (lambda d: d["participants"][1].update(timezone="Mars/Base"), "field 'timezone': unknown time zone"),
+    (lambda d: d["participants"][1].update(gender="robot"), "field 'gender'"),
+    (lambda d: d.update(participants=[]), "the pool has no participants"),
+    (lambda d: d["policy"].update(cross_gender="always"), "policy.cross_gender"),
+])
+def test_cli_bad_input_exit_2_with_one_clear_message(tmp_path, mutate, message):
+    data = corporate_pool(6, seed=1)
+    mutate(data)
+    path = tmp_path / "pool.json"
+    path.write_text(json.dumps(data))
+    run = subprocess.run([sys.executable, "-m", "matching", "solve", str(path)], capture_output=True, text=True)
+    assert run.returncode == 2
+    assert message in run.stderr and "Traceback" not in run.stderr
+    assert run.stderr.count("\n") == 1
+
+
+def test_cli_writes_result_json(tmp_path):
+    path, out = tmp_path / "pool.json", tmp_path / "result.json"
+    path.write_text(json.dumps(corporate_pool(30, seed=2)))
+    run = subprocess.run([sys.executable, "-m", "matching", "solve", str(path), "-o", str(out)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(out.read_text())
+    assert set(result) == {"pairs", "unmatched", "stats"}
+    assert set(result["pairs"][0]) >= {"a", "b", "score", "gain_a", "gain_b", "reasons"}
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    run = subprocess.run([sys.executable, "-m", "matching", "solve", str(bad)], capture_output=True, text=True)
+    assert run.returncode == 2 and "not valid JSON (line 1" in run.stderr
+
+
+def test_pure_packages_import_no_web_stack():
+    code = ("import sys, matching, matching.generate, matching.__main__; "
+            "print('flask' in sys.modules, 'sqlalchemy' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False False"
+
+
+def test_doctests():
+    import doctest
+
+    assert doctest.testmod(matching).failed == 0
