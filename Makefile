@@ -43,6 +43,7 @@ serve: $(STAMP)
 # Benchmarks write their tables to benchmarks/results/.
 bench: system-deps $(STAMP)
 	mkdir -p benchmarks/results
+	$(PY) benchmarks/matching_bench.py
 	$(PY) benchmarks/launch_bench.py
 
 clean:
