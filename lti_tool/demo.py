@@ -8,7 +8,40 @@ from flask import current_app
 from .extensions import db
 from .lti.roles import map_roles
 from .lti.sync import _get_or_create
-from .models import Cohort, Course, Deployment, LtiUser, Membership, Participant
+from .models import Cohort, Course, Deployment, LtiUser, Membership, Participant, utcnow
+
+
+# Complementary profiles so the demo cohort can be matched straight away.
+DEMO_INTAKE = {
+    "ana": ("woman", "Sales", "Lisbon", "Europe/Lisbon", 4, ["negotiation", "stakeholder management"],
+            ["data analysis", "generative AI tools"]),
+    "ben": ("man", "Engineering", "Berlin", "Europe/Berlin", 2, ["data analysis", "python"],
+            ["negotiation", "public speaking"]),
+    "chloe": ("woman", "Engineering", "Berlin", "Europe/Berlin", 2, ["generative AI tools", "automation"],
+              ["leadership", "navigating politics"]),
+    "dev": ("man", "Finance", "London", "Europe/London", 5, ["leadership", "budgeting"],
+            ["generative AI tools", "dashboards"]),
+    "emma": ("woman", "Finance", "Berlin", "Europe/Berlin", 5, ["strategic planning", "coaching"],
+             ["python", "social media"]),
+    "farid": ("man", "Marketing", "Berlin", "Europe/Berlin", 1, ["social media", "dashboards"],
+              ["coaching", "strategic planning"]),
+    "grace": ("woman", "Operations", "London", "Europe/London", 3, ["project management", "public speaking"],
+              ["data analysis", "automation"]),
+    "hugo": ("non-binary", "Product", "Lisbon", "Europe/Lisbon", 3, ["UX research", "data analysis"],
+             ["project management", "negotiation"]),
+}
+
+
+def fill_intake(participant: Participant, profile: tuple) -> None:
+    gender, department, location, tz, level, offers, wants = profile
+    if participant.intake_submitted_at:
+        return
+    participant.gender, participant.department, participant.location = gender, department, location
+    participant.timezone, participant.level, participant.offers, participant.wants = tz, level, offers, wants
+    participant.availability = ["tue-10", "tue-11", "thu-14", "thu-15", "fri-09"]
+    participant.consent = True
+    participant.visible_fields = ["department", "location", "offers", "wants"]
+    participant.intake_updated_at = participant.intake_submitted_at = utcnow()
 
 
 def seed() -> str:
@@ -37,7 +70,8 @@ def seed() -> str:
         membership = _get_or_create(Membership, course_id=course.id, user_id=user.id)
         membership.lti_roles, membership.tool_roles = roles, map_roles(roles)
         if person["role"] == "learner" and person["name"]:
-            _get_or_create(Participant, cohort_id=cohort.id, user_id=user.id)
+            participant = _get_or_create(Participant, cohort_id=cohort.id, user_id=user.id)
+            fill_intake(participant, DEMO_INTAKE[person["key"]])
     db.session.commit()
     return (f"Demo course '{course.title}' with {len(dev.DEMO_USERS)} people and cohort '{cohort.name}' "
             f"on {cohort.day_one:%Y-%m-%d} and {cohort.day_two:%Y-%m-%d} ({cohort.timezone}).")

@@ -1,12 +1,15 @@
 """Facilitator views: thin wrappers over services.cohorts and services.roster."""
 from __future__ import annotations
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth import role_required
 from ..jobs import enqueue
 from ..lti.roles import FACILITATOR
+from ..extensions import db
+from ..models import MatchRun
+from ..services import matchmaking
 from ..services import roster as roster_service
 from ..services.cohorts import cohort_in_course, roster, save_cohort
 from ..services.courses import cohorts_in_course
@@ -50,8 +53,9 @@ def cohort_edit(cohort_id: int):
 @role_required(FACILITATOR)
 def cohort(cohort_id: int):
     cohort = cohort_in_course(cohort_id)
+    runs = matchmaking.latest_runs(cohort, limit=5)
     return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort),
-                           action=ActionForm(), upload=RosterUploadForm())
+                           action=ActionForm(), upload=RosterUploadForm(), runs=runs)
 
 
 @bp.post("/cohorts/<int:cohort_id>/roster/sync")
@@ -95,3 +99,92 @@ def roster_upload(cohort_id: int):
 def roster_template():
     return Response("\ufeff" + roster_service.csv_template(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=roster-template.csv"})
+
+
+# --- matching -------------------------------------------------------------------------------------
+
+def _run_in_cohort(cohort, run_id: int) -> MatchRun:
+    run = db.session.get(MatchRun, run_id)
+    if run is None or run.cohort_id != cohort.id:
+        abort(404)
+    return run
+
+
+@bp.post("/cohorts/<int:cohort_id>/match")
+@role_required(FACILITATOR)
+def match_start(cohort_id: int):
+    cohort = cohort_in_course(cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    run = matchmaking.start_run(cohort, g.lti.user)
+    return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=run.id), code=303)
+
+
+@bp.get("/cohorts/<int:cohort_id>/match/<int:run_id>")
+@role_required(FACILITATOR)
+def match_review(cohort_id: int, run_id: int):
+    cohort = cohort_in_course(cohort_id)
+    run = _run_in_cohort(cohort, run_id)
+    previous = db.session.execute(db.select(MatchRun).where(
+        MatchRun.cohort_id == cohort.id, MatchRun.id < run.id, MatchRun.status == "done")
+        .order_by(MatchRun.id.desc())).scalars().first()
+    diff = matchmaking.compare(run.result, previous.result) if previous and run.result else None
+    return render_template("facilitator/match.html", cohort=cohort, run=run, names=matchmaking.names(run),
+                           previous=previous, diff=diff, action=ActionForm())
+
+
+@bp.get("/cohorts/<int:cohort_id>/match/<int:run_id>/status.json")
+@role_required(FACILITATOR)
+def match_status(cohort_id: int, run_id: int):
+    run = _run_in_cohort(cohort_in_course(cohort_id), run_id)
+    return {"status": run.status, "progress": run.progress, "error": run.error}
+
+
+@bp.post("/cohorts/<int:cohort_id>/match/<int:run_id>/adjust")
+@role_required(FACILITATOR)
+def match_adjust(cohort_id: int, run_id: int):
+    """Pin, forbid or swap, then re-run straight away."""
+    cohort = cohort_in_course(cohort_id)
+    run = _run_in_cohort(cohort, run_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if request.form.get("action") == "clear":
+        cohort.pinned_pairs, cohort.forbidden_pairs = [], []
+        db.session.commit()
+        new_run = matchmaking.start_run(cohort, g.lti.user)
+        return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=new_run.id), code=303)
+    ids = {int(p["id"]) for p in (run.pool or {}).get("participants", [])}
+    try:
+        a, b = int(request.form.get("a", "")), int(request.form.get("b", ""))
+    except ValueError:
+        abort(400)
+    if a not in ids or b not in ids or a == b:
+        flash(_("Choose two different people from this proposal."), "error")
+        return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=run.id), code=303)
+    action = request.form.get("action")
+    try:
+        if action == "pin":
+            matchmaking.add_pair(cohort, "pinned_pairs", a, b)
+        elif action == "forbid":
+            matchmaking.add_pair(cohort, "forbidden_pairs", a, b)
+        elif action == "swap":
+            matchmaking.swap(cohort, run, a, b)
+        else:
+            abort(400)
+    except ValueError as e:
+        flash(str(e), "error")
+        return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=run.id), code=303)
+    new_run = matchmaking.start_run(cohort, g.lti.user)
+    return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=new_run.id), code=303)
+
+
+@bp.post("/cohorts/<int:cohort_id>/match/<int:run_id>/publish")
+@role_required(FACILITATOR)
+def match_publish(cohort_id: int, run_id: int):
+    cohort = cohort_in_course(cohort_id)
+    run = _run_in_cohort(cohort, run_id)
+    if not ActionForm().validate_on_submit() or run.status != "done":
+        abort(400)
+    teams = matchmaking.publish(run)
+    flash(_("%(n)s teams published. Learners now see their partner and the reasons.", n=len(teams)), "success")
+    return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)

@@ -1,0 +1,169 @@
+"""The bridge between the cohort's rows and the pure ``matching`` library.
+
+This is the only module that knows both worlds: it builds a POOL (DESIGN.md's contract) from
+participants, runs the matcher in a background job, and turns a reviewed proposal into teams.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from ..extensions import db
+from ..models import Cohort, LtiUser, MatchRun, Participant, Team, utcnow
+from .intake import matching_pool_entry, preferences_for_cohort
+
+log = logging.getLogger(__name__)
+
+
+def eligible_participants(cohort: Cohort) -> list[Participant]:
+    """Enrolled people who submitted their intake (the only ones the matcher may pair)."""
+    return list(db.session.execute(
+        db.select(Participant).where(Participant.cohort_id == cohort.id, Participant.status == "enrolled",
+                                     Participant.intake_submitted_at.is_not(None)).order_by(Participant.id)
+    ).scalars())
+
+
+def previous_partners(cohort: Cohort) -> dict[int, set[int]]:
+    """Participant id -> ids they were teamed with in earlier published runs of this cohort."""
+    partners: dict[int, set[int]] = {}
+    for (members,) in db.session.execute(db.select(Team.member_ids).where(Team.cohort_id == cohort.id,
+                                                                        Team.status == "dissolved")):
+        for member in members:
+            partners.setdefault(member, set()).update(m for m in members if m != member)
+    return partners
+
+
+def build_pool(cohort: Cohort) -> dict[str, Any]:
+    people = eligible_participants(cohort)
+    ids = {p.id for p in people}
+    history = previous_partners(cohort)
+    entries = []
+    for person in people:
+        entry = matching_pool_entry(person)
+        entry["previous_partners"] = sorted(str(i) for i in history.get(person.id, set()) if i in ids)
+        entries.append(entry)
+    prefs = preferences_for_cohort(cohort)
+    keep = lambda pairs: [[str(a), str(b)] for a, b in pairs if int(a) in ids and int(b) in ids]  # noqa: E731
+    return {
+        "participants": entries,
+        "must_pair": keep(cohort.pinned_pairs or []),
+        "never_pair": keep(cohort.forbidden_pairs or []),
+        "requests": keep(prefs.get("requests", [])),
+        "declines": keep(prefs.get("declines", [])),
+        "policy": dict(cohort.policy or {}),
+    }
+
+
+def result_as_dict(result: Any) -> dict[str, Any]:
+    """The matcher's result in RESULT.json's shape (DESIGN.md contract)."""
+    if isinstance(result, dict):
+        return result
+    if hasattr(result, "to_dict"):
+        return result.to_dict()
+    return dataclasses.asdict(result)
+
+
+def start_run(cohort: Cohort, user: LtiUser | None) -> MatchRun:
+    run = MatchRun(cohort_id=cohort.id, created_by_user_id=user.id if user else None, status="queued")
+    db.session.add(run)
+    db.session.commit()
+    from ..jobs import enqueue
+
+    enqueue("lti_tool.services.matchmaking.run_matching", run.id)
+    return run
+
+
+def run_matching(run_id: int) -> None:
+    """Job: solve the cohort's pool and store the proposal. Safe to run again (it recomputes)."""
+    import matching
+
+    run = db.session.get(MatchRun, run_id)
+    if run is None or run.status == "done":
+        return
+    run.status, run.progress = "running", 10
+    db.session.commit()
+    try:
+        pool = build_pool(db.session.get(Cohort, run.cohort_id))
+        run.pool, run.progress = pool, 30
+        db.session.commit()
+        result = result_as_dict(matching.solve(pool))
+    except matching.MatchingError as e:  # bad or infeasible input: the facilitator sees why
+        db.session.rollback()
+        run = db.session.get(MatchRun, run_id)
+        run.status, run.error = "failed", str(e)
+        db.session.commit()
+        log.warning("matching run %s failed: %s", run_id, e)
+        return
+    run.result, run.status, run.progress = result, "done", 100
+    db.session.commit()
+
+
+def latest_runs(cohort: Cohort, limit: int = 2) -> list[MatchRun]:
+    return list(db.session.execute(
+        db.select(MatchRun).where(MatchRun.cohort_id == cohort.id).order_by(MatchRun.id.desc()).limit(limit)
+    ).scalars())
+
+
+def compare(current: dict | None, previous: dict | None) -> dict[str, list[tuple[str, str]]]:
+    """Teams kept, added and dropped between two proposals."""
+    def pairs(result):
+        return {tuple(sorted((p["a"], p["b"]))) for p in (result or {}).get("pairs", [])}
+    now, before = pairs(current), pairs(previous)
+    return {"kept": sorted(now & before), "added": sorted(now - before), "dropped": sorted(before - now)}
+
+
+def publish(run: MatchRun) -> list[Team]:
+    """Turn a reviewed proposal into the cohort's teams (dissolving earlier ones)."""
+    import matching
+
+    cohort = db.session.get(Cohort, run.cohort_id)
+    for team in db.session.execute(db.select(Team).where(Team.cohort_id == cohort.id,
+                                                         Team.status == "active")).scalars():
+        team.status = "dissolved"
+    teams = []
+    for pair in run.result.get("pairs", []):
+        members = [int(pair["a"]), int(pair["b"])] + ([int(pair["c"])] if pair.get("c") else [])
+        team = Team(cohort_id=cohort.id, match_run_id=run.id, member_ids=members, score=float(pair["score"]),
+                    gains={str(pair["a"]): pair["gain_a"], str(pair["b"]): pair["gain_b"]},
+                    reasons=list(pair.get("reasons", [])))
+        db.session.add(team)
+        teams.append(team)
+    db.session.flush()
+    pods = matching.form_pods(run.result.get("pairs", []), run.pool["participants"])
+    pod_of = {str(member): number for number, pod in enumerate(pods, start=1) for team in pod for member in team}
+    for team in teams:
+        team.pod = pod_of.get(str(team.member_ids[0]))
+    run.published_at = utcnow()
+    cohort.published_run_id = run.id
+    db.session.commit()
+    return teams
+
+
+def names(run: MatchRun) -> dict[str, str]:
+    return {p["id"]: p.get("name") or p["id"] for p in (run.pool or {}).get("participants", [])}
+
+
+def add_pair(cohort: Cohort, attribute: str, a: int, b: int) -> None:
+    """Pin (``pinned_pairs``) or forbid (``forbidden_pairs``) a pair for the next run."""
+    pair = sorted((a, b))
+    current = [sorted(p) for p in getattr(cohort, attribute) or []]
+    if pair not in current:
+        setattr(cohort, attribute, current + [pair])
+    other = "forbidden_pairs" if attribute == "pinned_pairs" else "pinned_pairs"
+    setattr(cohort, other, [p for p in getattr(cohort, other) or [] if sorted(p) != pair])
+    db.session.commit()
+
+
+def swap(cohort: Cohort, run: MatchRun, x: int, y: int) -> None:
+    """Exchange the partners of x and y: pin (x, partner of y) and (y, partner of x)."""
+    partner = {}
+    for pair in run.result.get("pairs", []):
+        partner[int(pair["a"])], partner[int(pair["b"])] = int(pair["b"]), int(pair["a"])
+    if x not in partner or y not in partner or partner[x] == y:
+        raise ValueError("Choose two people who are in different teams.")
+    px, py = partner[x], partner[y]
+    cohort.pinned_pairs = [p for p in cohort.pinned_pairs or [] if not set(p) & {x, y, px, py}]
+    db.session.commit()
+    add_pair(cohort, "pinned_pairs", x, py)
+    add_pair(cohort, "pinned_pairs", y, px)

@@ -1,0 +1,88 @@
+"""Facilitator matching: propose, review with reasons, pin/forbid/swap with a re-run, publish; learners see partners."""
+from __future__ import annotations
+
+from lti_tool.extensions import db
+from lti_tool.models import Cohort, Participant, Team
+from tests.conftest import csrf_token_in, https_client
+from tests.lti_platform import Launcher
+
+PROFILES = [
+    ("ana", "woman", "Sales", ["negotiation"], ["data analysis"]),
+    ("ben", "man", "IT", ["data analysis"], ["negotiation"]),
+    ("cleo", "woman", "HR", ["coaching"], ["python"]),
+    ("dan", "man", "IT", ["python"], ["coaching"]),
+]
+
+
+def enrol_with_intake(app, platform):
+    clients = {}
+    for sub, gender, dept, offers, wants in PROFILES:
+        learner = Launcher(https_client(app), platform)
+        learner(role="learner", sub=sub, name=sub.capitalize(), email=f"{sub}@example.com", custom={"cohort": "lab"})
+        with app.app_context():
+            cid = db.session.execute(db.select(Cohort.id).where(Cohort.slug == "lab")).scalar_one()
+        page = learner.client.get(f"/learner/cohorts/{cid}/intake")
+        response = learner.client.post(f"/learner/cohorts/{cid}/intake", data={
+            "csrf_token": csrf_token_in(page), "gender": gender, "department": dept, "location": "Berlin",
+            "timezone": "Europe/Berlin", "level": "3", "manager": "", "offers": offers, "wants": wants,
+            "availability": ["tue-10"], "consent": "y", "submit_intake": "Submit my profile"})
+        assert response.status_code == 303
+        clients[sub] = learner.client
+    return cid, clients
+
+
+def test_propose_adjust_publish_and_learners_see_partner(app, platform, lti, client):
+    cid, learners = enrol_with_intake(app, platform)
+    lti(role="instructor", sub="teacher", name="Tess", email="tess@example.com")
+    page = client.get(f"/facilitator/cohorts/{cid}")
+    assert "4 of 4 people have submitted" in page.get_data(as_text=True)
+    started = client.post(f"/facilitator/cohorts/{cid}/match", data={"csrf_token": csrf_token_in(page)})
+    assert started.status_code == 303
+    review = client.get(started.headers["Location"])
+    body = review.get_data(as_text=True)
+    assert "Ana &amp; Ben" in body and "Cleo &amp; Dan" in body
+    assert "Ana offers negotiation, which Ben wants to learn" in body
+
+    with app.app_context():
+        ids = {p.user.sub: p.id for p in db.session.execute(db.select(Participant)).scalars()}
+    run_url = started.headers["Location"]
+    swapped = client.post(run_url + "/adjust", data={"csrf_token": csrf_token_in(review), "a": ids["ana"],
+                                                     "b": ids["cleo"], "action": "swap"})
+    assert swapped.status_code == 303
+    second_page = client.get(swapped.headers["Location"])
+    second = second_page.get_data(as_text=True)
+    # Swapping pins Ana-Dan and Cleo-Ben, but Dan offers nothing Ana wants: the run says why, not ignores it.
+    assert "The matcher could not run" in second and "must-pair" in second
+    cleared = client.post(swapped.headers["Location"] + "/adjust", data={"csrf_token": csrf_token_in(second_page),
+                                                                         "action": "clear"})
+    assert "Ana &amp; Ben" in client.get(cleared.headers["Location"]).get_data(as_text=True)
+
+    forbid_page = client.get(run_url)
+    forbidden = client.post(run_url + "/adjust", data={"csrf_token": csrf_token_in(forbid_page), "a": ids["ana"],
+                                                       "b": ids["ben"], "action": "forbid"})
+    third_url = forbidden.headers["Location"]
+    third = client.get(third_url).get_data(as_text=True)
+    assert "Ana &amp; Ben" not in third and "Compared with proposal" in third
+
+    with app.app_context():
+        db.session.get(Cohort, cid).forbidden_pairs = []
+        db.session.commit()
+    final_page = client.get(f"/facilitator/cohorts/{cid}")
+    final = client.post(f"/facilitator/cohorts/{cid}/match", data={"csrf_token": csrf_token_in(final_page)})
+    final_review = client.get(final.headers["Location"])
+    published = client.post(final.headers["Location"] + "/publish", data={"csrf_token": csrf_token_in(final_review)})
+    assert published.status_code == 303
+    with app.app_context():
+        teams = db.session.execute(db.select(Team).where(Team.status == "active")).scalars().all()
+        assert len(teams) == 2 and all(t.pod == 1 for t in teams)
+    home = learners["ana"].get("/learner/").get_data(as_text=True)
+    assert "Your partner" in home and "Ben" in home and "Ana offers negotiation" in home
+    locked = learners["ana"].get(f"/learner/cohorts/{cid}/intake").get_data(as_text=True)
+    assert "can no longer change" in locked
+
+
+def test_learner_cannot_run_matching(app, platform, lti, client):
+    cid, learners = enrol_with_intake(app, platform)
+    token = csrf_token_in(learners["ana"].get(f"/learner/cohorts/{cid}/intake"))
+    response = learners["ana"].post(f"/facilitator/cohorts/{cid}/match", data={"csrf_token": token})
+    assert response.status_code == 403
