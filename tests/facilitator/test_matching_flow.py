@@ -14,6 +14,10 @@ PROFILES = [
 ]
 
 
+def shows_team(body: str, x: str, y: str) -> bool:
+    return f"{x} &amp; {y}" in body or f"{y} &amp; {x}" in body
+
+
 def enrol_with_intake(app, platform):
     clients = {}
     for sub, gender, dept, offers, wants in PROFILES:
@@ -40,7 +44,7 @@ def test_propose_adjust_publish_and_learners_see_partner(app, platform, lti, cli
     assert started.status_code == 303
     review = client.get(started.headers["Location"])
     body = review.get_data(as_text=True)
-    assert "Ana &amp; Ben" in body and "Cleo &amp; Dan" in body
+    assert shows_team(body, "Ana", "Ben") and shows_team(body, "Cleo", "Dan")
     assert "Ana offers negotiation, which Ben wants to learn" in body
 
     with app.app_context():
@@ -55,14 +59,14 @@ def test_propose_adjust_publish_and_learners_see_partner(app, platform, lti, cli
     assert "The matcher could not run" in second and "must-pair" in second
     cleared = client.post(swapped.headers["Location"] + "/adjust", data={"csrf_token": csrf_token_in(second_page),
                                                                          "action": "clear"})
-    assert "Ana &amp; Ben" in client.get(cleared.headers["Location"]).get_data(as_text=True)
+    assert shows_team(client.get(cleared.headers["Location"]).get_data(as_text=True), "Ana", "Ben")
 
     forbid_page = client.get(run_url)
     forbidden = client.post(run_url + "/adjust", data={"csrf_token": csrf_token_in(forbid_page), "a": ids["ana"],
                                                        "b": ids["ben"], "action": "forbid"})
     third_url = forbidden.headers["Location"]
     third = client.get(third_url).get_data(as_text=True)
-    assert "Ana &amp; Ben" not in third and "Compared with proposal" in third
+    assert not shows_team(third, "Ana", "Ben") and "Compared with proposal" in third
 
     with app.app_context():
         db.session.get(Cohort, cid).forbidden_pairs = []
