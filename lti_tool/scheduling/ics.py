@@ -140,7 +140,8 @@ def vtimezone(tzid: str, year: int) -> Timezone:
     for instant, before, after, is_dst, name in trans:
         wall = (instant + before).replace(tzinfo=None)  # local wall time in the old offset
         sub = TimezoneDaylight() if is_dst else TimezoneStandard()
-        sub.add("DTSTART", wall.replace(year=1970) if _safe_1970(wall) else wall)
+        # start the rule in 1970 (same rule), so times before this year's first onset are defined
+        sub.add("DTSTART", _onset_1970(wall, _rrule_for(wall)))
         sub.add("TZOFFSETFROM", before)
         sub.add("TZOFFSETTO", after)
         sub.add("TZNAME", name)
@@ -149,8 +150,21 @@ def vtimezone(tzid: str, year: int) -> Timezone:
     return tz
 
 
-def _safe_1970(wall: datetime) -> bool:
-    return False  # keep the real first onset in the event's year: the rule starts there
+def _onset_1970(wall: datetime, rule: dict) -> datetime:
+    """The date in 1970 that the yearly rule selects, at the same wall-clock time."""
+    byday = rule["BYDAY"]
+    n, wd = int(byday[:-2]), ["MO", "TU", "WE", "TH", "FR", "SA", "SU"].index(byday[-2:])
+    month = rule["BYMONTH"]
+    days = [d for d in range(1, 32) if _valid(1970, month, d) and datetime(1970, month, d).weekday() == wd]
+    return wall.replace(year=1970, month=month, day=days[n if n < 0 else n - 1])
+
+
+def _valid(y, m, d):
+    try:
+        datetime(y, m, d)
+        return True
+    except ValueError:
+        return False
 
 
 def _event(spec: EventSpec, method: str, dtstamp: datetime) -> Event:
