@@ -35,8 +35,9 @@ def build_invite_message(calendar, *, sender: str, recipient: str, subject: str,
     alt.set_content(text_body)
     alt.add_alternative(html_body, subtype="html")
     cal_part = EmailMessage()
-    cal_part.set_content(ics.decode("utf-8"), subtype="calendar", charset="utf-8", cte="base64")
-    cal_part.set_param("method", method)
+    # bytes keep the CRLF line ends that RFC 5545 requires; base64 protects them in transit
+    cal_part.set_content(ics, maintype="text", subtype="calendar", cte="base64",
+                         params={"method": method, "charset": "UTF-8"})
     alt.attach(cal_part)
     msg.attach(alt)
     att = EmailMessage()
