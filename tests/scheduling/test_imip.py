@@ -75,3 +75,35 @@ def test_write_eml(tmp_path):
     p1, p2 = write_eml(_msg(), tmp_path), write_eml(_msg(), tmp_path)
     assert p1 != p2 and p1.suffix == ".eml"
     _check(p1.read_bytes())
+
+
+# aiosmtpd warns about AUTH without TLS; expected on loopback in this test only
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_smtp_auth_over_plain_loopback():
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    got, logins = [], []
+
+    class H:
+        async def handle_DATA(self, server, session, envelope):
+            got.append(envelope.content)
+            return "250 OK"
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"user" and auth_data.password == b"pa:ss"
+        logins.append(ok)
+        return AuthResult(success=ok)
+
+    port = _free_port()
+    c = Controller(H(), hostname="127.0.0.1", port=port, authenticator=authenticator,
+                   auth_require_tls=False, auth_required=True)
+    c.start()
+    try:
+        send_message(_msg(), SmtpSettings.from_url(f"smtp://user:pa%3Ass@127.0.0.1:{port}"), timeout=5)
+        with pytest.raises(DeliveryError):
+            send_message(_msg(), SmtpSettings.from_url(f"smtp://user:bad@127.0.0.1:{port}"), timeout=5)
+    finally:
+        c.stop()
+    assert logins[0] is True and len(got) == 1
+    _check(got[0])
