@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+import vobject
 
 from lti_tool.scheduling.ics import Attendee, EventSpec, Person, build_calendar, cancel_event, stable_uid, to_ics_bytes
 
@@ -51,6 +52,11 @@ def test_invite_update_cancel_same_uid():
         (ev,) = cal.walk("VEVENT")
         assert cal["METHOD"] == m and str(ev["UID"]) == s0.uid
         assert int(ev["SEQUENCE"]) == s.sequence
+        v = vobject.readOne(to_ics_bytes([s], method=m).decode())
+        assert v.method.value == m and v.vevent.uid.value == s0.uid and int(v.vevent.sequence.value) == s.sequence
+        assert v.vevent.dtstart.value == s.start
+        if m == "CANCEL":
+            assert ev["STATUS"] == "CANCELLED" and not ev.walk("VALARM")
     assert c.sequence == 2 and c.status == "CANCELLED"
 
 
