@@ -72,7 +72,7 @@ def test_dst_spanning_lab_and_other_tz():
 
 
 def test_vobject_parses():
-    vobject = pytest.importorskip("vobject")
+    import vobject
     data = to_ics_bytes([spec(rrule={"freq": "weekly", "interval": 2, "count": 6})]).decode()
     cal = vobject.readOne(data)
     ev = cal.vevent
