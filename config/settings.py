@@ -34,6 +34,7 @@ class BaseConfig:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     SMTP_URL = os.environ.get("SMTP_URL") or None
     OUTBOX_DIR = str(INSTANCE / "outbox")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Reciprocal Mentoring Lab <mentoring-lab@localhost>")
     LTI_DEV_PLATFORM = env_flag("LTI_DEV_PLATFORM")
     # Platforms whose clocks run a few seconds fast would otherwise fail every launch ("iat").
     LTI_CLOCK_LEEWAY_SECONDS = int(os.environ.get("LTI_CLOCK_LEEWAY_SECONDS", "30"))

@@ -68,6 +68,20 @@ def demo_seed():
     click.echo(summary)
 
 
+invites_cli = AppGroup("invites", help="Calendar invites for the lab and follow-up meetings.")
+
+
+@invites_cli.command("send")
+@click.option("--cohort", "cohort_id", type=int, default=None, help="Only this cohort (default: every cohort).")
+def invites_send(cohort_id):
+    """Queue invites and updates for changed events, then send the outbox (SMTP_URL or .eml files)."""
+    from .services.invites import send_due
+
+    result = send_due(cohort_id)
+    click.echo(f"{result['queued']} queued, {result['sent']} sent, {result['written']} written to the outbox "
+               f"folder, {result['failed']} failed (kept for retry).")
+
+
 def init_app(app: Flask) -> None:
-    for group in (platform_cli, keys_cli, demo_cli):
+    for group in (platform_cli, keys_cli, demo_cli, invites_cli):
         app.cli.add_command(group)

@@ -72,6 +72,25 @@ def seed() -> str:
         if person["role"] == "learner" and person["name"]:
             participant = _get_or_create(Participant, cohort_id=cohort.id, user_id=user.id)
             fill_intake(participant, DEMO_INTAKE[person["key"]])
+    facilitator = db.session.execute(db.select(LtiUser).where(LtiUser.platform_id == reg.id,
+                                                              LtiUser.sub == "dev-fran")).scalar_one()
+    cohort.facilitator_user_id = facilitator.id
     db.session.commit()
-    return (f"Demo course '{course.title}' with {len(dev.DEMO_USERS)} people and cohort '{cohort.name}' "
+    teams = _publish_demo_teams(cohort, facilitator)
+    return (f"{teams} teams published. Demo course '{course.title}' with {len(dev.DEMO_USERS)} people and cohort '{cohort.name}' "
             f"on {cohort.day_one:%Y-%m-%d} and {cohort.day_two:%Y-%m-%d} ({cohort.timezone}).")
+
+
+def _publish_demo_teams(cohort: Cohort, facilitator: LtiUser) -> int:
+    """Match the demo cohort and publish the teams (once), so invites and partners show at once."""
+    from .models import MatchRun, Team
+    from .services import matchmaking
+
+    if cohort.published_run_id:
+        return db.session.execute(db.select(db.func.count(Team.id)).where(
+            Team.cohort_id == cohort.id, Team.status == "active")).scalar()
+    run = matchmaking.start_run(cohort, facilitator)
+    run = db.session.get(MatchRun, run.id)
+    if run.status != "done":  # queued on Redis: publishing waits for the facilitator
+        return 0
+    return len(matchmaking.publish(run))

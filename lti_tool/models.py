@@ -292,3 +292,50 @@ class Attendance(db.Model):
     session_id: Mapped[str] = mapped_column(String(100))
     present: Mapped[bool] = mapped_column(default=True)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalendarEvent(db.Model):
+    """An event we have published: its UID stays, SEQUENCE rises whenever what matters changes."""
+
+    __tablename__ = "calendar_event"
+    __table_args__ = (UniqueConstraint("uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    uid: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # lab | follow_up
+    sequence: Mapped[int] = mapped_column(default=0)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="CONFIRMED")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalendarFeed(db.Model):
+    """A private subscription feed: a random token for one participant (or a cohort's facilitator)."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"))  # None: whole cohort
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class OutboxMessage(db.Model):
+    """Every message is written here first, so a failed send is kept, shown and retried."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)  # the whole RFC 5322 message
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | sent | failed | written
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()

@@ -56,6 +56,7 @@ def init_app(app: Flask) -> None:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        if request.path.startswith(("/lti/", "/learner", "/facilitator", "/insights")):
-            response.headers.setdefault("Cache-Control", "no-store")
+        if request.path.startswith(("/lti/", "/learner", "/facilitator", "/insights")) and \
+                "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
         return response

@@ -8,8 +8,8 @@ from ..auth import role_required
 from ..jobs import enqueue
 from ..lti.roles import FACILITATOR
 from ..extensions import db
-from ..models import MatchRun
-from ..services import matchmaking
+from ..models import MatchRun, OutboxMessage
+from ..services import invites, matchmaking
 from ..services import roster as roster_service
 from ..services.cohorts import cohort_in_course, roster, save_cohort
 from ..services.courses import cohorts_in_course
@@ -54,8 +54,11 @@ def cohort_edit(cohort_id: int):
 def cohort(cohort_id: int):
     cohort = cohort_in_course(cohort_id)
     runs = matchmaking.latest_runs(cohort, limit=5)
-    return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort),
-                           action=ActionForm(), upload=RosterUploadForm(), runs=runs)
+    outbox = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.cohort_id == cohort.id)
+                                .order_by(OutboxMessage.id.desc()).limit(50)).scalars().all()
+    feed = invites.feed_for(None, cohort)
+    return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort), action=ActionForm(),
+                           upload=RosterUploadForm(), runs=runs, outbox=outbox, feed=feed)
 
 
 @bp.post("/cohorts/<int:cohort_id>/roster/sync")
@@ -188,3 +191,50 @@ def match_publish(cohort_id: int, run_id: int):
     teams = matchmaking.publish(run)
     flash(_("%(n)s teams published. Learners now see their partner and the reasons.", n=len(teams)), "success")
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+
+
+# --- schedule and invites -------------------------------------------------------------------------
+
+@bp.get("/cohorts/<int:cohort_id>/calendar.ics")
+@role_required(FACILITATOR)
+def cohort_calendar(cohort_id: int):
+    cohort = cohort_in_course(cohort_id)
+    return Response(invites.calendar_for(cohort), mimetype="text/calendar",
+                    headers={"Content-Disposition": f"attachment; filename={cohort.slug}.ics"})
+
+
+@bp.post("/cohorts/<int:cohort_id>/invites")
+@role_required(FACILITATOR)
+def send_invites(cohort_id: int):
+    cohort = cohort_in_course(cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    result = invites.send_due(cohort.id)
+    flash(_("Invites: %(queued)s new or updated, %(sent)s sent, %(written)s saved as files, %(failed)s failed.",
+            **result), "error" if result["failed"] else "success")
+    return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+
+
+def _message_in_cohort(cohort, message_id: int) -> OutboxMessage:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.cohort_id != cohort.id:
+        abort(404)
+    return message
+
+
+@bp.post("/cohorts/<int:cohort_id>/outbox/<int:message_id>/retry")
+@role_required(FACILITATOR)
+def outbox_retry(cohort_id: int, message_id: int):
+    cohort = cohort_in_course(cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    invites.retry(_message_in_cohort(cohort, message_id))
+    return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+
+
+@bp.get("/cohorts/<int:cohort_id>/outbox/<int:message_id>.eml")
+@role_required(FACILITATOR)
+def outbox_download(cohort_id: int, message_id: int):
+    message = _message_in_cohort(cohort_in_course(cohort_id), message_id)
+    return Response(message.body, mimetype="message/rfc822",
+                    headers={"Content-Disposition": f"attachment; filename=message-{message.id}.eml"})

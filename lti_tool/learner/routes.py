@@ -1,14 +1,16 @@
 """Learner views: landing page, intake, and the published team."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth import role_required
 from ..extensions import db
 from ..lti.roles import LEARNER
-from ..models import Cohort, Participant, Team
+from ..facilitator.forms import ActionForm
+from ..models import CalendarFeed, Cohort, Participant, Team
 from ..services.courses import cohorts_of_learner
+from ..services import invites
 from ..services.intake import HOURS, WEEKDAYS, display_name, save_intake
 from . import bp
 from .forms import IntakeForm
@@ -45,9 +47,11 @@ def home():
     for cohort in cohorts_of_learner(g.lti.course, g.lti.user.id):
         participant = my_participation(cohort.id)
         team, partners = my_team(participant)
-        cards.append({"cohort": cohort, "participant": participant, "team": team,
+        feed = db.session.execute(db.select(CalendarFeed).where(
+            CalendarFeed.participant_id == participant.id, CalendarFeed.revoked_at.is_(None))).scalars().first()
+        cards.append({"cohort": cohort, "participant": participant, "team": team, "feed": feed,
                       "partners": [(p, display_name(p)) for p in partners]})
-    return render_template("learner/home.html", cards=cards)
+    return render_template("learner/home.html", cards=cards, action=ActionForm())
 
 
 @bp.route("/cohorts/<int:cohort_id>/intake", methods=["GET", "POST"])
@@ -77,3 +81,22 @@ def intake(cohort_id: int):
                                weekdays=WEEKDAYS, hours=HOURS), 422
     return render_template("learner/intake.html", form=form, participant=participant, locked=locked,
                            weekdays=WEEKDAYS, hours=HOURS)
+
+
+@bp.get("/cohorts/<int:cohort_id>/calendar.ics")
+@role_required(LEARNER)
+def my_calendar(cohort_id: int):
+    """The lab days and my team's follow-up meetings, to import into any calendar."""
+    participant = my_participation(cohort_id)
+    return Response(invites.calendar_for(participant.cohort, participant), mimetype="text/calendar",
+                    headers={"Content-Disposition": "attachment; filename=reciprocal-mentoring-lab.ics"})
+
+
+@bp.post("/cohorts/<int:cohort_id>/feed")
+@role_required(LEARNER)
+def my_feed(cohort_id: int):
+    """Create (or replace, revoking the old address) my private subscription feed."""
+    participant = my_participation(cohort_id)
+    invites.feed_for(participant, participant.cohort, rotate=request.form.get("rotate") == "1")
+    flash(_("Your private calendar address is ready."), "success")
+    return redirect(url_for("learner.home"), code=303)
