@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
             print(str(p), file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"{getattr(exc, 'filename', None) or 'kit'}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
