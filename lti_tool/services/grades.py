@@ -114,3 +114,41 @@ def syncs_for_cohort(cohort: Cohort) -> dict[int, GradeSync]:
         if row.participant_id not in out or row.status == "failed":
             out[row.participant_id] = row
     return out
+
+
+# --- progress changes made anywhere in a request are sent once the response is ready -------------
+def _progress_touched(session, _flush_context) -> None:
+    """Note participants whose progress inputs changed in this flush (attendance, intake, submit)."""
+    from flask import g, has_request_context
+    from sqlalchemy import inspect
+
+    from ..models import Attendance, Reflection
+
+    if not has_request_context():
+        return
+    touched = g.setdefault("progress_touched", set())
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Attendance):
+            touched.add(obj.participant_id)
+        elif isinstance(obj, Reflection) and inspect(obj).attrs.status.history.has_changes():
+            touched.add(obj.participant_id)
+        elif isinstance(obj, Participant) and inspect(obj).attrs.intake_submitted_at.history.has_changes():
+            touched.add(obj.id)
+
+
+def send_touched_progress(response):
+    """after_request: queue a score for every participant whose progress may have changed."""
+    from flask import g
+
+    touched = g.pop("progress_touched", None)
+    if touched and response.status_code < 400:
+        for participant_id in sorted(i for i in touched if i):
+            schedule_for_participant(participant_id)
+    return response
+
+
+def install(session_class) -> None:
+    from sqlalchemy import event
+
+    if not event.contains(session_class, "after_flush", _progress_touched):
+        event.listen(session_class, "after_flush", _progress_touched)

@@ -99,10 +99,7 @@ def save(participant: Participant, session, raw_answers: dict, raw_visibility: d
     if submit and not was_submitted:
         reflection.status = "submitted"
         reflection.submitted_at = utcnow()
-    db.session.commit()
-    if submit and not was_submitted:
-        from .grades import schedule_for_participant
-        schedule_for_participant(participant.id)
+    db.session.commit()  # a submit changes progress: services.grades sends the score after the response
     return reflection, result
 
 

@@ -133,3 +133,23 @@ def test_enqueue_uses_rq_retry_with_backoff(app, monkeypatch):
             app.config["REDIS_URL"] = None
     assert captured["args"] == ("lti_tool.services.grades.push_score", 1, 2)
     assert captured["retry"].max == 3 and captured["retry"].intervals == [10, 60, 300]
+
+
+def test_attendance_and_intake_changes_in_a_request_send_a_score(app, client, lti, platform):
+    """Any request that records attendance or an intake submit queues the score after its response."""
+    from datetime import datetime
+
+    from flask import Response
+
+    from lti_tool.extensions import db
+    from lti_tool.models import Attendance, Participant
+
+    launch(lti, "ana", with_ags=True)
+    cid, pid = cohort_id(app), participant_id(app, "ana")
+    with app.test_request_context("/facilitator/attendance"):
+        db.session.add(Attendance(cohort_id=cid, participant_id=pid, session_id="d1-opening", present=True))
+        db.session.get(Participant, pid).intake_submitted_at = datetime(2026, 3, 1)
+        db.session.commit()
+        app.process_response(Response("ok"))
+    assert len(platform.scores) == 1
+    assert platform.scores[0]["body"]["scoreGiven"] == 2 and platform.scores[0]["body"]["userId"] == "ana"
