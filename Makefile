@@ -45,6 +45,7 @@ bench: system-deps $(STAMP)
 	mkdir -p benchmarks/results
 	$(PY) benchmarks/matching_bench.py
 	$(PY) benchmarks/launch_bench.py
+	$(PY) benchmarks/insights_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

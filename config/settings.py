@@ -51,6 +51,7 @@ class BaseConfig:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
     MIN_GROUP_SIZE = int(os.environ.get("MIN_GROUP_SIZE", "5"))
+    REFLECTION_EDIT_HOURS = 72  # a submitted reflection stays editable this long
     TESTING = False
 
 

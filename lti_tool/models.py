@@ -338,4 +338,54 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+class Reflection(db.Model):
+    """A learner's answers to one session's prompts, with who may see each answer.
+
+    ``answers`` maps prompt id -> text or integer rating; ``visibility`` maps prompt id -> "me" |
+    "partner" | "facilitator". Who may read what is decided in one place: services.visibility.
+    """
+
+    __tablename__ = "reflection"
+    __table_args__ = (UniqueConstraint("participant_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    session_id: Mapped[str] = mapped_column(String(100))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    visibility: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | submitted
+    submitted_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnonymousRating(db.Model):
+    """Numeric gain ratings kept without identity when a learner deletes their data (aggregates stay)."""
+
+    __tablename__ = "anonymous_rating"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    session_id: Mapped[str] = mapped_column(String(100))
+    gain_self: Mapped[int | None] = mapped_column()
+    gain_partner: Mapped[int | None] = mapped_column()
+    submitted_on: Mapped[date | None] = mapped_column()
+
+
+class GradeSync(db.Model):
+    """The last AGS score sent (or tried) for one participant on one resource link."""
+
+    __tablename__ = "grade_sync"
+    __table_args__ = (UniqueConstraint("participant_id", "resource_link_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    resource_link_id: Mapped[int] = mapped_column(ForeignKey("resource_link.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | failed
+    score_given: Mapped[float | None] = mapped_column()
+    score_maximum: Mapped[float | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column()

@@ -49,6 +49,9 @@ class TestPlatform:
         self.token_requests: list[dict] = []
         self.members: list[dict] = []  # the course roster served by NRPS
         self.nrps_page_size = 2
+        self.lineitems: list[dict] = []  # AGS line items of the course
+        self.scores: list[dict] = []  # every score posted: {"lineitem": id, "body": ..., "auth": ...}
+        self.fail_scores = 0  # answer the next N score posts with HTTP 503
         self.app = self._build_app()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.issuer = f"http://127.0.0.1:{self.server.server_port}"
@@ -135,6 +138,34 @@ class TestPlatform:
             if (page + 1) * size < len(platform.members):
                 response.headers["Link"] = f'<{platform.issuer}/nrps/{context_id}?page={page + 1}>; rel="next"'
             return response
+
+        @app.get("/ags/<context_id>/lineitems")
+        def lineitems_list(context_id):
+            items = platform.lineitems  # pylti1p3 filters by tag / resource id itself
+            response = jsonify(items)
+            response.headers["Content-Type"] = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+            return response
+
+        @app.post("/ags/<context_id>/lineitems")
+        def lineitems_create(context_id):
+            if request.headers.get("Authorization") != "Bearer platform-access-token":
+                return jsonify(error="unauthorized"), 401
+            body = request.get_json(force=True)
+            item = {**body, "id": f"{platform.issuer}/ags/{context_id}/lineitems/{len(platform.lineitems) + 1}"}
+            platform.lineitems.append(item)
+            return jsonify(item), 201
+
+        @app.post("/ags/<context_id>/lineitems/<int:item>/scores")
+        def scores(context_id, item):
+            if platform.fail_scores > 0:
+                platform.fail_scores -= 1
+                return jsonify(error="temporarily unavailable"), 503
+            if request.headers.get("Authorization") != "Bearer platform-access-token":
+                return jsonify(error="unauthorized"), 401
+            platform.scores.append({"lineitem": f"{platform.issuer}/ags/{context_id}/lineitems/{item}",
+                                    "content_type": request.headers.get("Content-Type"),
+                                    "body": request.get_json(force=True)})
+            return "", 204
 
         return app
 

@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("facilitator", __name__, url_prefix="/facilitator")
 
 from . import routes  # noqa: E402,F401
+from . import progress  # noqa: E402,F401

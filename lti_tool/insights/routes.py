@@ -1,14 +1,69 @@
-from flask import current_app, g, render_template
+from datetime import date
+
+from flask import abort, g, render_template, request
 
 from ..auth import role_required
 from ..lti.roles import LND
-from ..services.courses import cohorts_in_deployment
+from ..services import insights as svc
 from . import bp
+from .charts import bar_chart
+from .exports import csv_response
+
+
+def _filters() -> tuple[svc.Filters, list[str]]:
+    errors, f = [], svc.Filters()
+    f.cohort_ids = [int(x) for x in request.args.getlist("cohort") if x.isdigit()]
+    for name, label in (("from", "From"), ("to", "To")):
+        raw = request.args.get(name, "").strip()
+        if raw:
+            try:
+                setattr(f, "date_from" if name == "from" else "date_to", date.fromisoformat(raw))
+            except ValueError:
+                errors.append(f"{label}: use a date like 2026-03-31.")
+    f.department = request.args.get("department") or None
+    return f, errors
+
+
+def _data():
+    filters, errors = _filters()
+    data = svc.compute(g.lti.course.deployment_id, filters)
+    if filters.department and filters.department not in data["departments"]:
+        filters.department = None  # a department too small to offer is never a filter (no singling out)
+        data = svc.compute(g.lti.course.deployment_id, filters)
+    return filters, errors, data
 
 
 @bp.get("/")
 @role_required(LND)
 def home():
-    """L&D landing page: cohorts across the deployment (sizes only; no individuals)."""
-    return render_template("insights/home.html", rows=cohorts_in_deployment(g.lti.course),
-                           min_group=current_app.config["MIN_GROUP_SIZE"])
+    """L&D insights across the deployment: aggregates only, groups smaller than MIN_GROUP_SIZE hidden."""
+    filters, errors, data = _data()
+    t = data["tables"]
+    by_cohort = t["by_cohort"]
+    charts = {
+        "gain": bar_chart("gain-chart", "Reported gain by cohort (mean, 1 to 5)", [r[0] for r in by_cohort.rows],
+                          [("Own gain", [r[5] for r in by_cohort.rows]),
+                           ("Gain seen in partner", [r[6] for r in by_cohort.rows])], 5),
+        "completion": bar_chart("completion-chart", "Attendance and reflections by cohort (%)",
+                                [r[0] for r in by_cohort.rows],
+                                [("Attended both days", [r[3] for r in by_cohort.rows]),
+                                 ("Reflections completed", [r[4] for r in by_cohort.rows])], 100, "%"),
+        "match_scores": bar_chart("match-chart", "Teams per match score band", [r[0] for r in t["match_scores"].rows],
+                                  [("Teams", [r[1] for r in t["match_scores"].rows])],
+                                  max([r[1] or 0 for r in t["match_scores"].rows] + [1])),
+        "trend": bar_chart("trend-chart", "Reflections submitted per month", [r[0] for r in t["trend"].rows],
+                           [("Reflections", [r[1] for r in t["trend"].rows])],
+                           max([r[1] or 0 for r in t["trend"].rows] + [1])),
+    }
+    return render_template("insights/home.html", data=data, filters=filters, errors=errors, charts=charts,
+                           query=request.query_string.decode())
+
+
+@bp.get("/export/<key>.csv")
+@role_required(LND)
+def export(key: str):
+    _filters_, _errors, data = _data()
+    table = data["tables"].get(key)
+    if table is None:
+        abort(404)
+    return csv_response(table, f"lab-insights-{key}-{date.today().isoformat()}.csv")

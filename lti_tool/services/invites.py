@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -142,7 +142,11 @@ def calendar_for(cohort: Cohort, participant: Participant | None = None) -> byte
     if participant is not None:
         user = db.session.get(LtiUser, participant.user_id)
         specs = [s for s in specs if any(a.email == user.contact_email for a in s.attendees)]
-    return build_calendar(specs, method="PUBLISH").to_ical()
+    # DTSTAMP = the last change, not "now": an unchanged calendar stays byte-identical (stable ETag).
+    last_change = db.session.execute(db.select(db.func.max(CalendarEvent.updated_at))
+                                     .where(CalendarEvent.cohort_id == cohort.id)).scalar()
+    stamp = (last_change or utcnow()).replace(tzinfo=timezone.utc, microsecond=0)
+    return build_calendar(specs, method="PUBLISH", dtstamp=stamp).to_ical()
 
 
 def feed_for(participant: Participant | None, cohort: Cohort, rotate: bool = False) -> CalendarFeed:

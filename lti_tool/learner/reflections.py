@@ -1,0 +1,140 @@
+"""Learner reflection pages, the mutual learning view and data rights (thin: logic in services)."""
+from __future__ import annotations
+
+import json
+
+from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..auth import role_required
+from ..extensions import db
+from ..lti.roles import LEARNER
+from ..models import Cohort, Participant
+from ..services import curriculum as cur
+from ..services import data_rights
+from ..services import reflections as svc
+from ..services.progress import progress_for
+from ..services.visibility import DEFAULTS, LEVELS
+from . import bp
+
+
+def my_participant(cohort_id: int) -> Participant:
+    """The launched learner's participation in a cohort of the launched course, or 404."""
+    row = db.session.execute(
+        db.select(Participant).join(Cohort, Cohort.id == Participant.cohort_id)
+        .where(Participant.cohort_id == cohort_id, Participant.user_id == g.lti.user.id,
+               Cohort.course_id == g.lti.course.id)).scalars().first()
+    if row is None:
+        abort(404)
+    return row
+
+
+def _session_or_404(session_id: str):
+    s = cur.session(session_id)
+    if s is None:
+        abort(404)
+    return s
+
+
+@bp.get("/cohorts/<int:cohort_id>/reflections")
+@role_required(LEARNER)
+def reflections(cohort_id: int):
+    participant = my_participant(cohort_id)
+    mine = svc.reflections_of(participant)
+    return render_template("learner/reflections/list.html", cohort=participant.cohort,
+                           sessions=cur.reflective_sessions(), mine=mine, editable=svc.is_editable,
+                           until=svc.editable_until, team=svc.team_of(participant))
+
+
+def _form(participant, session, reflection, *, answers=None, visibility=None, errors=None, status=200):
+    return render_template(
+        "learner/reflections/form.html", cohort=participant.cohort, session=session, reflection=reflection,
+        answers=answers if answers is not None else (reflection.answers if reflection else {}),
+        visibility=visibility if visibility is not None else (reflection.visibility if reflection else {}),
+        defaults=DEFAULTS, levels=LEVELS, errors=errors or {}, editable=svc.is_editable(reflection),
+        until=svc.editable_until(reflection)), status
+
+
+def _posted():
+    answers = {k[2:]: v for k, v in request.form.items() if k.startswith("a-")}
+    visibility = {k[2:]: v for k, v in request.form.items() if k.startswith("v-")}
+    return answers, visibility
+
+
+@bp.route("/cohorts/<int:cohort_id>/reflections/<session_id>", methods=["GET", "POST"])
+@role_required(LEARNER)
+def reflection(cohort_id: int, session_id: str):
+    participant = my_participant(cohort_id)
+    session = _session_or_404(session_id)
+    current = svc.get_reflection(participant, session.id)
+    if request.method == "GET":
+        return _form(participant, session, current)
+    answers, visibility = _posted()
+    submit = request.form.get("action") == "submit"
+    try:
+        saved, result = svc.save(participant, session, answers, visibility, submit=submit)
+    except svc.ReflectionClosed:
+        flash(_("This reflection can no longer be changed: its edit window has closed."), "error")
+        return _form(participant, session, current, status=409)
+    if result.errors:
+        return _form(participant, session, saved, answers=answers, visibility=visibility,
+                     errors=result.errors, status=422)
+    flash(_("Reflection submitted.") if submit else _("Draft saved."), "success")
+    return redirect(url_for("learner.reflections", cohort_id=cohort_id), code=303)
+
+
+@bp.post("/cohorts/<int:cohort_id>/reflections/<session_id>/draft")
+@role_required(LEARNER)
+def reflection_draft(cohort_id: int, session_id: str):
+    """Autosave (JSON, CSRF header). Keeps a submitted reflection submitted while its window is open."""
+    participant = my_participant(cohort_id)
+    session = _session_or_404(session_id)
+    body = request.get_json(silent=True) or {}
+    try:
+        saved, _result = svc.save(participant, session, body.get("answers") or {}, body.get("visibility") or {},
+                                  submit=False)
+    except svc.ReflectionClosed:
+        return jsonify(error="closed"), 409
+    return jsonify(status=saved.status, updated_at=saved.updated_at.isoformat(timespec="seconds"))
+
+
+@bp.get("/cohorts/<int:cohort_id>/team")
+@role_required(LEARNER)
+def mutual(cohort_id: int):
+    participant = my_participant(cohort_id)
+    team = svc.team_of(participant)
+    return render_template("learner/reflections/mutual.html", cohort=participant.cohort, me=participant,
+                           members=svc.mutual_view(team) if team else [])
+
+
+@bp.get("/my-data")
+@role_required(LEARNER)
+def my_data():
+    body = json.dumps(data_rights.export_user(g.lti.user), indent=2, ensure_ascii=False, default=str)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="my-mentoring-lab-data.json"'})
+
+
+@bp.route("/my-data/delete", methods=["GET", "POST"])
+@role_required(LEARNER)
+def my_data_delete():
+    if request.method == "POST":
+        if request.form.get("confirm") != "yes":
+            flash(_("Tick the box to confirm you want your data deleted."), "error")
+            return render_template("learner/reflections/delete.html"), 422
+        data_rights.delete_user_data(g.lti.user)
+        return render_template("learner/reflections/deleted.html")
+    return render_template("learner/reflections/delete.html")
+
+
+def progress_of_learner() -> list:
+    """(cohort, progress) for the launched learner: used by the home page's checklist partial."""
+    people = db.session.execute(db.select(Participant).join(Cohort, Cohort.id == Participant.cohort_id).where(
+        Participant.user_id == g.lti.user.id, Cohort.course_id == g.lti.course.id)).scalars().all()
+    progress = progress_for(people)
+    return [(p.cohort, progress[p.id]) for p in people]
+
+
+@bp.app_context_processor
+def _learner_progress():
+    return {"learner_progress": progress_of_learner}

@@ -1,0 +1,154 @@
+"""LMS gradebook passback (LTI Assignment and Grade Services via pylti1p3).
+
+A score per participant per lab resource link, sent through the job queue whenever progress
+changes. The score is the share of checklist items done. Sending the same progress twice is a no-op
+here and harmless at the LMS (the newest timestamp wins). A failure is recorded on ``GradeSync``
+(shown to the facilitator) and re-raised under RQ so the job retries with back-off; learner work is
+saved before any of this runs and never depends on it.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
+from pylti1p3.service_connector import ServiceConnector
+
+from ..extensions import db
+from ..jobs import enqueue
+from ..lti.tool_config import registration_for
+from ..models import Cohort, Course, GradeSync, Participant, ResourceLink, utcnow
+from .progress import progress_for
+
+log = logging.getLogger(__name__)
+LINEITEM_TAG = "reciprocal-lab-completion"
+SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+
+
+def links_for_cohort(cohort_id: int) -> list[ResourceLink]:
+    return list(db.session.execute(db.select(ResourceLink).where(ResourceLink.cohort_id == cohort_id)).scalars())
+
+
+def schedule_for_participant(participant_id: int) -> None:
+    """Queue a score for each lab link of the participant's cohort (the LMS offered AGS)."""
+    participant = db.session.get(Participant, participant_id)
+    if participant is None:
+        return
+    for link in links_for_cohort(participant.cohort_id):
+        course = db.session.get(Course, link.course_id)
+        if not course.ags_lineitems_url and not link.ags_lineitem_url:
+            continue
+        try:
+            enqueue("lti_tool.services.grades.push_score", participant_id, link.id)
+        except Exception:  # noqa: BLE001 - the failure is already on GradeSync; learner work is saved
+            log.warning("grade passback for participant %s failed; recorded for the facilitator", participant_id)
+
+
+def _in_worker() -> bool:
+    try:
+        from rq import get_current_job
+        return get_current_job() is not None
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _lineitem(ags: AssignmentsGradesService, link: ResourceLink, maximum: int) -> LineItem:
+    if link.ags_lineitem_url:
+        return LineItem().set_id(link.ags_lineitem_url).set_score_maximum(maximum)
+    wanted = (LineItem().set_tag(LINEITEM_TAG).set_resource_id(link.resource_link_id)
+              .set_resource_link_id(link.resource_link_id).set_label(f"{link.title or 'Mentoring lab'}: completion")
+              .set_score_maximum(maximum))
+    found = ags.find_or_create_lineitem(wanted, find_by="resource_id")
+    link.ags_lineitem_url = found.get_id()  # remember it: the next score goes straight there
+    return found
+
+
+def push_score(participant_id: int, link_id: int) -> str:
+    participant = db.session.get(Participant, participant_id)
+    link = db.session.get(ResourceLink, link_id)
+    if participant is None or link is None:
+        return "gone"
+    sync = db.session.execute(db.select(GradeSync).where(GradeSync.participant_id == participant_id,
+                                                         GradeSync.resource_link_id == link_id)).scalars().first()
+    if sync is None:
+        sync = GradeSync(participant_id=participant_id, resource_link_id=link_id, attempts=0)
+        db.session.add(sync)
+    progress = progress_for([participant])[participant.id]
+    given, maximum = float(progress.done), float(progress.total)
+    if sync.status == "sent" and sync.score_given == given and sync.score_maximum == maximum:
+        return "unchanged"
+    course = db.session.get(Course, link.course_id)
+    sync.attempts = (sync.attempts or 0) + 1
+    sync.last_attempt_at = utcnow()
+    try:
+        connector = ServiceConnector(registration_for(course.deployment.platform))
+        ags = AssignmentsGradesService(connector, {"scope": list(course.ags_scopes or [SCORE_SCOPE]),
+                                                   "lineitems": course.ags_lineitems_url,
+                                                   "lineitem": link.ags_lineitem_url})
+        lineitem = _lineitem(ags, link, int(maximum))
+        grade = (Grade().set_score_given(given).set_score_maximum(maximum)
+                 .set_activity_progress("Completed" if progress.complete else "InProgress")
+                 .set_grading_progress("FullyGraded" if progress.complete else "Pending")
+                 .set_timestamp(datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
+                 .set_user_id(participant.user.sub))
+        ags.put_grade(grade, lineitem)
+    except Exception as e:  # noqa: BLE001 - any failure: record it, let RQ retry
+        sync.status, sync.last_error = "failed", f"{type(e).__name__}: {e}"[:2000]
+        db.session.commit()
+        if _in_worker():
+            raise
+        return "failed"
+    sync.status, sync.last_error, sync.sent_at = "sent", None, utcnow()
+    sync.score_given, sync.score_maximum = given, maximum
+    db.session.commit()
+    return "sent"
+
+
+def syncs_for_cohort(cohort: Cohort) -> dict[int, GradeSync]:
+    rows = db.session.execute(db.select(GradeSync).join(Participant, Participant.id == GradeSync.participant_id)
+                              .where(Participant.cohort_id == cohort.id)).scalars()
+    out: dict[int, GradeSync] = {}
+    for row in rows:  # the worst status per participant wins (a failure must show)
+        if row.participant_id not in out or row.status == "failed":
+            out[row.participant_id] = row
+    return out
+
+
+# --- progress changes made anywhere in a request are sent once the response is ready -------------
+def _progress_touched(session, _flush_context) -> None:
+    """Note participants whose progress inputs changed in this flush (attendance, intake, submit)."""
+    from flask import g, has_request_context
+    from sqlalchemy import inspect
+
+    from ..models import Attendance, Reflection
+
+    if not has_request_context():
+        return
+    touched = g.setdefault("progress_touched", set())
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Attendance):
+            touched.add(obj.participant_id)
+        elif isinstance(obj, Reflection) and inspect(obj).attrs.status.history.has_changes():
+            touched.add(obj.participant_id)
+        elif isinstance(obj, Participant) and inspect(obj).attrs.intake_submitted_at.history.has_changes():
+            touched.add(obj.id)
+
+
+def send_touched_progress(response):
+    """after_request: queue a score for every participant whose progress may have changed."""
+    from flask import g
+
+    touched = g.pop("progress_touched", None)
+    if touched and response.status_code < 400:
+        for participant_id in sorted(i for i in touched if i):
+            schedule_for_participant(participant_id)
+    return response
+
+
+def install(session_class) -> None:
+    from sqlalchemy import event
+
+    if not event.contains(session_class, "after_flush", _progress_touched):
+        event.listen(session_class, "after_flush", _progress_touched)

@@ -1,0 +1,143 @@
+"""Reflections: drafts saved as the learner types, submit, edit window, the mutual learning view."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+
+from ..extensions import db
+from ..models import Participant, Reflection, Team, utcnow
+from . import curriculum as cur
+from .visibility import AS_PARTNER, LEVELS, default_for, visible_answers
+
+
+class ReflectionClosed(Exception):
+    """The reflection was submitted and its edit window has passed."""
+
+
+@dataclass
+class Validation:
+    answers: dict
+    visibility: dict
+    errors: dict = field(default_factory=dict)
+
+
+def edit_window() -> timedelta:
+    return timedelta(hours=float(current_app.config.get("REFLECTION_EDIT_HOURS", 72)))
+
+
+def editable_until(reflection: Reflection | None):
+    if reflection is None or reflection.status != "submitted" or reflection.submitted_at is None:
+        return None
+    return reflection.submitted_at + edit_window()
+
+
+def is_editable(reflection: Reflection | None) -> bool:
+    until = editable_until(reflection)
+    return until is None or utcnow() <= until
+
+
+def clean(session, raw_answers: dict, raw_visibility: dict, *, for_submit: bool) -> Validation:
+    """Keep only this session's prompts; ratings as integers within their scale."""
+    out = Validation({}, {})
+    for prompt in session.prompts:
+        value = raw_answers.get(prompt.id)
+        if prompt.kind == "rating":
+            if value in (None, ""):
+                if for_submit:
+                    out.errors[prompt.id] = "Choose a number from %s to %s." % (prompt.scale_min, prompt.scale_max)
+            else:
+                try:
+                    number = int(value)
+                except (TypeError, ValueError):
+                    number = None
+                if number is None or not prompt.scale_min <= number <= prompt.scale_max:
+                    out.errors[prompt.id] = "Choose a number from %s to %s." % (prompt.scale_min, prompt.scale_max)
+                else:
+                    out.answers[prompt.id] = number
+        else:
+            text = str(value or "").strip()[:5000]
+            if text:
+                out.answers[prompt.id] = text
+        level = raw_visibility.get(prompt.id)
+        out.visibility[prompt.id] = level if level in LEVELS else default_for(prompt.id)
+    if for_submit and not any(isinstance(v, str) for v in out.answers.values()) and \
+            any(p.kind == "text" for p in session.prompts):
+        first_text = next(p.id for p in session.prompts if p.kind == "text")
+        out.errors.setdefault(first_text, "Write at least one answer before you submit.")
+    return out
+
+
+def reflections_of(participant: Participant) -> dict[str, Reflection]:
+    rows = db.session.execute(db.select(Reflection).where(Reflection.participant_id == participant.id)).scalars()
+    return {r.session_id: r for r in rows}
+
+
+def get_reflection(participant: Participant, session_id: str) -> Reflection | None:
+    return db.session.execute(db.select(Reflection).where(
+        Reflection.participant_id == participant.id, Reflection.session_id == session_id)).scalars().first()
+
+
+def save(participant: Participant, session, raw_answers: dict, raw_visibility: dict, *,
+         submit: bool) -> tuple[Reflection | None, Validation]:
+    """Save a draft (partial answers are fine) or submit. Raises ReflectionClosed after the window."""
+    reflection = get_reflection(participant, session.id)
+    if not is_editable(reflection):
+        raise ReflectionClosed(session.id)
+    result = clean(session, raw_answers, raw_visibility, for_submit=submit)
+    if submit and result.errors:
+        return reflection, result
+    if reflection is None:
+        reflection = Reflection(participant_id=participant.id, cohort_id=participant.cohort_id,
+                                session_id=session.id)
+        db.session.add(reflection)
+    reflection.answers = result.answers
+    reflection.visibility = result.visibility
+    reflection.updated_at = utcnow()
+    was_submitted = reflection.status == "submitted"
+    if submit and not was_submitted:
+        reflection.status = "submitted"
+        reflection.submitted_at = utcnow()
+    db.session.commit()  # a submit changes progress: services.grades sends the score after the response
+    return reflection, result
+
+
+def team_of(participant: Participant) -> Team | None:
+    teams = db.session.execute(db.select(Team).where(
+        Team.cohort_id == participant.cohort_id, Team.status == "active")).scalars()
+    for team in teams:
+        if participant.id in (team.member_ids or []):
+            return team
+    return None
+
+
+@dataclass
+class MemberView:
+    participant: Participant
+    learned: list[tuple[str, str]]  # (session title, text)
+    gain_self: float | None
+    gain_partner: float | None
+
+
+def _mean(values):
+    values = [v for v in values if isinstance(v, int)]
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def mutual_view(team: Team) -> list[MemberView]:
+    """What each member learned from the other, and the gains they reported: only what was shared."""
+    members = db.session.execute(db.select(Participant).where(Participant.id.in_(team.member_ids))).scalars().all()
+    reflections = db.session.execute(db.select(Reflection).where(
+        Reflection.participant_id.in_(team.member_ids), Reflection.status == "submitted")).scalars().all()
+    titles = {s.id: s.title for s in cur.reflective_sessions()}
+    order = {s.id: i for i, s in enumerate(cur.reflective_sessions())}
+    out = []
+    for member in sorted(members, key=lambda m: team.member_ids.index(m.id)):
+        mine = sorted((r for r in reflections if r.participant_id == member.id),
+                      key=lambda r: order.get(r.session_id, 999))
+        shared = [(r, visible_answers(r, AS_PARTNER)) for r in mine]
+        learned = [(titles.get(r.session_id, r.session_id), a[cur.LEARNED]) for r, a in shared if cur.LEARNED in a]
+        out.append(MemberView(member, learned, _mean([a.get(cur.GAIN_SELF) for _, a in shared]),
+                              _mean([a.get(cur.GAIN_PARTNER) for _, a in shared])))
+    return out

@@ -1,0 +1,62 @@
+"""A reflection draft survives a dropped connection; the reflection form and insights pass axe."""
+from __future__ import annotations
+
+from tests.browser.test_dev_platform import launch_in_iframe
+
+AXE_TAGS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def open_reflection_form(page, live_server):
+    launch_in_iframe(page, live_server, "Launch as learner Ana", "Welcome, Ana Costa")
+    frame_url = page.frame_locator("iframe.lti-frame").locator("body").evaluate("() => location.href")
+    page.goto(frame_url)
+    page.get_by_role("link", name="Write or edit your reflections").first.click()
+    page.get_by_role("link", name="Mapping what each of us knows").click()
+    page.get_by_role("heading", level=1, name="Reflection: Mapping what each of us knows").wait_for()
+    return page.url
+
+
+def test_draft_survives_a_dropped_connection(page, live_server):
+    form_url = open_reflection_form(page, live_server)
+    answer = page.get_by_role("group", name="What did I learn from my partner in this session?").get_by_label("Your answer")
+    status = page.locator("#save-status")
+
+    page.context.set_offline(True)
+    answer.fill("Typed while the train went into a tunnel")
+    status.get_by_text("Saved on this device, will send when online").wait_for(timeout=5000)
+    page.context.set_offline(False)  # the connection is back: the browser sends the kept draft
+    status.get_by_text("Saved", exact=True).wait_for(timeout=5000)
+    page.evaluate("() => localStorage.clear()")  # what comes back now can only come from the server
+    page.reload()
+    assert answer.input_value() == "Typed while the train went into a tunnel"
+
+    # the connection drops while sending (requests fail), then the form is opened again later
+    page.route("**/draft", lambda route: route.abort("internetdisconnected"))
+    answer.fill("Second thought, written offline")
+    status.get_by_text("Saved on this device, will send when online").wait_for(timeout=5000)
+    page.unroute("**/draft")
+    page.goto(form_url)  # restored from the device and sent
+    assert answer.input_value() == "Second thought, written offline"
+    status.get_by_text("Saved", exact=True).wait_for(timeout=5000)
+    page.evaluate("() => localStorage.clear()")
+    page.reload()
+    assert answer.input_value() == "Second thought, written offline"
+
+
+def test_reflection_form_passes_axe(page, live_server):
+    from axe_playwright_python.sync_playwright import Axe
+
+    open_reflection_form(page, live_server)
+    results = Axe().run(page, options=AXE_TAGS)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_insights_page_passes_axe(page, live_server):
+    from axe_playwright_python.sync_playwright import Axe
+
+    launch_in_iframe(page, live_server, "Launch as L&D administrator Lee", "Lab cohorts across your organisation")
+    frame_url = page.frame_locator("iframe.lti-frame").locator("body").evaluate("() => location.href")
+    page.goto(frame_url)
+    assert page.locator("svg[role=img]").count() >= 3
+    results = Axe().run(page, options=AXE_TAGS)
+    assert results.violations_count == 0, results.generate_report()

@@ -1,0 +1,53 @@
+"""A learner downloads everything held about them and deletes it; aggregates stay consistent."""
+from __future__ import annotations
+
+import json
+
+from tests.conftest import csrf_token_in
+from tests.reflections.helpers import cohort_id, launch, make_team, reflect
+
+
+def test_download_and_delete_keep_anonymous_ratings(app, client, lti):
+    from lti_tool.extensions import db
+    from lti_tool.models import AnonymousRating, LtiUser, Participant, Reflection, Team
+    from lti_tool.services import insights
+
+    launch(lti, "bea")
+    launch(lti, "ana")
+    cid = cohort_id(app)
+    make_team(app, "ana", "bea")
+    reflect(client, cid, learned_from_partner="MY-TEXT", gain_self="5", gain_partner="4")
+    download = client.get("/learner/my-data")
+    assert download.status_code == 200 and download.mimetype == "application/json"
+    assert "attachment" in download.headers["Content-Disposition"]
+    data = json.loads(download.get_data(as_text=True))
+    assert data["user"]["sub"] == "ana"
+    assert data["participations"][0]["reflections"][0]["answers"]["learned_from_partner"] == "MY-TEXT"
+    assert data["participations"][0]["teams"]
+
+    with app.app_context():
+        deployment_id = db.session.execute(db.select(LtiUser)).scalars().first().platform.deployments[0].id
+        before = insights.compute(deployment_id, insights.Filters())["tables"]["by_cohort"]
+    page = client.get("/learner/my-data/delete")
+    assert client.post("/learner/my-data/delete", data={"csrf_token": csrf_token_in(page)}).status_code == 422
+    done = client.post("/learner/my-data/delete", data={"csrf_token": csrf_token_in(page), "confirm": "yes"})
+    assert done.status_code == 200 and "Your data was deleted" in done.get_data(as_text=True)
+    assert client.get("/learner/").status_code == 401  # the session is gone too
+    with app.app_context():
+        assert db.session.execute(db.select(LtiUser).where(LtiUser.sub == "ana")).first() is None
+        assert db.session.execute(db.select(Participant)).scalars().all().__len__() == 1
+        assert db.session.execute(db.select(Reflection)).first() is None
+        team = db.session.execute(db.select(Team)).scalar_one()
+        assert len(team.member_ids) == 1
+        anon = db.session.execute(db.select(AnonymousRating)).scalar_one()
+        assert (anon.gain_self, anon.gain_partner, anon.cohort_id) == (5, 4, cid)
+        assert not hasattr(anon, "participant_id")
+        # the ratings still count (overall), though the person is gone
+        app.config["MIN_GROUP_SIZE"] = 1
+        try:
+            after = insights.compute(deployment_id, insights.Filters())["tables"]["overview"]
+        finally:
+            app.config["MIN_GROUP_SIZE"] = 5
+        values = dict(after.rows)
+        assert values["Own gain reported (mean 1-5)"] == 5.0 and values["People"] == 1
+    assert before is not None
