@@ -1,47 +1,14 @@
 """Demo data: the development platform's course, its people and a cohort."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app
 
 from .extensions import db
 from .lti.roles import map_roles
 from .lti.sync import _get_or_create
-from .models import Cohort, Course, Deployment, LtiUser, Membership, Participant, utcnow
-
-
-# Complementary profiles so the demo cohort can be matched straight away.
-DEMO_INTAKE = {
-    "ana": ("woman", "Sales", "Lisbon", "Europe/Lisbon", 4, ["negotiation", "stakeholder management"],
-            ["data analysis", "generative AI tools"]),
-    "ben": ("man", "Engineering", "Berlin", "Europe/Berlin", 2, ["data analysis", "python"],
-            ["negotiation", "public speaking"]),
-    "chloe": ("woman", "Engineering", "Berlin", "Europe/Berlin", 2, ["generative AI tools", "automation"],
-              ["leadership", "navigating politics"]),
-    "dev": ("man", "Finance", "London", "Europe/London", 5, ["leadership", "budgeting"],
-            ["generative AI tools", "dashboards"]),
-    "emma": ("woman", "Finance", "Berlin", "Europe/Berlin", 5, ["strategic planning", "coaching"],
-             ["python", "social media"]),
-    "farid": ("man", "Marketing", "Berlin", "Europe/Berlin", 1, ["social media", "dashboards"],
-              ["coaching", "strategic planning"]),
-    "grace": ("woman", "Operations", "London", "Europe/London", 3, ["project management", "public speaking"],
-              ["data analysis", "automation"]),
-    "hugo": ("non-binary", "Product", "Lisbon", "Europe/Lisbon", 3, ["UX research", "data analysis"],
-             ["project management", "negotiation"]),
-}
-
-
-def fill_intake(participant: Participant, profile: tuple) -> None:
-    gender, department, location, tz, level, offers, wants = profile
-    if participant.intake_submitted_at:
-        return
-    participant.gender, participant.department, participant.location = gender, department, location
-    participant.timezone, participant.level, participant.offers, participant.wants = tz, level, offers, wants
-    participant.availability = ["tue-10", "tue-11", "thu-14", "thu-15", "fri-09"]
-    participant.consent = True
-    participant.visible_fields = ["department", "location", "offers", "wants"]
-    participant.intake_updated_at = participant.intake_submitted_at = utcnow()
+from .models import Cohort, Course, Deployment, LtiUser, Membership, Participant
 
 
 def seed() -> str:
@@ -58,11 +25,7 @@ def seed() -> str:
     start = date.today() + timedelta(days=21)
     while start.weekday() != 1:  # a Tuesday and Wednesday
         start += timedelta(days=1)
-    cohort = _get_or_create(Cohort, course_id=course.id, slug=dev.COHORT_PARAM,
-                            defaults={"name": "Spring lab"})
-    cohort.day_one, cohort.day_two = start, start + timedelta(days=1)
-    cohort.timezone, cohort.venue = "Europe/Berlin", "Berlin office, room Kepler"
-    cohort.video_link = "https://meet.example.com/spring-lab"
+    people = []
     for person in dev.DEMO_USERS:
         user = _get_or_create(LtiUser, platform_id=reg.id, sub=f"dev-{person['key']}")
         user.lms_name, user.lms_email = person["name"], person["email"]
@@ -70,15 +33,31 @@ def seed() -> str:
         membership = _get_or_create(Membership, course_id=course.id, user_id=user.id)
         membership.lti_roles, membership.tool_roles = roles, map_roles(roles)
         if person["role"] == "learner" and person["name"]:
-            participant = _get_or_create(Participant, cohort_id=cohort.id, user_id=user.id)
-            fill_intake(participant, DEMO_INTAKE[person["key"]])
+            people.append(user)
     facilitator = db.session.execute(db.select(LtiUser).where(LtiUser.platform_id == reg.id,
                                                               LtiUser.sub == "dev-fran")).scalar_one()
+    # Two cohorts so every step can be clicked: Spring lab is matched and published (partners, calendar,
+    # reflections); Summer lab is still taking intake (edit, browse and request, propose teams).
+    cohort = _demo_cohort(course, dev.COHORT_PARAM, "Spring lab", start, people, facilitator)
+    _demo_cohort(course, "summer-lab", "Summer lab", start + timedelta(weeks=8), people, facilitator)
+    teams = _publish_demo_teams(cohort, facilitator)
+    return (f"Demo course '{course.title}' with {len(dev.DEMO_USERS)} people: cohort '{cohort.name}' on "
+            f"{cohort.day_one:%Y-%m-%d} and {cohort.day_two:%Y-%m-%d} ({cohort.timezone}) with {teams} teams published, "
+            "and cohort 'Summer lab' open for intake.")
+
+
+def _demo_cohort(course: Course, slug: str, name: str, start: date, people: list[LtiUser],
+                 facilitator: LtiUser) -> Cohort:
+    cohort = _get_or_create(Cohort, course_id=course.id, slug=slug, defaults={"name": name})
+    cohort.day_one, cohort.day_two = start, start + timedelta(days=1)
+    cohort.timezone, cohort.venue = "Europe/Berlin", "Berlin office, room Kepler"
+    cohort.video_link = f"https://meet.example.com/{slug}"
+    for user in people:
+        _get_or_create(Participant, cohort_id=cohort.id, user_id=user.id)
     cohort.facilitator_user_id = facilitator.id
     db.session.commit()
-    teams = _publish_demo_teams(cohort, facilitator)
-    return (f"{teams} teams published. Demo course '{course.title}' with {len(dev.DEMO_USERS)} people and cohort '{cohort.name}' "
-            f"on {cohort.day_one:%Y-%m-%d} and {cohort.day_two:%Y-%m-%d} ({cohort.timezone}).")
+    seed_intake(cohort)
+    return cohort
 
 
 def _publish_demo_teams(cohort: Cohort, facilitator: LtiUser) -> int:
@@ -94,3 +73,46 @@ def _publish_demo_teams(cohort: Cohort, facilitator: LtiUser) -> int:
     if run.status != "done":  # queued on Redis: publishing waits for the facilitator
         return 0
     return len(matchmaking.publish(run))
+
+
+# Demo intake: mixed genders, complementary skills (what one offers, another wants).
+DEMO_INTAKE = {
+    "dev-ana": ("woman", "Finance", "Lisbon", "Europe/Lisbon", 3, ["Negotiation", "Finance for non-finance people"],
+                ["Data analysis", "Public speaking"], ["tue-14", "tue-15", "thu-10"]),
+    "dev-ben": ("man", "Engineering", "Berlin", "Europe/Berlin", 3, ["Data analysis", "Digital tools"],
+                ["Negotiation", "Stakeholder management"], ["tue-14", "wed-09", "thu-10"]),
+    "dev-chloe": ("woman", "Marketing", "Paris", "Europe/Paris", 2, ["Public speaking", "Writing"],
+                  ["Spreadsheets and modelling", "Strategy"], ["mon-11", "tue-15", "fri-09"]),
+    "dev-dev": ("man", "Finance", "Berlin", "Europe/Berlin", 4, ["Spreadsheets and modelling", "Strategy"],
+                ["Public speaking", "Giving feedback"], ["mon-11", "wed-16", "fri-09"]),
+    "dev-emma": ("non-binary", "People & Culture", "Stockholm", "Europe/Stockholm", 3,
+                 ["Giving feedback", "Coaching others"], ["AI tools", "Project management"], ["wed-09", "thu-13"]),
+    "dev-farid": ("man", "Operations", "Berlin", "Europe/Berlin", 2, ["Project management", "AI tools"],
+                  ["Coaching others", "Leadership"], ["wed-09", "thu-13", "thu-14"]),
+    "dev-grace": ("woman", "Engineering", "Lisbon", "Europe/Lisbon", 4, ["Leadership", "Leading change"],
+                  ["Sales", "Customer insight"], ["tue-10", "thu-14"]),
+    "dev-hugo": ("man", "Sales", "Lisbon", "Europe/Lisbon", 3, ["Sales", "Customer insight"],
+                 ["Leadership", "Decision making"], ["tue-10", "thu-14", "fri-15"]),
+}
+
+
+def seed_intake(cohort: Cohort) -> None:
+    """Submitted intake for the demo learners (idempotent), so the browse page shows people."""
+    from .services.intake import DEFAULT_VISIBLE
+
+    rows = db.session.execute(
+        db.select(Participant, LtiUser).join(LtiUser, LtiUser.id == Participant.user_id)
+        .where(Participant.cohort_id == cohort.id)
+    ).all()
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    for participant, user in rows:
+        data = DEMO_INTAKE.get(user.sub)
+        if data is None or participant.intake_submitted_at is not None:
+            continue
+        (participant.gender, participant.department, participant.location, participant.timezone,
+         participant.level, participant.offers, participant.wants, participant.availability) = data
+        participant.goals = "Grow as a leader by learning from someone whose work is unlike mine."
+        participant.consent = True
+        participant.visible_fields = DEFAULT_VISIBLE + ["gender", "level", "goals"]
+        participant.intake_updated_at = participant.intake_submitted_at = now
+    db.session.commit()

@@ -224,6 +224,7 @@ class Participant(db.Model):
     visible_fields: Mapped[list[str]] = mapped_column(JSON, default=list)  # shown to other participants
     intake_updated_at: Mapped[datetime | None] = mapped_column()
     intake_submitted_at: Mapped[datetime | None] = mapped_column()
+    withdrawn_at: Mapped[datetime | None] = mapped_column()  # when they said they can no longer take part
 
     cohort: Mapped[Cohort] = relationship(back_populates="participants")
     user: Mapped[LtiUser] = relationship()

@@ -1,110 +1,123 @@
-"""The learner's intake form."""
+"""Learner forms. Choices are checked here; what submitting requires is in services.intake."""
 from __future__ import annotations
 
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import (BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField,
+                     SubmitField, TextAreaField)
+from wtforms.validators import Length, ValidationError
 
-from ..services.intake import VISIBLE_FIELD_CHOICES, all_skills, slot_names
+from ..services import intake
+from ..services.skills import taxonomy
+
+TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
-GENDER_LABELS = {"woman": _l("Woman"), "man": _l("Man"), "non-binary": _l("Non-binary"),
-                 "self-described": _l("I describe myself as…"), "undisclosed": _l("Prefer not to say")}
-LEVEL_LABELS = {"1": _l("1 – early career"), "2": _l("2 – experienced"), "3": _l("3 – senior specialist or team lead"),
-                "4": _l("4 – manager of managers"), "5": _l("5 – executive")}
-FIELD_LABELS = {"department": _l("Department"), "location": _l("Location"), "level": _l("Level"),
-                "offers": _l("What I can offer"), "wants": _l("What I want to learn"), "goals": _l("Goals")}
+def one_of_or_empty(form, field):
+    if field.data in (None, "", []):
+        return
+    allowed = {c.value for c in field.choices}
+    data = field.data if isinstance(field.data, list) else [field.data]
+    if any(str(d) not in allowed for d in data):
+        raise ValidationError(_l("Not a valid choice."))
 
 
 class IntakeForm(FlaskForm):
-    gender = RadioField(_l("Gender identity"), choices=[SelectChoice(k, v) for k, v in GENDER_LABELS.items()],
-                        validators=[Optional()])
-    gender_self_described = StringField(_l("In your own words (optional)"), validators=[Optional(), Length(max=100)])
-    department = StringField(_l("Department"), validators=[Optional(), Length(max=200)])
-    location = StringField(_l("Location (city or site)"), validators=[Optional(), Length(max=200)])
-    timezone = SelectField(_l("Your time zone"), choices=[SelectChoice(z) for z in sorted(available_timezones())],
-                           validators=[Optional()])
-    level = RadioField(_l("Level"), choices=[SelectChoice(k, v) for k, v in LEVEL_LABELS.items()], validators=[Optional()])
-    manager = SelectField(_l("Your manager, if they are in this cohort"), validators=[Optional()], coerce=str)
-    manager_name = StringField(_l("Or your manager's name"), validators=[Optional(), Length(max=200)],
-                               description=_l("So that you are never paired with your manager or a direct report."))
-    offers = MultiCheckboxField(_l("What I can offer"), validators=[Optional()])
-    offers_other = StringField(_l("Other things I can offer (separate with commas)"), validators=[Optional(), Length(max=500)])
-    wants = MultiCheckboxField(_l("What I want to learn"), validators=[Optional()])
-    wants_other = StringField(_l("Other things I want to learn (separate with commas)"), validators=[Optional(), Length(max=500)])
-    goals = TextAreaField(_l("My goals for the lab"), validators=[Optional(), Length(max=2000)])
-    availability = MultiCheckboxField(_l("When I am free for follow-up meetings"), validators=[Optional()])
-    visible_fields = MultiCheckboxField(_l("Other participants may see"), validators=[Optional()],
-                                        choices=[SelectChoice(k, FIELD_LABELS[k]) for k in VISIBLE_FIELD_CHOICES],
-                                        description=_l("Your name is always shown. Gender is never shown to other participants."))
-    consent = BooleanField(_l("I agree that the lab uses this profile to match me with a partner"))
+    gender = RadioField(_l("Gender identity"), choices=choices(intake.GENDERS), validate_choice=False,
+                        validators=[one_of_or_empty])
+    gender_self_described = StringField(_l("Your gender in your own words"), validators=[Length(max=100)])
+    department = StringField(_l("Department"), validators=[Length(max=200)])
+    location = StringField(_l("Location"), description=_l("City or office, e.g. “Lisbon office”."),
+                           validators=[Length(max=200)])
+    timezone = SelectField(_l("Time zone"), choices=choices((tz, tz) for tz in TIMEZONES), validate_choice=False,
+                           validators=[one_of_or_empty])
+    level = RadioField(_l("Level"), choices=choices(intake.LEVELS), validate_choice=False, validators=[one_of_or_empty])
+    manager = SelectField(_l("Your manager, if they are in this lab"), validate_choice=False,
+                          validators=[one_of_or_empty],
+                          description=_l("So you are not paired with your own manager."))
+    manager_name = StringField(_l("Or your manager’s name, if they are not in this lab"),
+                               validators=[Length(max=200)])
+    offers = SelectMultipleField(_l("Skills I can offer"), validate_choice=False, validators=[one_of_or_empty])
+    offers_order = HiddenField()
+    offers_other = TextAreaField(_l("Other skills I can offer"), validators=[Length(max=1000)],
+                                 description=_l("Separate skills with commas, most important first."))
+    wants = SelectMultipleField(_l("Skills I want to learn"), validate_choice=False, validators=[one_of_or_empty])
+    wants_order = HiddenField()
+    wants_other = TextAreaField(_l("Other skills I want to learn"), validators=[Length(max=1000)],
+                                description=_l("Separate skills with commas, most important first."))
+    goals = TextAreaField(_l("What do you hope to get from the lab?"), validators=[Length(max=2000)])
+    availability = SelectMultipleField(_l("When could you meet your partner after the lab?"),
+                                       choices=choices((s, s) for s in intake.SLOTS), validate_choice=False,
+                                       validators=[one_of_or_empty])
+    consent = BooleanField(_l("I agree that the lab uses my answers to match me with a partner, and that "
+                              "other participants see the fields I choose to show."))
+    visible = SelectMultipleField(_l("Shown to other participants"), choices=choices(intake.VISIBLE_FIELDS),
+                                  validate_choice=False, validators=[one_of_or_empty])
     save_draft = SubmitField(_l("Save draft"))
-    submit_intake = SubmitField(_l("Submit my profile"))
+    submit_intake = SubmitField(_l("Submit intake"))
 
-    def __init__(self, *args, roster: list[tuple[str, str]] = (), **kwargs):
-        super().__init__(*args, **kwargs)
-        skills = [SelectChoice(s) for s in all_skills()]
+    def set_choices(self, roster, me) -> None:
+        skills = choices((s, s) for s in taxonomy().skills)
         self.offers.choices = skills
-        self.wants.choices = list(skills)
-        self.availability.choices = [SelectChoice(s) for s in slot_names()]
-        self.manager.choices = [SelectChoice("", _l("Not in this cohort / not listed"))] + [
-            SelectChoice(value, label) for value, label in roster]
-
-    def check_complete(self) -> bool:
-        """The rules for submitting (a draft may be incomplete)."""
-        ok = True
-        required = {"gender": self.gender, "department": self.department, "location": self.location,
-                    "timezone": self.timezone, "level": self.level}
-        for field in required.values():
-            if not field.data:
-                field.errors = [*field.errors, _l("Please answer this before submitting.")]
-                ok = False
-        if not self.offers.data and not (self.offers_other.data or "").strip():
-            self.offers.errors = [*self.offers.errors, _l("Choose or write at least one thing you can offer.")]
-            ok = False
-        if not self.wants.data and not (self.wants_other.data or "").strip():
-            self.wants.errors = [*self.wants.errors, _l("Choose or write at least one thing you want to learn.")]
-            ok = False
-        if not self.availability.data:
-            self.availability.errors = [*self.availability.errors, _l("Mark at least one free hour.")]
-            ok = False
-        if not self.consent.data:
-            self.consent.errors = [*self.consent.errors, _l("We can only match you with your agreement.")]
-            ok = False
-        return ok
+        self.wants.choices = skills
+        self.manager.choices = choices([("", _l("Not in this lab / no manager"))] + [
+            (p.id, p.user.name or _l("Unnamed participant")) for p in roster if p.id != me.id])
 
     def values(self) -> dict:
+        """Form data as Participant attributes."""
+        gender = self.gender.data or None
+        level = int(self.level.data) if self.level.data else None
         return {
-            "gender": self.gender.data or None, "gender_self_described": (self.gender_self_described.data or "").strip() or None,
-            "department": (self.department.data or "").strip() or None, "location": (self.location.data or "").strip() or None,
-            "timezone": self.timezone.data or None, "level": int(self.level.data) if self.level.data else None,
+            "gender": gender,
+            "gender_self_described": (self.gender_self_described.data or "").strip() or None,
+            "department": (self.department.data or "").strip() or None,
+            "location": (self.location.data or "").strip() or None,
+            "timezone": self.timezone.data or None,
+            "level": level,
             "manager_participant_id": int(self.manager.data) if self.manager.data else None,
-            "manager_name": (self.manager_name.data or "").strip() or None,
-            "offers": list(self.offers.data or []), "wants": list(self.wants.data or []),
+            "manager_name": None if self.manager.data else ((self.manager_name.data or "").strip() or None),
+            "offers": intake.ordered_skills(self.offers.data or [], self.offers_order.data),
+            "wants": intake.ordered_skills(self.wants.data or [], self.wants_order.data),
             "offers_other": (self.offers_other.data or "").strip() or None,
             "wants_other": (self.wants_other.data or "").strip() or None,
-            "goals": (self.goals.data or "").strip() or None, "availability": list(self.availability.data or []),
-            "consent": bool(self.consent.data), "visible_fields": list(self.visible_fields.data or []),
+            "goals": (self.goals.data or "").strip() or None,
+            "availability": [s for s in intake.SLOTS if s in set(self.availability.data or [])],
+            "consent": bool(self.consent.data),
+            "visible_fields": [k for k, _ in intake.VISIBLE_FIELDS if k in set(self.visible.data or [])],
         }
 
     def load(self, p) -> None:
-        self.gender.data, self.gender_self_described.data = p.gender, p.gender_self_described
-        self.department.data, self.location.data = p.department, p.location
+        """Fill an unsubmitted (GET) form from the stored intake."""
+        self.gender.data = p.gender
+        self.gender_self_described.data = p.gender_self_described
+        self.department.data = p.department
+        self.location.data = p.location
         self.timezone.data = p.timezone or p.cohort.timezone
         self.level.data = str(p.level) if p.level else None
         self.manager.data = str(p.manager_participant_id) if p.manager_participant_id else ""
         self.manager_name.data = p.manager_name
-        self.offers.data, self.wants.data = list(p.offers or []), list(p.wants or [])
-        self.offers_other.data, self.wants_other.data, self.goals.data = p.offers_other, p.wants_other, p.goals
-        self.availability.data, self.visible_fields.data = list(p.availability or []), list(p.visible_fields or [])
+        self.offers.data = list(p.offers or [])
+        self.offers_order.data = "|".join(p.offers or [])
+        self.wants.data = list(p.wants or [])
+        self.wants_order.data = "|".join(p.wants or [])
+        self.offers_other.data = p.offers_other
+        self.wants_other.data = p.wants_other
+        self.goals.data = p.goals
+        self.availability.data = list(p.availability or [])
         self.consent.data = p.consent
+        self.visible.data = list(p.visible_fields) if p.intake_updated_at else list(intake.DEFAULT_VISIBLE)
+
+
+class PreferenceForm(FlaskForm):
+    action = HiddenField()
+
+
+class WithdrawForm(FlaskForm):
+    confirm = SubmitField(_l("Yes, I can no longer take part"))

@@ -1,94 +1,167 @@
-"""Learner views: landing page, intake, and the published team."""
-from __future__ import annotations
-
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth import role_required
-from ..extensions import db
 from ..lti.roles import LEARNER
+from ..extensions import db
 from ..facilitator.forms import ActionForm
-from ..models import CalendarFeed, Cohort, Participant, Team
+from ..models import CalendarFeed
+from ..services import intake, invites
 from ..services.courses import cohorts_of_learner
-from ..services import invites
-from ..services.intake import HOURS, WEEKDAYS, display_name, save_intake
+from ..services.skills import taxonomy
 from . import bp
-from .forms import IntakeForm
+from .forms import IntakeForm, PreferenceForm, WithdrawForm
 
 
-def my_participation(cohort_id: int) -> Participant:
-    """The launched learner's place in a cohort of the launched course, else 404."""
-    participant = db.session.execute(
-        db.select(Participant).join(Cohort, Cohort.id == Participant.cohort_id)
-        .where(Participant.cohort_id == cohort_id, Participant.user_id == g.lti.user.id,
-               Cohort.course_id == g.lti.course.id)
-    ).scalars().first()
-    if participant is None:
+def _me(cohort_id: int):
+    """The launched learner's participant row in this cohort of their course; 404 otherwise."""
+    me = intake.learner_participant(g.lti.course, g.lti.user.id, cohort_id)
+    if me is None:
         abort(404)
-    return participant
-
-
-def my_team(participant: Participant):
-    cohort = participant.cohort
-    if not cohort.published_run_id:
-        return None, []
-    for team in db.session.execute(db.select(Team).where(Team.cohort_id == cohort.id, Team.status == "active")).scalars():
-        if participant.id in team.member_ids:
-            partners = [db.session.get(Participant, pid) for pid in team.member_ids if pid != participant.id]
-            return team, partners
-    return None, []
+    return me
 
 
 @bp.get("/")
 @role_required(LEARNER)
 def home():
-    """The learner's landing page: the course, the person, their cohorts and next steps."""
+    """The learner's landing page: per cohort, intake status and next step, or partner and pod."""
     cards = []
     for cohort in cohorts_of_learner(g.lti.course, g.lti.user.id):
-        participant = my_participation(cohort.id)
-        team, partners = my_team(participant)
+        me = intake.learner_participant(g.lti.course, g.lti.user.id, cohort.id)
+        team = intake.my_team(me)
+        partners, pod = [], []
+        if team is not None:
+            people = intake.participants_by_id(team.member_ids)
+            partners = [people[i] for i in team.member_ids if i != me.id and i in people]
+            for other in intake.pod_teams(team):
+                members = intake.participants_by_id(other.member_ids)
+                pod.append([members[i] for i in other.member_ids if i in members])
         feed = db.session.execute(db.select(CalendarFeed).where(
-            CalendarFeed.participant_id == participant.id, CalendarFeed.revoked_at.is_(None))).scalars().first()
-        cards.append({"cohort": cohort, "participant": participant, "team": team, "feed": feed,
-                      "partners": [(p, display_name(p)) for p in partners]})
+            CalendarFeed.participant_id == me.id, CalendarFeed.revoked_at.is_(None))).scalars().first()
+        cards.append({"cohort": cohort, "me": me, "team": team, "partners": partners, "pod": pod,
+                      "published": intake.is_published(cohort), "feed": feed})
     return render_template("learner/home.html", cards=cards, action=ActionForm())
+
+
+def _render_intake(me, form, status=200):
+    return render_template(
+        "learner/intake.html", me=me, cohort=me.cohort, form=form, taxonomy=taxonomy(),
+        weekdays=intake.WEEKDAYS, hours=intake.HOURS, visible_fields=dict(intake.VISIBLE_FIELDS),
+        closed=intake.is_published(me.cohort), roster=intake.participants_by_id(
+            [me.manager_participant_id] if me.manager_participant_id else [])), status
 
 
 @bp.route("/cohorts/<int:cohort_id>/intake", methods=["GET", "POST"])
 @role_required(LEARNER)
-def intake(cohort_id: int):
-    participant = my_participation(cohort_id)
-    roster = [(str(p.id), display_name(p)) for p in db.session.execute(
-        db.select(Participant).where(Participant.cohort_id == cohort_id, Participant.id != participant.id)
-        .order_by(Participant.id)).scalars()]
-    form = IntakeForm(roster=roster)
-    locked = participant.cohort.published_run_id is not None
+def intake_page(cohort_id: int):
+    me = _me(cohort_id)
+    if me.status == "withdrawn":
+        flash(_("You have withdrawn from this lab."), "info")
+        return redirect(url_for(".home"))
+    form = IntakeForm()
+    form.set_choices(intake.cohort_roster(me.cohort), me)
     if request.method == "GET":
-        form.load(participant)
-    elif locked:
-        flash(_("Teams are published, so your profile can no longer change."), "error")
-    elif form.validate_on_submit():
-        submitting = bool(form.submit_intake.data)
-        if submitting and not form.check_complete():
-            return render_template("learner/intake.html", form=form, participant=participant, locked=locked,
-                                   weekdays=WEEKDAYS, hours=HOURS), 422
-        save_intake(participant, form.values(), submit=submitting)
-        flash(_("Your profile is submitted. You can still change it until teams are published.") if submitting
-              else _("Draft saved."), "success")
-        return redirect(url_for("learner.intake", cohort_id=cohort_id), code=303)
+        form.load(me)
+        return _render_intake(me, form)
+    if intake.is_published(me.cohort):
+        flash(_("Teams are published, so your intake can no longer change."), "error")
+        return _render_intake(me, form, 409)
+    submitting = bool(form.submit_intake.data)
+    if not form.validate():
+        return _render_intake(me, form, 422)
+    values = form.values()
+    missing = intake.missing_for_submit(values) if submitting else {}
+    intake.save_intake(me, values, submit=submitting and not missing)
+    if missing:
+        for name, message in missing.items():
+            form[name].errors = list(form[name].errors) + [message]
+        return _render_intake(me, form, 422)
+    if submitting:
+        flash(_("Thank you: your intake is submitted. You can still change it until teams are published."),
+              "success")
+        return redirect(url_for(".people", cohort_id=cohort_id))
+    flash(_("Draft saved."), "success")
+    return redirect(url_for(".intake_page", cohort_id=cohort_id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/intake/draft")
+@role_required(LEARNER)
+def intake_autosave(cohort_id: int):
+    """Autosave (JSON): the intake form posted by script with the CSRF token in X-CSRFToken."""
+    me = _me(cohort_id)
+    if me.status == "withdrawn" or intake.is_published(me.cohort):
+        return jsonify(saved=False, message=_("Your intake can no longer change.")), 409
+    form = IntakeForm()
+    form.set_choices(intake.cohort_roster(me.cohort), me)
+    if not form.validate():
+        return jsonify(saved=False, errors={k: [str(e) for e in v] for k, v in form.errors.items()},
+                       message=_("Not saved: please check the highlighted fields.")), 422
+    intake.save_intake(me, form.values())
+    return jsonify(saved=True, message=_("Saved"), saved_at=me.intake_updated_at.isoformat() + "Z")
+
+
+@bp.get("/cohorts/<int:cohort_id>/people")
+@role_required(LEARNER)
+def people(cohort_id: int):
+    me = _me(cohort_id)
+    filters = {k: (request.args.get(k) or "").strip()[:200] for k in ("skill", "department", "location")}
+    rows = [(p, *intake.mutual_learning(me, p)) for p in intake.browsable(me, **filters)]
+    prefs = intake.my_preferences(me)
+    return render_template(
+        "learner/people.html", me=me, cohort=me.cohort, rows=rows, filters=filters,
+        options=intake.filter_options(me), prefs=prefs, form=PreferenceForm(),
+        requests=sum(1 for k in prefs.values() if k == "request"), max_requests=intake.MAX_REQUESTS,
+        closed=intake.is_published(me.cohort), labels=dict(intake.LEVELS), genders=dict(intake.GENDERS),
+        managers=intake.participants_by_id({p.manager_participant_id for p, *_ in rows if p.manager_participant_id}))
+
+
+@bp.post("/cohorts/<int:cohort_id>/people/<int:other_id>")
+@role_required(LEARNER)
+def preference(cohort_id: int, other_id: int):
+    me = _me(cohort_id)
+    form = PreferenceForm()
+    if not form.validate():
+        abort(400)
+    action = form.action.data
+    if action not in ("request", "decline", "undo"):
+        abort(400)
+    try:
+        intake.set_preference(me, other_id, None if action == "undo" else action)
+    except LookupError:
+        abort(404)
+    except intake.IntakeClosed:
+        flash(_("Teams are published, so partner requests can no longer change."), "error")
+    except intake.PreferenceError as e:
+        flash(str(e), "error")
     else:
-        return render_template("learner/intake.html", form=form, participant=participant, locked=locked,
-                               weekdays=WEEKDAYS, hours=HOURS), 422
-    return render_template("learner/intake.html", form=form, participant=participant, locked=locked,
-                           weekdays=WEEKDAYS, hours=HOURS)
+        flash({"request": _("Partner requested."), "decline": _("Declined: you will not be paired."),
+               "undo": _("Undone.")}[action], "success")
+    return redirect(url_for(".people", cohort_id=cohort_id, **{k: v for k, v in request.args.items()
+                                                                 if k in ("skill", "department", "location")})
+                    + f"#person-{other_id}")
+
+
+@bp.route("/cohorts/<int:cohort_id>/withdraw", methods=["GET", "POST"])
+@role_required(LEARNER)
+def withdraw(cohort_id: int):
+    me = _me(cohort_id)
+    form = WithdrawForm()
+    if me.status == "withdrawn":
+        flash(_("You have withdrawn from this lab."), "info")
+        return redirect(url_for(".home"))
+    if request.method == "POST" and form.validate():
+        intake.withdraw(me)
+        flash(_("You have withdrawn from this lab. Thank you for letting us know."), "success")
+        return redirect(url_for(".home"))
+    return render_template("learner/withdraw.html", me=me, cohort=me.cohort, form=form)
 
 
 @bp.get("/cohorts/<int:cohort_id>/calendar.ics")
 @role_required(LEARNER)
 def my_calendar(cohort_id: int):
     """The lab days and my team's follow-up meetings, to import into any calendar."""
-    participant = my_participation(cohort_id)
-    return Response(invites.calendar_for(participant.cohort, participant), mimetype="text/calendar",
+    me = _me(cohort_id)
+    return Response(invites.calendar_for(me.cohort, me), mimetype="text/calendar",
                     headers={"Content-Disposition": "attachment; filename=reciprocal-mentoring-lab.ics"})
 
 
@@ -96,7 +169,9 @@ def my_calendar(cohort_id: int):
 @role_required(LEARNER)
 def my_feed(cohort_id: int):
     """Create (or replace, revoking the old address) my private subscription feed."""
-    participant = my_participation(cohort_id)
-    invites.feed_for(participant, participant.cohort, rotate=request.form.get("rotate") == "1")
+    me = _me(cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    invites.feed_for(me, me.cohort, rotate=request.form.get("rotate") == "1")
     flash(_("Your private calendar address is ready."), "success")
     return redirect(url_for("learner.home"), code=303)

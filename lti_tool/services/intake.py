@@ -1,94 +1,323 @@
-"""Learner intake: the skills taxonomy, saving a profile, and what the matcher receives."""
+"""Intake: a learner's profile in one cohort, saved as a draft as they go, and what the matcher needs.
+
+Every lookup starts from the launch's course, so a learner only reaches cohorts of their own course.
+"""
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
+import logging
+import re
 
-import yaml
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Cohort, LtiUser, PartnerPreference, Participant, utcnow
+from ..models import Cohort, Course, Participant, PartnerPreference, Team, utcnow
+from .skills import taxonomy
 
-SKILLS_FILE = Path(__file__).resolve().parents[2] / "config" / "skills.yaml"
-GENDER_CHOICES = ["woman", "man", "non-binary", "self-described", "undisclosed"]
-VISIBLE_FIELD_CHOICES = ["department", "location", "level", "offers", "wants", "goals"]
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
-HOURS = list(range(8, 18))
+log = logging.getLogger(__name__)
+
+GENDERS = [("woman", _l("Woman")), ("man", _l("Man")), ("non-binary", _l("Non-binary")),
+           ("self-described", _l("I describe myself as…")), ("undisclosed", _l("Prefer not to say"))]
+LEVELS = [("1", _l("1 – Early career")), ("2", _l("2 – Experienced individual contributor")),
+          ("3", _l("3 – Team lead or senior specialist")), ("4", _l("4 – Manager of managers")),
+          ("5", _l("5 – Senior leader or executive"))]
+# Fields a participant may show to others (their name is always shown).
+VISIBLE_FIELDS = [("gender", _l("Gender identity")), ("department", _l("Department")),
+                  ("location", _l("Location")), ("timezone", _l("Time zone")), ("level", _l("Level")),
+                  ("manager", _l("Manager")), ("offers", _l("Skills I offer")), ("wants", _l("Skills I want")),
+                  ("goals", _l("Goals")), ("availability", _l("Availability"))]
+DEFAULT_VISIBLE = ["department", "location", "offers", "wants"]
+WEEKDAYS = [("mon", _l("Monday")), ("tue", _l("Tuesday")), ("wed", _l("Wednesday")),
+            ("thu", _l("Thursday")), ("fri", _l("Friday"))]
+HOURS = list(range(8, 18))  # slots start 08:00 … 17:00 and end by 18:00
+SLOTS = [f"{day}-{hour:02d}" for day, _ in WEEKDAYS for hour in HOURS]
+MAX_REQUESTS = 3
 
 
-class TaxonomyError(ValueError):
+class IntakeClosed(Exception):
+    """The cohort's teams are published: intake and partner preferences can no longer change."""
+
+
+class PreferenceError(ValueError):
     pass
 
 
-@lru_cache(maxsize=4)
-def skills_taxonomy(path: str = str(SKILLS_FILE)) -> dict[str, list[str]]:
-    """Groups of skill names from config/skills.yaml (an organisation may edit it)."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise TaxonomyError(f"{path}: cannot read the skills taxonomy: {e}") from e
-    if not isinstance(data, dict) or not all(isinstance(v, list) and all(isinstance(s, str) for s in v)
-                                             for v in data.values()):
-        raise TaxonomyError(f"{path}: expected groups, each a list of skill names")
-    return {str(group): list(skills) for group, skills in data.items()}
+# ---------------------------------------------------------------- scoped lookups
+
+def learner_participant(course: Course, user_id: int, cohort_id: int) -> Participant | None:
+    """The launched learner's participant row in a cohort of *their launch's course*, or None."""
+    return db.session.execute(
+        db.select(Participant).join(Cohort, Cohort.id == Participant.cohort_id)
+        .where(Cohort.id == cohort_id, Cohort.course_id == course.id, Participant.user_id == user_id)
+    ).scalar_one_or_none()
 
 
-def all_skills() -> list[str]:
-    return [s for group in skills_taxonomy().values() for s in group]
+def cohort_roster(cohort: Cohort) -> list[Participant]:
+    return list(db.session.execute(
+        db.select(Participant).where(Participant.cohort_id == cohort.id, Participant.status == "enrolled")
+        .order_by(Participant.id)
+    ).scalars())
 
 
-def slot_names() -> list[str]:
-    return [f"{day}-{hour:02d}" for day in WEEKDAYS for hour in HOURS]
+def is_published(cohort: Cohort) -> bool:
+    return cohort.published_run_id is not None
 
 
-def _free_text(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").replace(";", ",").split(",") if part.strip()]
+# ---------------------------------------------------------------- saving
+
+def split_free_text(text: str | None) -> list[str]:
+    """Free-text skills: one per comma or line, trimmed, duplicates dropped (first kept)."""
+    items, seen = [], set()
+    for item in re.split(r"[,\n;]+", text or ""):
+        item = " ".join(item.split())
+        if item and item.casefold() not in seen:
+            seen.add(item.casefold())
+            items.append(item)
+    return items
 
 
-def save_intake(participant: Participant, data: dict, *, submit: bool) -> None:
-    """Store the intake fields (a draft, or submitted when ``submit``)."""
-    for field in ("gender", "gender_self_described", "department", "location", "timezone", "level",
-                  "manager_participant_id", "manager_name", "offers", "wants", "offers_other", "wants_other",
-                  "goals", "availability", "consent", "visible_fields"):
-        if field in data:
-            setattr(participant, field, data[field])
+def ordered_skills(selected: list[str], order: str | None) -> list[str]:
+    """Taxonomy skills checked, most important first: in the order given (JS records the order of
+    selection), then any other checked skill in taxonomy order."""
+    known = taxonomy().skills
+    chosen = [s for s in known if s in set(selected)]
+    first = [s for s in (order or "").split("|") if s in chosen]
+    return list(dict.fromkeys(first + chosen))
+
+
+def save_intake(participant: Participant, values: dict, *, submit: bool = False) -> Participant:
+    """Store intake values (already validated by the form). ``submit`` marks the intake complete."""
+    if is_published(participant.cohort):
+        raise IntakeClosed()
+    for key in ("gender", "gender_self_described", "department", "location", "timezone", "level",
+                "manager_participant_id", "manager_name", "offers", "wants", "offers_other", "wants_other",
+                "goals", "availability", "consent", "visible_fields"):
+        if key in values:
+            setattr(participant, key, values[key])
+    if participant.gender != "self-described":
+        participant.gender_self_described = None
     participant.intake_updated_at = utcnow()
-    if submit:
-        participant.intake_submitted_at = participant.intake_submitted_at or utcnow()
+    if submit and participant.intake_submitted_at is None:
+        participant.intake_submitted_at = utcnow()
+    elif participant.intake_submitted_at is not None and missing_for_submit(_current(participant)):
+        participant.intake_submitted_at = None  # edited into an incomplete state: back to draft
     db.session.commit()
+    return participant
 
 
-def display_name(participant: Participant) -> str:
-    user = participant.user if participant.user is not None else db.session.get(LtiUser, participant.user_id)
-    return user.name or f"Participant {participant.id}"
+def _current(p: Participant) -> dict:
+    return {k: getattr(p, k) for k in ("gender", "gender_self_described", "department", "location", "level",
+                                       "offers", "wants", "offers_other", "wants_other", "availability",
+                                       "consent")}
 
 
-def matching_pool_entry(participant: Participant) -> dict:
-    """The participant as POOL.json expects it (DESIGN.md), ids as strings of participant ids."""
-    gender = participant.gender or "undisclosed"
-    if gender == "self-described":
-        words = (participant.gender_self_described or "").strip()
-        gender = f"self-described:{words}" if words else "undisclosed"
-    if participant.manager_participant_id:
-        manager = str(participant.manager_participant_id)
-    elif participant.manager_name:
-        manager = "ext:" + participant.manager_name.strip().lower()
-    else:
-        manager = None
+def missing_for_submit(values: dict) -> dict[str, str]:
+    """Required fields for submitting intake: field name -> message."""
+    errors = {}
+    if not values.get("gender"):
+        errors["gender"] = _l("Choose a gender identity, or “Prefer not to say”.")
+    elif values["gender"] == "self-described" and not values.get("gender_self_described"):
+        errors["gender_self_described"] = _l("Describe your gender in your own words, or choose another option.")
+    if not values.get("department"):
+        errors["department"] = _l("Enter your department.")
+    if not values.get("location"):
+        errors["location"] = _l("Enter your location.")
+    if not values.get("level"):
+        errors["level"] = _l("Choose your level.")
+    if not values.get("offers") and not values.get("offers_other"):
+        errors["offers"] = _l("Choose at least one skill you can offer, or type one.")
+    if not values.get("wants") and not values.get("wants_other"):
+        errors["wants"] = _l("Choose at least one skill you want to learn, or type one.")
+    if not values.get("availability"):
+        errors["availability"] = _l("Choose at least one hour when you could meet.")
+    if not values.get("consent"):
+        errors["consent"] = _l("You need to agree before submitting.")
+    return errors
+
+
+# ---------------------------------------------------------------- browse
+
+def shown(participant: Participant, field: str) -> bool:
+    return field in (participant.visible_fields or [])
+
+
+def visible_offers(p: Participant) -> list[str]:
+    return (list(p.offers or []) + split_free_text(p.offers_other)) if shown(p, "offers") else []
+
+
+def visible_wants(p: Participant) -> list[str]:
+    return (list(p.wants or []) + split_free_text(p.wants_other)) if shown(p, "wants") else []
+
+
+def _fold(items: list[str]) -> dict[str, str]:
+    return {i.casefold(): i for i in items}
+
+
+def mutual_learning(me: Participant, other: Participant) -> tuple[list[str], list[str]]:
+    """(what I could learn from them, what they could learn from me), using only what they show."""
+    my_offers = _fold(list(me.offers or []) + split_free_text(me.offers_other))
+    my_wants = _fold(list(me.wants or []) + split_free_text(me.wants_other))
+    learn = [s for s in visible_offers(other) if s.casefold() in my_wants]
+    teach = [s for s in visible_wants(other) if s.casefold() in my_offers]
+    return learn, teach
+
+
+def browsable(me: Participant, *, skill: str = "", department: str = "", location: str = "") -> list[Participant]:
+    """Other enrolled participants of my cohort who submitted intake, filtered on what they show."""
+    people = [p for p in cohort_roster(me.cohort) if p.id != me.id and p.intake_submitted_at is not None]
+    if skill:
+        people = [p for p in people
+                  if skill.casefold() in {s.casefold() for s in visible_offers(p) + visible_wants(p)}]
+    if department:
+        people = [p for p in people if shown(p, "department") and (p.department or "") == department]
+    if location:
+        people = [p for p in people if shown(p, "location") and (p.location or "") == location]
+    return sorted(people, key=lambda p: (p.user.name or "").casefold())
+
+
+def filter_options(me: Participant) -> dict[str, list[str]]:
+    people = browsable(me)
+    skills = {s for p in people for s in visible_offers(p) + visible_wants(p)}
     return {
-        "id": str(participant.id), "name": display_name(participant), "gender": gender,
-        "department": participant.department or "", "location": participant.location or "",
-        "timezone": participant.timezone or participant.cohort.timezone or "UTC", "level": participant.level or 3,
-        "manager_id": manager,
-        "offers": list(participant.offers or []) + _free_text(participant.offers_other),
-        "wants": list(participant.wants or []) + _free_text(participant.wants_other),
-        "availability": list(participant.availability or []), "previous_partners": [],
+        "skills": sorted(skills, key=str.casefold),
+        "departments": sorted({p.department for p in people if shown(p, "department") and p.department}),
+        "locations": sorted({p.location for p in people if shown(p, "location") and p.location}),
     }
 
 
-def preferences_for_cohort(cohort: Cohort) -> dict[str, list[list[int]]]:
-    rows = db.session.execute(db.select(PartnerPreference).where(PartnerPreference.cohort_id == cohort.id)).scalars()
-    out: dict[str, list[list[int]]] = {"requests": [], "declines": []}
+# ---------------------------------------------------------------- partner preferences
+
+def my_preferences(me: Participant) -> dict[int, str]:
+    rows = db.session.execute(
+        db.select(PartnerPreference).where(PartnerPreference.from_participant_id == me.id)
+    ).scalars()
+    return {row.to_participant_id: row.kind for row in rows}
+
+
+def set_preference(me: Participant, other_id: int, kind: str | None) -> None:
+    """Request (kind='request'), decline ('decline') or undo (None) a preference for another
+    participant of the same cohort. At most MAX_REQUESTS requests."""
+    if is_published(me.cohort):
+        raise IntakeClosed()
+    if me.status != "enrolled":
+        raise PreferenceError(_l("You have withdrawn from this lab."))
+    other = db.session.get(Participant, other_id)
+    if (other is None or other.cohort_id != me.cohort_id or other.id == me.id or other.status != "enrolled"
+            or other.intake_submitted_at is None):
+        raise LookupError(other_id)
+    row = db.session.execute(db.select(PartnerPreference).where(
+        PartnerPreference.from_participant_id == me.id, PartnerPreference.to_participant_id == other.id)
+    ).scalar_one_or_none()
+    if kind is None:
+        if row is not None:
+            db.session.delete(row)
+        db.session.commit()
+        return
+    if kind not in ("request", "decline"):
+        raise PreferenceError(kind)
+    if kind == "request" and (row is None or row.kind != "request"):
+        count = db.session.execute(db.select(db.func.count(PartnerPreference.id)).where(
+            PartnerPreference.from_participant_id == me.id, PartnerPreference.kind == "request")).scalar_one()
+        if count >= MAX_REQUESTS:
+            raise PreferenceError(_l("You can request at most %(n)s partners. Undo a request first.", n=MAX_REQUESTS))
+    if row is None:
+        row = PartnerPreference(cohort_id=me.cohort_id, from_participant_id=me.id, to_participant_id=other.id)
+        db.session.add(row)
+    row.kind = kind
+    db.session.commit()
+
+
+def preferences_for_cohort(cohort: Cohort) -> dict[str, list[list[str]]]:
+    """Requests and declines between enrolled participants of a cohort, as participant id strings:
+    ``{"requests": [[from, to], ...], "declines": [[from, to], ...]}`` (ordered by creation)."""
+    enrolled = {p.id for p in cohort_roster(cohort)}
+    rows = db.session.execute(
+        db.select(PartnerPreference).where(PartnerPreference.cohort_id == cohort.id)
+        .order_by(PartnerPreference.id)
+    ).scalars()
+    out: dict[str, list[list[str]]] = {"requests": [], "declines": []}
     for row in rows:
-        out["requests" if row.kind == "request" else "declines"].append([row.from_participant_id, row.to_participant_id])
+        if row.from_participant_id in enrolled and row.to_participant_id in enrolled:
+            out["requests" if row.kind == "request" else "declines"].append(
+                [str(row.from_participant_id), str(row.to_participant_id)])
     return out
+
+
+# ---------------------------------------------------------------- matcher
+
+def pool_gender(p: Participant) -> str:
+    if p.gender in ("woman", "man", "non-binary"):
+        return p.gender
+    if p.gender == "self-described" and (p.gender_self_described or "").strip():
+        return f"self-described:{p.gender_self_described.strip()}"
+    return "undisclosed"
+
+
+def external_manager_id(name: str) -> str:
+    """A stable id for a manager outside the roster: the name, case and spacing normalised."""
+    return "ext:" + " ".join(name.split()).casefold()
+
+
+def matching_pool_entry(participant: Participant) -> dict:
+    """One participant in the POOL.json shape of DESIGN.md."""
+    p = participant
+    if p.manager_participant_id:
+        manager = str(p.manager_participant_id)
+    elif (p.manager_name or "").strip():
+        manager = external_manager_id(p.manager_name)
+    else:
+        manager = None
+    known = set(taxonomy().skills)
+    return {
+        "id": str(p.id),
+        "name": (p.user.name if p.user is not None else None) or f"Participant {p.id}",
+        "gender": pool_gender(p),
+        "department": p.department or "",
+        "location": p.location or "",
+        "timezone": p.timezone or p.cohort.timezone,
+        "level": p.level,
+        "manager_id": manager,
+        "offers": list(dict.fromkeys([s for s in p.offers or [] if s in known] + split_free_text(p.offers_other))),
+        "wants": list(dict.fromkeys([s for s in p.wants or [] if s in known] + split_free_text(p.wants_other))),
+        "availability": [s for s in SLOTS if s in set(p.availability or [])],
+        "previous_partners": [],
+    }
+
+
+# ---------------------------------------------------------------- after publishing
+
+def my_team(me: Participant) -> Team | None:
+    cohort = me.cohort
+    if not is_published(cohort):
+        return None
+    teams = db.session.execute(db.select(Team).where(
+        Team.cohort_id == cohort.id, Team.match_run_id == cohort.published_run_id, Team.status == "active")
+    ).scalars()
+    return next((t for t in teams if me.id in (t.member_ids or [])), None)
+
+
+def pod_teams(team: Team) -> list[Team]:
+    if team.pod is None:
+        return []
+    return list(db.session.execute(db.select(Team).where(
+        Team.cohort_id == team.cohort_id, Team.match_run_id == team.match_run_id, Team.pod == team.pod,
+        Team.status == "active", Team.id != team.id)).scalars())
+
+
+def participants_by_id(ids) -> dict[int, Participant]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.execute(db.select(Participant).where(Participant.id.in_(ids))).scalars()}
+
+
+def withdraw(participant: Participant) -> Participant:
+    """The learner can no longer take part: mark them withdrawn, with the time. Their partner
+    preferences stay recorded but leave the matcher's input (``preferences_for_cohort`` keeps only
+    enrolled people). The facilitator's drop-out flow hooks in after this."""
+    if participant.status == "withdrawn":
+        return participant
+    participant.status = "withdrawn"
+    participant.withdrawn_at = utcnow()
+    db.session.commit()
+    log.info("participant %s withdrew from cohort %s", participant.id, participant.cohort_id)
+    return participant

@@ -29,8 +29,8 @@ def test_learner_home_and_intake(page, live_server, width):
     open_tool_page(page, live_server, "Launch as learner Ana", "Welcome, Ana Costa")
     assert page.get_by_text("Your partner").is_visible()
     axe_clean(page, width)
-    page.get_by_role("link", name="view my profile").click()
-    page.get_by_role("heading", level=1, name="My profile for Spring lab").wait_for()
+    page.get_by_role("link", name="See your intake").click()
+    page.get_by_role("heading", level=1, name="Your intake for Spring lab").wait_for()
     axe_clean(page, width)
     screenshot(page, f"learner-intake-{width}")
 
