@@ -5,15 +5,25 @@
   ``scipy.optimize.linear_sum_assignment``. Non-edges weigh 0 and every edge weighs more, so the
   best full assignment minus its zero-weight pairs is a maximum-weight matching.
 * Any other graph (non-binary, self-described or undisclosed people, or cross-gender off/prefer):
-  general maximum-weight matching with Edmonds' blossom algorithm (``rustworkx``, compiled; O(n^3)
-  worst case, fast on sparse graphs) on a candidate graph: every feasible edge for pools up to
-  ``FULL_GRAPH_LIMIT`` people (exact), otherwise each person's ``CANDIDATES`` best partners.
-  For large pools the matching LP relaxation is solved on the candidate graph
-  (``scipy.optimize.linprog``, HiGHS); edges of the *full* graph with positive reduced cost
-  ``w_uv - y_u - y_v`` are priced in and the LP re-solved, for a few rounds. Raising each node's dual
-  by its largest remaining violation makes the duals feasible for the full graph, so their sum is
-  an upper bound on the full optimum: ``stats.upper_bound`` and ``stats.gap`` report it (the gap
-  also contains the LP's integrality gap, so it over-states the true distance from optimal).
+  general maximum-weight matching. Tiny pools (up to ``FULL_GRAPH_LIMIT``) go whole to Edmonds'
+  blossom algorithm (``rustworkx``). Larger pools are solved by *pricing and fixing*, the method of
+  Applegate and Cook for large matching problems:
+
+  1. start from each person's ``CANDIDATES`` best partners;
+  2. solve the fractional matching LP (degree rows only) on those edges with HiGHS (``highspy``,
+     which keeps the basis, so re-solving after adding edges is cheap);
+  3. price every edge of the full graph against the LP duals ``y``: an edge with reduced cost
+     ``w_uv - y_u - y_v > 0`` enters the LP; repeat until none is left. Then ``y`` is dual feasible
+     for the *whole* graph and ``sum(y)`` bounds every matching from above (``stats.upper_bound``);
+  4. the incumbent: blossom on the LP's nearly tight edges;
+  5. *reduced-cost fixing*: a matching that uses an edge with reduced cost below
+     ``-(upper_bound - incumbent)`` is worth less than the incumbent, so blossom on the remaining
+     edges returns the optimum of the full graph. ``stats.certified`` says the proof went through;
+     ``stats.gap`` is then 0 and ``stats.lp_gap`` shows how tight the LP bound was.
+
+  The value matrix is computed once and kept as float64 when it fits ``MATRIX_BYTES`` (10,000
+  people: 800 MB), so each pricing round is a few array operations; bigger pools recompute it a
+  block at a time in every round (slower, same answer, memory stays linear in the block size).
 
 Weights go to the blossom algorithm as integers (value x ``SCALE``); the rounding is far below the
 reported precision.
@@ -24,15 +34,20 @@ import time
 
 import numpy as np
 import rustworkx as rx
-from scipy.optimize import linear_sum_assignment, linprog
-from scipy.sparse import csr_matrix
+from scipy.optimize import linear_sum_assignment
 
 from ._pool import Pool
-from ._scores import Scorer
+from ._scores import BLOCK, Scorer
 
-FULL_GRAPH_LIMIT = 600
-CANDIDATES = 16
-MAX_ROUNDS = 3
+FULL_GRAPH_LIMIT = 60
+CANDIDATES = 12
+PER_ROW = 10  # edges a pricing round may add per person
+MAX_ROUNDS = 60
+MATRIX_BYTES = 1_600_000_000
+NEAR_TIGHT = 1e-3  # reduced cost within which LP edges feed the incumbent
+FIX_LIMIT = 3_000_000
+EGALITARIAN_FULL_LIMIT = 600  # more kept edges than this: report the gap instead of a proof
+VIOLATION_TOL = 1e-9
 SCALE = 10**9
 TOL = 1e-9
 
@@ -62,33 +77,6 @@ def solve_two_group(scorer: Scorer, active: np.ndarray):
     return pairs, {"solver": "linear_sum_assignment", "edges": edges, "gap": 0.0, "certified": True}
 
 
-def _candidate_edges(scorer: Scorer, active: np.ndarray) -> dict[tuple[int, int], float]:
-    """Feasible edges to start from: all of them for small pools, each person's best otherwise."""
-    edges: dict[tuple[int, int], float] = {}
-    keep_all = len(active) <= FULL_GRAPH_LIMIT
-    for rows, (value, feasible, _, _) in scorer.blocks(active):
-        value = value[:, active]
-        feasible = feasible[:, active]
-        for i, row in enumerate(rows):
-            cols = np.flatnonzero(feasible[i])
-            if not keep_all and len(cols) > CANDIDATES:
-                cols = cols[np.argpartition(-value[i, cols], CANDIDATES)[:CANDIDATES]]
-            for j in cols:
-                a, b = int(row), int(active[j])
-                if a != b:
-                    edges[(min(a, b), max(a, b))] = float(value[i, j])
-    return edges
-
-
-def _incidence(edge_list: list[tuple[int, int]], nodes: dict[int, int]) -> csr_matrix:
-    m = len(edge_list)
-    rows = np.empty(2 * m, dtype=np.int64)
-    rows[0::2] = [nodes[a] for a, _ in edge_list]
-    rows[1::2] = [nodes[b] for _, b in edge_list]
-    cols = np.repeat(np.arange(m), 2)
-    return csr_matrix((np.ones(2 * m), (rows, cols)), shape=(len(nodes), m))
-
-
 def blossom(edge_list, weights, *, max_cardinality: bool = False, unit: bool = False) -> list[tuple[int, int]]:
     """Maximum-weight matching (or maximum cardinality) of an edge list, exact (Edmonds)."""
     if not edge_list:
@@ -103,113 +91,193 @@ def blossom(edge_list, weights, *, max_cardinality: bool = False, unit: bool = F
     return sorted((min(nodes[i], nodes[j]), max(nodes[i], nodes[j])) for i, j in matched)
 
 
-def _lp_duals(edge_list, weights, nodes) -> tuple[np.ndarray, float]:
-    """Node duals of the matching LP relaxation and its optimum (an upper bound)."""
-    A = _incidence(edge_list, nodes)
-    # x <= 1 is implied by the node rows, so the optimum equals sum(duals) exactly.
-    result = linprog(-np.asarray(weights), A_ub=A, b_ub=np.ones(len(nodes)), bounds=(0, None), method="highs")
-    duals = -result.ineqlin.marginals
-    return np.maximum(duals, 0.0), -result.fun
+class _Graph:
+    """The feasible graph on the active people, by rows of reduced values; -inf marks a non-edge.
+
+    Positions 0..m-1 index ``active``. Holds the value matrix when it fits in ``MATRIX_BYTES``.
+    """
+
+    def __init__(self, scorer: Scorer, active: np.ndarray):
+        self.scorer, self.active, self.m = scorer, active, len(active)
+        self.matrix = None
+        if self.m * self.m * 8 <= MATRIX_BYTES:
+            self.matrix = np.empty((self.m, self.m))
+            for start, block in self._computed():
+                self.matrix[start:start + len(block)] = block
+
+    def _computed(self):
+        active = self.active
+        for start in range(0, self.m, BLOCK):
+            rows = active[start:start + BLOCK]
+            value, feasible, _, _ = self.scorer.block(rows, active)
+            block = np.where(feasible, value, -np.inf)
+            block[np.arange(len(rows)), np.arange(start, start + len(rows))] = -np.inf
+            yield start, block
+
+    def rows(self):
+        """(first position, block of values) for every block of rows."""
+        if self.matrix is None:
+            yield from self._computed()
+        else:
+            for start in range(0, self.m, BLOCK):
+                yield start, self.matrix[start:start + BLOCK]
+
+
+def _edge_codes(a: np.ndarray, b: np.ndarray, w: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Undirected edges as sorted codes min*m+max (duplicates dropped) and their weights."""
+    lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+    codes, first = np.unique(lo * m + hi, return_index=True)
+    return codes, np.asarray(w, dtype=np.float64)[first]
+
+
+def _top_edges(graph: _Graph, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each person's ``k`` best feasible partners (all of them when k covers the row)."""
+    parts_a, parts_b, parts_w = [], [], []
+    for start, block in graph.rows():
+        kk = min(k, graph.m - 1)
+        if kk <= 0:
+            continue
+        top = np.argpartition(-block, kk - 1, axis=1)[:, :kk]
+        r = np.repeat(np.arange(len(block)), top.shape[1])
+        c = top.ravel()
+        w = block[r, c]
+        ok = np.isfinite(w)
+        parts_a.append(r[ok] + start), parts_b.append(c[ok]), parts_w.append(w[ok])
+    if not parts_a:
+        return np.zeros(0, np.int64), np.zeros(0)
+    return _edge_codes(np.concatenate(parts_a), np.concatenate(parts_b), np.concatenate(parts_w), graph.m)
+
+
+class _MatchingLP:
+    """max sum w_e x_e  s.t.  sum of x_e at each person <= 1, x >= 0; columns added as priced."""
+
+    def __init__(self, m: int):
+        import highspy
+        from highspy.highs import _Highs  # the core class: highspy.Highs() prints a banner on stdout
+
+        self.inf = highspy.kHighsInf
+        self.m = m
+        self.highs = _Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("threads", 1)
+        self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        none = np.zeros(0, np.int32)
+        self.highs.addRows(m, np.full(m, -self.inf), np.ones(m), 0, none, none, np.zeros(0))
+
+    def add(self, codes: np.ndarray, weights: np.ndarray) -> None:
+        k = len(codes)
+        if k == 0:
+            return
+        index = np.empty(2 * k, np.int32)
+        index[0::2], index[1::2] = codes // self.m, codes % self.m
+        self.highs.addCols(k, weights.astype(np.float64), np.zeros(k), np.full(k, self.inf), 2 * k,
+                           np.arange(0, 2 * k, 2, dtype=np.int32), index, np.ones(2 * k))
+
+    def duals(self) -> np.ndarray:
+        self.highs.run()
+        return np.maximum(np.asarray(self.highs.getSolution().row_dual, dtype=np.float64), 0.0)
+
+
+def _price(graph: _Graph, y: np.ndarray, per_row: int, keep_above: float | None):
+    """One pass over the full graph under duals ``y``.
+
+    Returns (violating edges to add: up to ``per_row`` per person, the largest violation, edges
+    whose reduced cost is at least ``-keep_above`` when that is given).
+    """
+    add_a, add_b, add_w, keep_a, keep_b, keep_w = [], [], [], [], [], []
+    worst = 0.0
+    for start, block in graph.rows():
+        reduced = block - y[start:start + len(block), None] - y[None, :]
+        best = reduced.max(axis=1)
+        worst = max(worst, float(best.max(initial=0.0)))
+        rows = np.flatnonzero(best > VIOLATION_TOL)
+        if per_row and len(rows):
+            kk = min(per_row, graph.m - 1)
+            sub = reduced[rows]
+            top = np.argpartition(-sub, kk - 1, axis=1)[:, :kk]
+            r = np.repeat(rows, kk)
+            c = top.ravel()
+            ok = reduced[r, c] > VIOLATION_TOL
+            add_a.append(r[ok] + start), add_b.append(c[ok]), add_w.append(block[r[ok], c[ok]])
+        if keep_above is not None:
+            r, c = np.nonzero(reduced >= -keep_above)
+            keep_a.append(r + start), keep_b.append(c), keep_w.append(block[r, c])
+    join = (lambda parts: np.concatenate(parts) if parts else np.zeros(0))
+    added = _edge_codes(join(add_a), join(add_b), join(add_w), graph.m)
+    kept = _edge_codes(join(keep_a), join(keep_b), join(keep_w), graph.m) if keep_above is not None else None
+    return added, worst, kept
+
+
+def _blossom_codes(codes: np.ndarray, weights: np.ndarray, m: int) -> tuple[list[tuple[int, int]], float]:
+    pairs = blossom(list(zip((codes // m).tolist(), (codes % m).tolist())), weights.tolist())
+    lookup = dict(zip(codes.tolist(), weights.tolist()))
+    return pairs, float(sum(lookup[a * m + b] for a, b in pairs))
 
 
 def solve_general(scorer: Scorer, active: np.ndarray):
-    """Maximum-weight matching, proven optimal for the full graph by reduced-cost fixing.
+    """Maximum-weight matching of the full feasible graph, proven optimal by pricing and fixing."""
+    timings: dict[str, float] = {}
 
-    Small pools: every feasible edge goes to the blossom algorithm (exact). Large pools: start from
-    each person's best partners, tighten LP duals for a few pricing rounds, solve the candidate
-    graph exactly (the incumbent), then keep every full-graph edge whose reduced cost under
-    full-graph-feasible duals y' is at least -(sum(y') - incumbent): any matching using an edge
-    outside that set is worth less than the incumbent, so the blossom optimum over the kept edges
-    is the optimum of the full graph. ``stats.certified`` says when that proof went through.
-    """
-    timings = {}
-    t0 = time.perf_counter()
-    edges = _candidate_edges(scorer, active)
-    timings["candidates"] = round(time.perf_counter() - t0, 3)
-    if len(active) <= FULL_GRAPH_LIMIT or not edges:
-        t0 = time.perf_counter()
-        pairs = blossom(sorted(edges), [edges[e] for e in sorted(edges)])
-        timings["blossom"] = round(time.perf_counter() - t0, 3)
-        return pairs, {"solver": "blossom", "edges": len(edges), "gap": 0.0, "certified": True, "timings": timings}
-    nodes = {int(v): i for i, v in enumerate(active)}
-    t0 = time.perf_counter()
-    for _ in range(MAX_ROUNDS):
-        edge_list = sorted(edges)
-        duals, _ = _lp_duals(edge_list, [edges[e] for e in edge_list], nodes)
-        added, upper, y_full = _violations(scorer, active, nodes, duals, edges)
-        if added == 0:
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = round(timings.get(name, 0.0) + now - since, 3)
+        return now
+
+    t = time.perf_counter()
+    graph = _Graph(scorer, active)
+    m = graph.m
+    if m <= FULL_GRAPH_LIMIT:
+        codes, weights = _top_edges(graph, m)
+        t = lap("graph", t)
+        pairs, _ = _blossom_codes(codes, weights, m)
+        lap("blossom", t)
+        return ([(int(active[a]), int(active[b])) for a, b in pairs],
+                {"solver": "blossom", "edges": len(codes), "gap": 0.0, "certified": True, "timings": timings})
+    codes, weights = _top_edges(graph, CANDIDATES)
+    t = lap("candidates", t)
+    if len(codes) == 0:
+        return [], {"solver": "blossom+lp", "edges": 0, "gap": 0.0, "certified": True, "timings": timings}
+    lp = _MatchingLP(m)
+    lp.add(codes, weights)
+    rounds = 0
+    while True:
+        y = lp.duals()
+        t = lap("lp", t)
+        (new_codes, new_weights), worst, _ = _price(graph, y, PER_ROW, None)
+        t = lap("pricing", t)
+        fresh = ~np.isin(new_codes, codes)
+        rounds += 1
+        if worst <= VIOLATION_TOL or not fresh.any() or rounds >= MAX_ROUNDS:
             break
-    timings["pricing"] = round(time.perf_counter() - t0, 3)
-    t0 = time.perf_counter()
-    edge_list = sorted(edges)
-    pairs = blossom(edge_list, [edges[e] for e in edge_list])
-    incumbent = float(sum(edges[p] for p in pairs))
-    timings["blossom"] = round(time.perf_counter() - t0, 3)
-    slack = upper - incumbent
-    t0 = time.perf_counter()
-    extra = _fixing_pass(scorer, active, y_full, slack, edges, limit=len(edges) // 2)
-    timings["fixing"] = round(time.perf_counter() - t0, 3)
-    certified = extra is not None
-    if extra:
-        t0 = time.perf_counter()
-        edges.update(extra)
-        edge_list = sorted(edges)
-        pairs = blossom(edge_list, [edges[e] for e in edge_list])
-        timings["blossom_2"] = round(time.perf_counter() - t0, 3)
-    total = float(sum(edges[p] for p in pairs))
-    gap = max(0.0, (upper - total) / upper) if upper > 0 else 0.0
-    return pairs, {"solver": "blossom", "edges": len(edges), "upper_bound": round(upper, 9), "gap": gap,
-                   "edges_beyond_candidates": len(extra or {}), "certified": certified, "timings": timings}
-
-
-def _fixing_pass(scorer, active, y_full, slack, edges, limit: int) -> dict[tuple[int, int], float] | None:
-    """Full-graph edges not yet in ``edges`` that could still be in a better matching.
-
-    None when there would be more than ``limit`` of them (the bound is too loose to prove much).
-    """
-    extra = {}
-    for rows, (value, feasible, _, _) in scorer.blocks(active):
-        value, feasible = value[:, active], feasible[:, active]
-        reduced = value - y_full[rows][:, None] - y_full[active][None, :]
-        keep = feasible & (reduced >= -slack - 1e-9)
-        for i, j in np.argwhere(keep):
-            a, b = int(rows[i]), int(active[j])
-            key = (min(a, b), max(a, b))
-            if a != b and key not in edges:
-                extra[key] = float(value[i, j])
-        if len(extra) > limit:
-            return None
-    return extra
-
-
-def _violations(scorer, active, nodes, duals, edges, per_row: int = 6):
-    """Price the full graph under the LP duals; return (edges added, upper bound, feasible duals).
-
-    Each person gains up to ``per_row`` partners of positive reduced cost ``w_uv - y_u - y_v``
-    (this spreads candidates away from the few people everybody ranks first). The bound raises
-    every node's dual by its largest remaining violation, which makes the duals feasible for every
-    edge of the full graph, so their sum bounds the full optimum.
-    """
-    y = np.zeros(scorer.pool.n)
-    y[active] = duals[[nodes[int(v)] for v in active]]
-    raise_by = np.zeros(scorer.pool.n)
-    added = 0
-    for rows, (value, feasible, _, _) in scorer.blocks(active):
-        value, feasible = value[:, active], feasible[:, active]
-        reduced = value - y[rows][:, None] - y[active][None, :]
-        reduced[~feasible] = -np.inf
-        raise_by[rows] = np.maximum(reduced.max(axis=1), 0.0)
-        k = min(per_row, reduced.shape[1] - 1)
-        top = np.argpartition(-reduced, k, axis=1)[:, :per_row] if k > 0 else np.zeros((len(rows), 0), int)
-        for i, j in zip(np.repeat(np.arange(len(rows)), top.shape[1]), top.ravel()):
-            if reduced[i, j] > 1e-7:
-                a, b = int(rows[i]), int(active[j])
-                key = (min(a, b), max(a, b))
-                if a != b and key not in edges:
-                    edges[key] = float(value[i, j])
-                    added += 1
-    y_full = y + raise_by
-    return added, float(y_full[active].sum()), y_full
+        lp.add(new_codes[fresh], new_weights[fresh])
+        codes = np.concatenate([codes, new_codes[fresh]])
+        weights = np.concatenate([weights, new_weights[fresh]])
+    # Every edge now has reduced cost <= worst: raising each dual by worst/2 makes y feasible.
+    upper = float(y.sum()) + m * max(worst, 0.0) / 2
+    reduced = weights - y[codes // m] - y[codes % m]
+    near = reduced >= -NEAR_TIGHT
+    pairs, incumbent = _blossom_codes(codes[near], weights[near], m)
+    t = lap("incumbent", t)
+    slack = max(upper - incumbent, 0.0)
+    # Fixing under the raised (feasible) duals, whose sum is the upper bound: the rule is exact.
+    _, _, kept = _price(graph, y + max(worst, 0.0) / 2, 0, slack + 1e-9)
+    t = lap("fixing", t)
+    certified = len(kept[0]) <= FIX_LIMIT
+    if certified and np.isin(kept[0], codes[near]).all():
+        total = incumbent  # the incumbent was the best matching over a superset of the kept edges
+    elif certified:
+        pairs, total = _blossom_codes(kept[0], kept[1], m)
+        t = lap("blossom", t)
+        if total < incumbent:  # rounding in the integer weights; keep the better of the two
+            pairs, total = _blossom_codes(codes[near], weights[near], m)
+    else:
+        total = incumbent
+    lp_gap = max(0.0, (upper - total) / upper) if upper > 0 else 0.0
+    return [(int(active[a]), int(active[b])) for a, b in pairs], {
+        "solver": "blossom+lp", "edges": int(len(codes)), "pricing_rounds": rounds,
+        "upper_bound": round(upper, 9), "lp_gap": lp_gap, "gap": 0.0 if certified else lp_gap,
+        "edges_kept_by_fixing": int(len(kept[0])), "certified": certified,
+        "value_matrix_in_memory": graph.matrix is not None, "timings": timings}
 
 
 def solve_egalitarian(scorer: Scorer, active: np.ndarray):
@@ -220,11 +288,14 @@ def solve_egalitarian(scorer: Scorer, active: np.ndarray):
     can still be formed from edges worth at least t (binary search over the edge values), then
     the heaviest matching of K teams from those edges.
     """
-    edges = _candidate_edges(scorer, active)
-    edge_list = sorted(edges)
-    if not edge_list:
+    graph = _Graph(scorer, active)
+    whole = graph.m <= EGALITARIAN_FULL_LIMIT
+    codes, weights = _top_edges(graph, graph.m if whole else CANDIDATES)
+    del graph
+    if len(codes) == 0:
         return [], {"solver": "blossom-egalitarian", "edges": 0, "gap": 0.0, "certified": True}
-    weights = np.array([edges[e] for e in edge_list])
+    m = len(active)
+    edge_list = [(int(active[a]), int(active[b])) for a, b in zip((codes // m).tolist(), (codes % m).tolist())]
     size = len(blossom(edge_list, weights, max_cardinality=True, unit=True))
     levels = np.unique(weights)
     lo, hi = 0, len(levels) - 1  # levels[lo] always admits `size` teams
@@ -241,4 +312,4 @@ def solve_egalitarian(scorer: Scorer, active: np.ndarray):
     pairs = blossom(sub, weights[keep], max_cardinality=True)
     return pairs, {"solver": "blossom-egalitarian", "edges": len(edge_list), "teams_possible": size,
                    "worst_team_value": float(levels[lo]), "gap": 0.0,
-                   "certified": len(active) <= FULL_GRAPH_LIMIT}
+                   "certified": whole}

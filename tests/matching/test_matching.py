@@ -113,19 +113,27 @@ def test_equals_networkx_exact_optimum(n, policy):
     assert_valid(data, result)
 
 
-def test_candidate_graph_solver_is_certified_exact_against_networkx(monkeypatch):
-    """Force the large-pool path (candidates + pricing + reduced-cost fixing) on a pool networkx can check."""
+@pytest.mark.parametrize("matrix_bytes", [None, 0])
+def test_pricing_and_fixing_is_certified_exact_against_networkx(monkeypatch, matrix_bytes):
+    """The large-pool path (LP pricing + reduced-cost fixing) proves the optimum networkx finds.
+
+    ``matrix_bytes=0`` forces the path that recomputes the value matrix a block at a time.
+    """
     import matching._solve as solver
 
-    monkeypatch.setattr(solver, "FULL_GRAPH_LIMIT", 50)
+    if matrix_bytes is not None:
+        monkeypatch.setattr(solver, "MATRIX_BYTES", matrix_bytes)
+    monkeypatch.setattr(solver, "CANDIDATES", 3)  # few starting edges: pricing has to do real work
     data = corporate_pool(400, seed=7, policy={"cross_gender": "prefer"})
     result = solve(data)
     _, graph = value_graph(data)
     best = sum(graph[a][b]["weight"] for a, b in nx.max_weight_matching(graph))
-    if result.stats["certified"]:
-        assert abs(result.stats["total_value"] - best) <= 1e-6 * best
-    assert result.stats["total_value"] <= best + 1e-6
-    assert best <= result.stats["upper_bound"] + 1e-6  # the reported bound really bounds the optimum
+    stats = result.stats
+    assert stats["solver"] == "blossom+lp" and stats["certified"] and stats["gap"] == 0.0
+    assert stats["pricing_rounds"] > 1 and stats["value_matrix_in_memory"] is (matrix_bytes is None)
+    assert abs(stats["total_value"] - best) <= 1e-6 * best
+    assert best <= stats["upper_bound"] + 1e-6  # the reported bound really bounds the optimum
+    assert_valid(data, result)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
