@@ -8,8 +8,8 @@ from ..auth import role_required
 from ..jobs import enqueue
 from ..lti.roles import FACILITATOR
 from ..extensions import db
-from ..models import MatchRun, OutboxMessage
-from ..services import invites, matchmaking
+from ..models import MatchRun, OutboxMessage, Participant
+from ..services import intake, invites, matchmaking
 from ..services import roster as roster_service
 from ..services.cohorts import cohort_in_course, roster, save_cohort
 from ..services.courses import cohorts_in_course
@@ -58,7 +58,8 @@ def cohort(cohort_id: int):
                                 .order_by(OutboxMessage.id.desc()).limit(50)).scalars().all()
     feed = invites.feed_for(None, cohort)
     return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort), action=ActionForm(),
-                           upload=RosterUploadForm(), runs=runs, outbox=outbox, feed=feed)
+                           upload=RosterUploadForm(), runs=runs, outbox=outbox, feed=feed,
+                           dropouts=matchmaking.dropout_summary(cohort))
 
 
 @bp.post("/cohorts/<int:cohort_id>/roster/sync")
@@ -132,8 +133,10 @@ def match_review(cohort_id: int, run_id: int):
         MatchRun.cohort_id == cohort.id, MatchRun.id < run.id, MatchRun.status == "done")
         .order_by(MatchRun.id.desc())).scalars().first()
     diff = matchmaking.compare(run.result, previous.result) if previous and run.result else None
-    return render_template("facilitator/match.html", cohort=cohort, run=run, names=matchmaking.names(run),
-                           previous=previous, diff=diff, action=ActionForm())
+    names = matchmaking.names(run)
+    changed = sorted(names.get(str(pid), str(pid)) for pid in ((run.result or {}).get("stats") or {}).get("changed", []))
+    return render_template("facilitator/match.html", cohort=cohort, run=run, names=names,
+                           previous=previous, diff=diff, action=ActionForm(), changed=changed)
 
 
 @bp.get("/cohorts/<int:cohort_id>/match/<int:run_id>/status.json")
@@ -154,7 +157,7 @@ def match_adjust(cohort_id: int, run_id: int):
     if request.form.get("action") == "clear":
         cohort.pinned_pairs, cohort.forbidden_pairs = [], []
         db.session.commit()
-        new_run = matchmaking.start_run(cohort, g.lti.user)
+        new_run = matchmaking.start_run(cohort, g.lti.user, kind=run.kind)
         return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=new_run.id), code=303)
     ids = {int(p["id"]) for p in (run.pool or {}).get("participants", [])}
     try:
@@ -177,7 +180,7 @@ def match_adjust(cohort_id: int, run_id: int):
     except ValueError as e:
         flash(str(e), "error")
         return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=run.id), code=303)
-    new_run = matchmaking.start_run(cohort, g.lti.user)
+    new_run = matchmaking.start_run(cohort, g.lti.user, kind=run.kind)
     return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=new_run.id), code=303)
 
 
@@ -188,9 +191,48 @@ def match_publish(cohort_id: int, run_id: int):
     run = _run_in_cohort(cohort, run_id)
     if not ActionForm().validate_on_submit() or run.status != "done":
         abort(400)
+    if run.published_at:
+        abort(409)
     teams = matchmaking.publish(run)
-    flash(_("%(n)s teams published. Learners now see their partner and the reasons.", n=len(teams)), "success")
+    if run.kind == "rematch":
+        flash(_("Re-match approved: %(n)s new teams; every other team stays as it was. Send invites to tell them.",
+                n=len(teams)), "success")
+    else:
+        flash(_("%(n)s teams published. Learners now see their partner and the reasons.", n=len(teams)), "success")
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+
+
+# --- drop-outs ------------------------------------------------------------------------------------
+
+@bp.route("/cohorts/<int:cohort_id>/participants/<int:participant_id>/remove", methods=["GET", "POST"])
+@role_required(FACILITATOR)
+def participant_remove(cohort_id: int, participant_id: int):
+    """Take someone out of the cohort (they told the facilitator they cannot take part), after a confirmation."""
+    cohort = cohort_in_course(cohort_id)
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or participant.cohort_id != cohort.id:
+        abort(404)
+    form = ActionForm()
+    if form.validate_on_submit():
+        intake.withdraw(participant)
+        flash(_("%(name)s is no longer in this cohort.", name=participant.user.name or _("The participant")), "success")
+        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id, _anchor="dropouts-h"), code=303)
+    return render_template("facilitator/remove.html", cohort=cohort, participant=participant, action=form,
+                           team=intake.my_team(participant))
+
+
+@bp.post("/cohorts/<int:cohort_id>/rematch")
+@role_required(FACILITATOR)
+def rematch_start(cohort_id: int):
+    """Re-pair only the people left without a team; every other team stays."""
+    cohort = cohort_in_course(cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if matchmaking.dropout_summary(cohort) is None:
+        flash(_("Nobody is waiting for a new partner."), "error")
+        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+    run = matchmaking.start_run(cohort, g.lti.user, kind="rematch")
+    return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=run.id), code=303)
 
 
 # --- schedule and invites -------------------------------------------------------------------------

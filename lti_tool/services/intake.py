@@ -290,8 +290,7 @@ def my_team(me: Participant) -> Team | None:
     if not is_published(cohort):
         return None
     teams = db.session.execute(db.select(Team).where(
-        Team.cohort_id == cohort.id, Team.match_run_id == cohort.published_run_id, Team.status == "active")
-    ).scalars()
+        Team.cohort_id == cohort.id, Team.status == "active")).scalars()  # a re-match adds teams of later runs
     return next((t for t in teams if me.id in (t.member_ids or [])), None)
 
 
@@ -299,8 +298,8 @@ def pod_teams(team: Team) -> list[Team]:
     if team.pod is None:
         return []
     return list(db.session.execute(db.select(Team).where(
-        Team.cohort_id == team.cohort_id, Team.match_run_id == team.match_run_id, Team.pod == team.pod,
-        Team.status == "active", Team.id != team.id)).scalars())
+        Team.cohort_id == team.cohort_id, Team.pod == team.pod, Team.status == "active",
+        Team.id != team.id)).scalars())
 
 
 def participants_by_id(ids) -> dict[int, Participant]:

@@ -64,8 +64,8 @@ def result_as_dict(result: Any) -> dict[str, Any]:
     return dataclasses.asdict(result)
 
 
-def start_run(cohort: Cohort, user: LtiUser | None) -> MatchRun:
-    run = MatchRun(cohort_id=cohort.id, created_by_user_id=user.id if user else None, status="queued")
+def start_run(cohort: Cohort, user: LtiUser | None, kind: str = "full") -> MatchRun:
+    run = MatchRun(cohort_id=cohort.id, created_by_user_id=user.id if user else None, status="queued", kind=kind)
     db.session.add(run)
     db.session.commit()
     from ..jobs import enqueue
@@ -84,10 +84,15 @@ def run_matching(run_id: int) -> None:
     run.status, run.progress = "running", 10
     db.session.commit()
     try:
-        pool = build_pool(db.session.get(Cohort, run.cohort_id))
+        cohort = db.session.get(Cohort, run.cohort_id)
+        pool = build_pool(cohort)
         run.pool, run.progress = pool, 30
         db.session.commit()
-        result = result_as_dict(matching.solve(pool))
+        if run.kind == "rematch":
+            kept = [[str(m) for m in team.member_ids] for team in kept_teams(cohort)]
+            result = result_as_dict(matching.rematch(pool, kept, []))
+        else:
+            result = result_as_dict(matching.solve(pool))
     except matching.MatchingError as e:  # bad or infeasible input: the facilitator sees why
         db.session.rollback()
         run = db.session.get(MatchRun, run_id)
@@ -97,6 +102,35 @@ def run_matching(run_id: int) -> None:
         return
     run.result, run.status, run.progress = result, "done", 100
     db.session.commit()
+
+
+def active_teams(cohort: Cohort) -> list[Team]:
+    return list(db.session.execute(db.select(Team).where(Team.cohort_id == cohort.id, Team.status == "active")
+                                   .order_by(Team.id)).scalars())
+
+
+def kept_teams(cohort: Cohort) -> list[Team]:
+    """Published teams whose members are all still taking part (a re-match leaves them alone)."""
+    eligible = {p.id for p in eligible_participants(cohort)}
+    return [team for team in active_teams(cohort) if set(team.member_ids) <= eligible]
+
+
+def dropout_summary(cohort: Cohort) -> dict[str, list[Participant]] | None:
+    """After publishing: who left a team, and who is now without one (partners left behind, late joiners).
+
+    None before teams are published or when nobody needs a new partner.
+    """
+    if not cohort.published_run_id:
+        return None
+    published = db.session.get(MatchRun, cohort.published_run_id)
+    kept = {m for team in kept_teams(cohort) for m in team.member_ids}
+    left = list(db.session.execute(db.select(Participant).where(
+        Participant.cohort_id == cohort.id, Participant.status == "withdrawn",
+        Participant.withdrawn_at >= published.published_at).order_by(Participant.id)).scalars())
+    waiting = [p for p in eligible_participants(cohort) if p.id not in kept]
+    if not waiting:
+        return None
+    return {"left": left, "waiting": waiting}
 
 
 def latest_runs(cohort: Cohort, limit: int = 2) -> list[MatchRun]:
@@ -118,16 +152,14 @@ def publish(run: MatchRun) -> list[Team]:
     import matching
 
     cohort = db.session.get(Cohort, run.cohort_id)
-    for team in db.session.execute(db.select(Team).where(Team.cohort_id == cohort.id,
-                                                         Team.status == "active")).scalars():
+    if run.kind == "rematch":
+        return _publish_rematch(cohort, run)
+    for team in active_teams(cohort):
         team.status = "dissolved"
     teams = []
     for pair in run.result.get("pairs", []):
-        members = [int(pair["a"]), int(pair["b"])] + ([int(pair["c"])] if pair.get("c") else [])
-        team = Team(cohort_id=cohort.id, match_run_id=run.id, member_ids=members, score=float(pair["score"]),
-                    gains={str(pair["a"]): pair["gain_a"], str(pair["b"]): pair["gain_b"]},
-                    reasons=list(pair.get("reasons", [])))
-        db.session.add(team)
+        members = _members(pair)
+        team = _new_team(cohort, run, pair, members)
         teams.append(team)
     db.session.flush()
     pods = matching.form_pods(run.result.get("pairs", []), run.pool["participants"])
@@ -138,6 +170,42 @@ def publish(run: MatchRun) -> list[Team]:
     cohort.published_run_id = run.id
     db.session.commit()
     return teams
+
+
+def _members(pair: dict) -> list[int]:
+    return [int(pair["a"]), int(pair["b"])] + ([int(pair["c"])] if pair.get("c") else [])
+
+
+def _new_team(cohort: Cohort, run: MatchRun, pair: dict, members: list[int]) -> Team:
+    team = Team(cohort_id=cohort.id, match_run_id=run.id, member_ids=members, score=float(pair["score"]),
+                gains={str(pair["a"]): pair["gain_a"], str(pair["b"]): pair["gain_b"]},
+                reasons=list(pair.get("reasons", [])))
+    db.session.add(team)
+    return team
+
+
+def _publish_rematch(cohort: Cohort, run: MatchRun) -> list[Team]:
+    """Publish a re-match: teams that stayed are left untouched (same ids, so their calendar events
+    and reflections stay); teams that lost someone are dissolved; only the new teams are created.
+    A new team joins the pod its members' old team was in."""
+    kept = {frozenset(team.member_ids): team for team in kept_teams(cohort)}
+    old_pod = {m: team.pod for team in active_teams(cohort) for m in team.member_ids}
+    wanted = [(_members(pair), pair) for pair in run.result.get("pairs", [])]
+    staying = {frozenset(members) for members, _ in wanted}
+    for team in active_teams(cohort):
+        if frozenset(team.member_ids) not in staying or frozenset(team.member_ids) not in kept:
+            team.status = "dissolved"
+    created = []
+    for members, pair in wanted:
+        if frozenset(members) in kept:
+            continue
+        team = _new_team(cohort, run, pair, members)
+        team.pod = next((old_pod[m] for m in members if old_pod.get(m) is not None), None)
+        created.append(team)
+    run.published_at = utcnow()
+    db.session.commit()
+    log.info("re-match %s published for cohort %s: %s new teams", run.id, cohort.id, len(created))
+    return created
 
 
 def names(run: MatchRun) -> dict[str, str]:

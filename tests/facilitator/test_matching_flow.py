@@ -18,9 +18,10 @@ def shows_team(body: str, x: str, y: str) -> bool:
     return f"{x} &amp; {y}" in body or f"{y} &amp; {x}" in body
 
 
-def enrol_with_intake(app, platform):
+def enrol_with_intake(app, platform, profiles=PROFILES):
+    """Every profile launches as a learner of the "lab" cohort and submits an intake; returns (cohort id, clients)."""
     clients = {}
-    for sub, gender, dept, offers, wants in PROFILES:
+    for sub, gender, dept, offers, wants in profiles:
         learner = Launcher(https_client(app), platform)
         learner(role="learner", sub=sub, name=sub.capitalize(), email=f"{sub}@example.com", custom={"cohort": "lab"})
         with app.app_context():
