@@ -13,6 +13,8 @@ from ..services import intake, invites, matchmaking
 from ..services import roster as roster_service
 from ..services.cohorts import cohort_in_course, roster, save_cohort
 from ..services.courses import cohorts_in_course
+from lab_curriculum.kit import DOCUMENTS as KIT_DOCUMENTS
+
 from . import bp
 from .forms import ActionForm, CohortForm, RosterUploadForm
 
@@ -59,7 +61,7 @@ def cohort(cohort_id: int):
     feed = invites.feed_for(None, cohort)
     return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort), action=ActionForm(),
                            upload=RosterUploadForm(), runs=runs, outbox=outbox, feed=feed,
-                           dropouts=matchmaking.dropout_summary(cohort))
+                           dropouts=matchmaking.dropout_summary(cohort), kit_documents=KIT_DOCUMENTS)
 
 
 @bp.post("/cohorts/<int:cohort_id>/roster/sync")

@@ -61,3 +61,40 @@ def test_new_cohort_form_with_keyboard_only(page, live_server):
     page.get_by_role("alert").wait_for()
     assert page.get_by_label("Cohort name").input_value() == "Keyboard lab"
     axe_clean(page, 1000)
+
+
+@pytest.mark.parametrize("width", [320, 1000])
+def test_run_of_show_timer_and_attendance(page, live_server, width):
+    open_tool_page(page, live_server, "Launch as facilitator Fran", "Cohorts in Leadership Academy: Reciprocal Mentoring")
+    page.get_by_role("link", name="Spring lab").click()
+    page.get_by_role("link", name="Open the run-of-show (current session, timer, attendance)").click()
+    page.get_by_role("status").filter(has_text="Up next").wait_for()
+    axe_clean(page, width)
+    timer = page.locator("#timer")
+    before = timer.inner_text()
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_function("(b) => document.getElementById('timer').textContent !== b", arg=before, timeout=5000)
+    page.get_by_role("button", name="Pause").click()
+    screenshot(page, f"facilitator-run-of-show-{width}")
+    page.get_by_role("link", name="Take attendance for this session").click()
+    page.get_by_role("heading", level=1).filter(has_text="Attendance:").wait_for()
+    axe_clean(page, width)
+    box = page.get_by_label("Ana Costa")
+    box.focus()
+    if not box.is_checked():  # the live server is shared by both widths
+        page.keyboard.press("Space")  # ticked with the keyboard
+    page.get_by_role("button", name="Save attendance").click()
+    page.get_by_text("1 present").wait_for()
+    assert page.get_by_label("Ana Costa").is_checked()
+    axe_clean(page, width)
+    screenshot(page, f"facilitator-attendance-{width}")
+
+
+def test_remove_confirmation_page(page, live_server):
+    open_tool_page(page, live_server, "Launch as facilitator Fran", "Cohorts in Leadership Academy: Reciprocal Mentoring")
+    page.get_by_role("link", name="Summer lab").click()
+    page.get_by_role("link", name="Remove Hugo Silva").click()
+    page.get_by_role("heading", level=1, name="Remove Hugo Silva from Summer lab?").wait_for()
+    axe_clean(page, 320)
+    page.get_by_role("link", name="Cancel").click()  # nothing removed
+    page.get_by_role("heading", level=1, name="Summer lab").wait_for()

@@ -1,0 +1,146 @@
+"""During the lab: which session is on now, attendance per session, the kit for this cohort, reminders.
+
+Sessions and their times come from ``lab_curriculum`` laid onto the cohort's two dates in its time
+zone, so the run-of-show, the invites and the printed kit always agree.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email import policy as email_policy
+
+from flask import current_app
+
+from lab_curriculum import ScheduledSession, render_html, schedule
+
+from ..extensions import db
+from ..models import Attendance, Cohort, Course, LtiUser, OutboxMessage, Participant, Team, utcnow
+from . import curriculum as cur
+
+log = logging.getLogger(__name__)
+REMINDER_SUBJECT = "Reminder: your reciprocal mentoring profile"
+REMINDER_GAP = timedelta(hours=24)
+
+
+def scheduled_sessions(cohort: Cohort) -> list[ScheduledSession]:
+    if not cohort.day_one:
+        return []
+    days = [cohort.day_one, cohort.day_two or cohort.day_one + timedelta(days=1)]
+    return schedule(cur.curriculum(), days, cohort.timezone)
+
+
+def current_session(cohort: Cohort, now: datetime | None = None) -> tuple[ScheduledSession | None, str]:
+    """The session on now, else the next one, else the last; with a word on which it is.
+
+    The state is "now", "next" (before the lab or in a gap), "over" (after the lab) or "unscheduled".
+    """
+    sessions = scheduled_sessions(cohort)
+    if not sessions:
+        return None, "unscheduled"
+    now = now or datetime.now(timezone.utc)
+    for item in sessions:
+        if item.start <= now < item.end:
+            return item, "now"
+    upcoming = [item for item in sessions if item.start > now]
+    if upcoming:
+        return upcoming[0], "next"
+    return sessions[-1], "over"
+
+
+def find_session(cohort: Cohort, session_id: str) -> ScheduledSession | None:
+    return next((s for s in scheduled_sessions(cohort) if s.session.id == session_id), None)
+
+
+def enrolled(cohort: Cohort) -> list[Participant]:
+    return list(db.session.execute(db.select(Participant).where(
+        Participant.cohort_id == cohort.id, Participant.status == "enrolled").order_by(Participant.id)).scalars())
+
+
+def attendance(cohort: Cohort, session_id: str) -> dict[int, bool]:
+    """Participant id -> present, for everyone recorded for this session."""
+    rows = db.session.execute(db.select(Attendance).where(Attendance.cohort_id == cohort.id,
+                                                          Attendance.session_id == session_id)).scalars()
+    return {row.participant_id: row.present for row in rows}
+
+
+def record_attendance(cohort: Cohort, session_id: str, present_ids: set[int]) -> int:
+    """Save who was there (everyone else enrolled is recorded absent); returns how many are present."""
+    people = {p.id for p in enrolled(cohort)}
+    present_ids = present_ids & people
+    existing = {row.participant_id: row for row in db.session.execute(db.select(Attendance).where(
+        Attendance.cohort_id == cohort.id, Attendance.session_id == session_id)).scalars()}
+    for pid in people:
+        row = existing.get(pid)
+        if row is None:
+            row = Attendance(cohort_id=cohort.id, participant_id=pid, session_id=session_id)
+            db.session.add(row)
+        row.present, row.recorded_at = pid in present_ids, utcnow()
+    db.session.commit()
+    return len(present_ids)
+
+
+def kit_cohort(cohort: Cohort) -> dict | None:
+    """The cohort as the kit reads it (COHORT.json's shape): dates, time zone, teams by name."""
+    if not cohort.day_one:
+        return None
+    user = db.session.get(LtiUser, cohort.facilitator_user_id) if cohort.facilitator_user_id else None
+    facilitator = user.name if user is not None else ""
+    teams = db.session.execute(db.select(Team).where(Team.cohort_id == cohort.id, Team.status == "active")
+                               .order_by(Team.id)).scalars().all()
+    people = {p.id: p for p in db.session.execute(db.select(Participant).where(
+        Participant.cohort_id == cohort.id)).scalars()}
+    return {
+        "name": cohort.name, "timezone": cohort.timezone,
+        "dates": [cohort.day_one, cohort.day_two or cohort.day_one + timedelta(days=1)],
+        "venue": cohort.venue or "", "video_link": cohort.video_link or "", "facilitator": facilitator,
+        "teams": [{"name": f"Team {n}", "pod": team.pod,
+                   "members": [people[m].user.name for m in team.member_ids if m in people]}
+                  for n, team in enumerate(teams, start=1)],
+    }
+
+
+def kit_document(cohort: Cohort, name: str, fmt: str) -> bytes:
+    """One kit document for this cohort, as HTML or PDF (KeyError for an unknown name)."""
+    html = render_html(cur.curriculum(), kit_cohort(cohort))[name]
+    if fmt == "html":
+        return html.encode("utf-8")
+    from weasyprint import HTML  # imported late: only PDF needs Pango
+
+    return HTML(string=html).write_pdf()
+
+
+def remind_intake(cohort: Cohort) -> tuple[int, int]:
+    """Write a reminder to everyone enrolled who has not submitted their profile (not twice within a day).
+
+    Returns (queued, skipped because reminded recently or without an email address).
+    """
+    since = utcnow() - REMINDER_GAP
+    recent = set(db.session.execute(db.select(OutboxMessage.recipient).where(
+        OutboxMessage.cohort_id == cohort.id, OutboxMessage.subject == REMINDER_SUBJECT,
+        OutboxMessage.created_at >= since)).scalars())
+    course = db.session.get(Course, cohort.course_id)
+    queued = skipped = 0
+    for person in enrolled(cohort):
+        if person.intake_submitted_at is not None:
+            continue
+        address = person.user.contact_email
+        if not address or address in recent:
+            skipped += 1
+            continue
+        message = EmailMessage(policy=email_policy.SMTP)
+        message["From"], message["To"], message["Subject"] = current_app.config["MAIL_FROM"], address, REMINDER_SUBJECT
+        when = (f" The lab runs on {cohort.day_one:%A %d %B %Y}" + (f" and {cohort.day_two:%A %d %B}" if cohort.day_two
+                else "") + ".") if cohort.day_one else ""
+        message.set_content(
+            f"Hello {person.user.name or ''},\n\n"
+            f"You are enrolled in {cohort.name}, but your mentoring profile is not submitted yet.{when}\n"
+            "It takes about five minutes: what you can offer, what you want to learn and when you are free. "
+            "We can only find you a partner once it is in.\n\n"
+            f"Open the lab from the course \u201c{course.title or course.label or ''}\u201d in your learning platform.\n")
+        db.session.add(OutboxMessage(cohort_id=cohort.id, recipient=address, subject=REMINDER_SUBJECT,
+                                     body=message.as_string()))
+        queued += 1
+    db.session.commit()
+    log.info("intake reminders for cohort %s: %s queued, %s skipped", cohort.id, queued, skipped)
+    return queued, skipped
