@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template_string, request
 from jwcrypto.jwk import JWK
 from werkzeug.serving import make_server
 
@@ -52,6 +52,8 @@ class TestPlatform:
         self.lineitems: list[dict] = []  # AGS line items of the course
         self.scores: list[dict] = []  # every score posted: {"lineitem": id, "body": ..., "auth": ...}
         self.fail_scores = 0  # answer the next N score posts with HTTP 503
+        self.users: dict[str, dict] = {}  # login hint -> sub, role, name, email (for browser launches)
+        self.course_title = "Mentoring course"
         self.app = self._build_app()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.issuer = f"http://127.0.0.1:{self.server.server_port}"
@@ -167,6 +169,30 @@ class TestPlatform:
                                     "body": request.get_json(force=True)})
             return "", 204
 
+        @app.get("/course/<context_id>/open")
+        def open_tool(context_id):
+            """The LMS page a person clicks: OIDC login initiation towards the tool (third-party initiated login)."""
+            user = request.args["user"]
+            params = {"iss": platform.issuer, "login_hint": user, "target_link_uri": request.args["tool"] + "/lti/launch",
+                      "lti_message_hint": f"{context_id}|{request.args.get('cohort', '')}",
+                      "client_id": platform.client_id, "lti_deployment_id": platform.deployment_id}
+            return render_template_string(AUTO_SUBMIT, action=request.args["tool"] + "/lti/login", method="get",
+                                          fields=params, title=f"{platform.course_title}: opening the lab")
+
+        @app.get("/auth")
+        def authorize():
+            """OIDC authorization: sign an id_token for the user named by the login hint, post it back."""
+            args = request.args
+            person = platform.users[args["login_hint"]]
+            context_id, _, cohort = args.get("lti_message_hint", "").partition("|")
+            token = platform.id_token(
+                args["nonce"], sub=person["sub"], role=person["role"], context_id=context_id, name=person["name"],
+                email=person["email"], custom={"cohort": cohort} if cohort else None,
+                extra={LTI + "target_link_uri": args["redirect_uri"],
+                       LTI + "context": {"id": context_id, "label": context_id.upper(), "title": platform.course_title}})
+            return render_template_string(AUTO_SUBMIT, action=args["redirect_uri"], method="post",
+                                          fields={"id_token": token, "state": args["state"]}, title="Signing in")
+
         return app
 
     def close(self) -> None:
@@ -218,6 +244,12 @@ class TestPlatform:
             body.pop(key, None)
         return jwt.encode(body, key_pem or self._private_key, algorithm="RS256",
                           headers={"kid": kid or (JWK.from_pem(key_pem).thumbprint() if key_pem else self.kid)})
+
+
+AUTO_SUBMIT = """<!doctype html><html lang="en"><head><title>{{ title }}</title></head><body>
+<form id="f" method="{{ method }}" action="{{ action }}">{% for k, v in fields.items() %}
+<input type="hidden" name="{{ k }}" value="{{ v }}">{% endfor %}<noscript><button>Continue</button></noscript></form>
+<script>document.getElementById("f").submit();</script></body></html>"""
 
 
 class Launcher:
