@@ -118,17 +118,21 @@ def publish(run: MatchRun) -> list[Team]:
     import matching
 
     cohort = db.session.get(Cohort, run.cohort_id)
-    for team in db.session.execute(db.select(Team).where(Team.cohort_id == cohort.id,
-                                                         Team.status == "active")).scalars():
-        team.status = "dissolved"
+    # A team the new proposal keeps stays the same row, so its follow-up series keeps its UID and
+    # nobody gets a cancellation and a new invite for the same meetings; the others are dissolved.
+    previous = {frozenset(team.member_ids): team for team in db.session.execute(
+        db.select(Team).where(Team.cohort_id == cohort.id, Team.status == "active")).scalars()}
     teams = []
     for pair in run.result.get("pairs", []):
         members = [int(pair["a"]), int(pair["b"])] + ([int(pair["c"])] if pair.get("c") else [])
-        team = Team(cohort_id=cohort.id, match_run_id=run.id, member_ids=members, score=float(pair["score"]),
-                    gains={str(pair["a"]): pair["gain_a"], str(pair["b"]): pair["gain_b"]},
-                    reasons=list(pair.get("reasons", [])))
+        team = previous.pop(frozenset(members), None) or Team(cohort_id=cohort.id, member_ids=members)
+        team.match_run_id, team.score = run.id, float(pair["score"])
+        team.gains = {str(pair["a"]): pair["gain_a"], str(pair["b"]): pair["gain_b"]}
+        team.reasons = list(pair.get("reasons", []))
         db.session.add(team)
         teams.append(team)
+    for team in previous.values():
+        team.status = "dissolved"
     db.session.flush()
     pods = matching.form_pods(run.result.get("pairs", []), run.pool["participants"])
     pod_of = {str(member): number for number, pod in enumerate(pods, start=1) for team in pod for member in team}

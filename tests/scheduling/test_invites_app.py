@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import email
-import socket
-from datetime import date, timedelta
+from datetime import timedelta
 
 import icalendar
 import pytest
@@ -13,47 +12,9 @@ from aiosmtpd.controller import Controller
 from lti_tool.extensions import db
 from lti_tool.models import Cohort, OutboxMessage, Participant, Team
 from lti_tool.services import invites
-from tests.conftest import csrf_token_in, https_client
-from tests.lti_platform import Launcher
+from tests.conftest import csrf_token_in
 
-LAB_DAY = date.today() + timedelta(days=40)
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def lab(app, platform):
-    """A cohort with dates, four learners with intake, and two published teams."""
-    learners = {}
-    for sub, slots in (("ana", ["tue-10", "thu-14"]), ("ben", ["tue-10"]), ("cleo", ["wed-09"]), ("dan", ["wed-09"])):
-        launcher = Launcher(https_client(app), platform)
-        launcher(role="learner", sub=sub, name=sub.capitalize(), email=f"{sub}@example.com", custom={"cohort": "lab"})
-        learners[sub] = launcher.client
-    with app.app_context():
-        cohort = db.session.execute(db.select(Cohort).where(Cohort.slug == "lab")).scalar_one()
-        cohort.day_one, cohort.day_two, cohort.timezone = LAB_DAY, LAB_DAY + timedelta(days=1), "Europe/Berlin"
-        cohort.venue = "Room Kepler"
-        people = {p.user.sub: p for p in db.session.execute(db.select(Participant)).scalars()}
-        for sub, slots in (("ana", ["tue-10", "thu-14"]), ("ben", ["tue-10"]), ("cleo", ["wed-09"]), ("dan", ["wed-09"])):
-            people[sub].availability = slots
-        db.session.add_all([Team(cohort_id=cohort.id, member_ids=[people["ana"].id, people["ben"].id], reasons=["x"]),
-                            Team(cohort_id=cohort.id, member_ids=[people["cleo"].id, people["dan"].id], reasons=["y"])])
-        cohort.published_run_id = None
-        db.session.commit()
-        return cohort.id, learners
+from scheduling_helpers import LAB_DAY, Inbox, free_port
 
 
 def test_lab_calendar_has_blocks_series_and_rule_timezones(app, lab, lti, client):
