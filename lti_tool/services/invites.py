@@ -20,6 +20,7 @@ from email import policy as email_policy
 from email.utils import parseaddr
 
 from flask import current_app
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from lab_curriculum import half_day_blocks, load_curriculum, schedule
@@ -249,9 +250,10 @@ class FollowUpError(ValueError):
         self.field, self.message = field, message
 
 
-def slot_label(slot: str) -> str:
+def slot_label(slot: str) -> LazyString:
+    """"Tuesday 10:00" in the reader's language (evaluated when shown, not when imported)."""
     day, _, hour = slot.partition("-")
-    return f"{dict(WEEKDAYS).get(day, day)} {hour}:00"
+    return LazyString(lambda: f"{dict(WEEKDAYS).get(day, day)} {int(hour) if hour.isdigit() else hour}:00")
 
 
 SLOT_CHOICES = [(slot, slot_label(slot)) for slot in SLOTS]

@@ -127,3 +127,16 @@ def test_without_smtp_messages_become_eml_files_and_cli_sends(app, lab, runner, 
     assert len(files) == 20
     parsed = email.message_from_bytes(files[0].read_bytes())
     assert parsed.get_content_type() == "multipart/mixed"
+
+
+def test_a_download_between_a_change_and_sending_does_not_swallow_the_update(app, lab, lti, client):
+    """The .ics download raises SEQUENCE too; invites still go out because they follow what was sent."""
+    cohort_id, _ = lab
+    with app.app_context():
+        assert invites.send_due(cohort_id)["queued"] == 20
+        db.session.get(Cohort, cohort_id).venue = "Room Galileo"
+        db.session.commit()
+    lti(role="instructor", sub="fran", name="Fran", email="fran@example.com")
+    assert "Room Galileo" in client.get(f"/facilitator/cohorts/{cohort_id}/calendar.ics").get_data(as_text=True)
+    with app.app_context():
+        assert invites.send_due(cohort_id)["queued"] == 16
