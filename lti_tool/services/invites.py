@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import logging
 import secrets
+import ssl
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -509,6 +510,10 @@ def deliver_outbox(cohort_id: int | None = None) -> dict[str, int]:
         query = query.where(OutboxMessage.cohort_id == cohort_id)
     smtp_url = current_app.config.get("SMTP_URL")
     settings = SmtpSettings.from_url(smtp_url) if smtp_url else None
+    # TLS is always verified; SMTP_CAFILE trusts a private CA (or a test's own certificate) on top.
+    tls = ssl.create_default_context()
+    if current_app.config.get("SMTP_CAFILE"):
+        tls.load_verify_locations(cafile=current_app.config["SMTP_CAFILE"])
     result = {"sent": 0, "written": 0, "failed": 0}
     for row in db.session.execute(query.order_by(OutboxMessage.id)).scalars().all():
         message = message_from_string(row.body, policy=email_policy.default)
@@ -519,7 +524,7 @@ def deliver_outbox(cohort_id: int | None = None) -> dict[str, int]:
                 row.status = "written"
                 result["written"] += 1
             else:
-                send_message(message, settings, timeout=15)
+                send_message(message, settings, timeout=15, ssl_context=tls)
                 row.status = "sent"
                 result["sent"] += 1
             row.sent_at, row.last_error, row.next_attempt_at = utcnow(), None, None

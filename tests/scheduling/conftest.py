@@ -10,7 +10,7 @@ from lti_tool.models import Cohort, Participant, Team
 from tests.conftest import https_client
 from tests.lti_platform import Launcher
 
-from scheduling_helpers import LAB_DAY
+from scheduling_helpers import LAB_DAY, Inbox, free_port
 
 
 @pytest.fixture
@@ -33,3 +33,17 @@ def lab(app, platform):
         cohort.published_run_id = None
         db.session.commit()
         return cohort.id, learners
+
+
+@pytest.fixture
+def smtp_inbox(app):
+    """A plain SMTP server (aiosmtpd) on loopback that the app sends to; yields what it receives."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
+    yield inbox
+    controller.stop()
+    app.config["SMTP_URL"] = None

@@ -96,3 +96,12 @@ def outbox_since(last_id: int = 0) -> list[Sent]:
 
 def last_outbox_id() -> int:
     return db.session.execute(db.select(db.func.max(OutboxMessage.id))).scalar() or 0
+
+
+def withdraw_as_learner(client, cohort_id) -> None:
+    """The learner's own "I can no longer take part", confirmed on its page."""
+    from tests.conftest import csrf_token_in
+
+    page = client.get(f"/learner/cohorts/{cohort_id}/withdraw")
+    response = client.post(f"/learner/cohorts/{cohort_id}/withdraw", data={"csrf_token": csrf_token_in(page)})
+    assert response.status_code == 302

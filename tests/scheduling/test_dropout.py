@@ -11,18 +11,12 @@ from lti_tool.services import invites, matchmaking
 from tests.conftest import csrf_token_in, https_client
 from tests.lti_platform import Launcher
 
-from scheduling_helpers import last_outbox_id, outbox_since
+from scheduling_helpers import last_outbox_id, outbox_since, withdraw_as_learner
 
 
 def _ids(app):
     with app.app_context():
         return {p.user.sub: p.id for p in db.session.execute(db.select(Participant)).scalars()}
-
-
-def _withdraw_as_learner(client, cohort_id):
-    page = client.get(f"/learner/cohorts/{cohort_id}/withdraw")
-    response = client.post(f"/learner/cohorts/{cohort_id}/withdraw", data={"csrf_token": csrf_token_in(page)})
-    assert response.status_code == 302
 
 
 def test_learner_withdrawal_cancels_for_them_and_updates_the_others(app, lab, platform):
@@ -34,7 +28,7 @@ def test_learner_withdrawal_cancels_for_them_and_updates_the_others(app, lab, pl
         team_id = db.session.execute(db.select(Team.id).order_by(Team.id)).scalars().first()
     series_uid = stable_uid("team", team_id, "follow-up")
 
-    _withdraw_as_learner(learners["ben"], cohort_id)
+    withdraw_as_learner(learners["ben"], cohort_id)
 
     with app.app_context():
         sent = outbox_since(start)
@@ -73,7 +67,7 @@ def test_replacement_partner_gets_a_new_series_and_kept_teams_keep_theirs(app, l
     with app.app_context():
         invites.send_due(cohort_id)
         old_teams = {tuple(t.member_ids): t.id for t in db.session.execute(db.select(Team)).scalars()}
-    _withdraw_as_learner(learners["ben"], cohort_id)
+    withdraw_as_learner(learners["ben"], cohort_id)
     eve = Launcher(https_client(app), platform)
     eve(role="learner", sub="eve", name="Eve", email="eve@example.com", custom={"cohort": "lab"})
     ids = _ids(app)

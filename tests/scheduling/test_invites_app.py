@@ -5,12 +5,11 @@ import email
 from datetime import timedelta
 
 import icalendar
-import pytest
 import vobject
 from aiosmtpd.controller import Controller
 
 from lti_tool.extensions import db
-from lti_tool.models import Cohort, OutboxMessage, Participant, Team
+from lti_tool.models import Cohort, OutboxMessage
 from lti_tool.services import invites
 from tests.conftest import csrf_token_in
 
@@ -57,41 +56,34 @@ def test_learner_calendar_and_private_feed(app, lab):
     assert anonymous.get("/calendar/not-a-token.ics").status_code == 404
 
 
-def test_invites_reach_a_real_smtp_server_and_updates_keep_the_uid(app, lab):
+def test_invites_reach_a_real_smtp_server_and_updates_keep_the_uid(app, lab, smtp_inbox):
     cohort_id, _ = lab
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
-    try:
-        with app.app_context():
-            result = invites.send_due(cohort_id)
-        assert result["queued"] == 4 * 4 + 2 * 2 and result["sent"] == result["queued"] and result["failed"] == 0
-        message = inbox.messages[0]
-        assert message.get_content_type() == "multipart/mixed"
-        alternative = message.get_payload()[0]
-        types = [p.get_content_type() for p in alternative.get_payload()]
-        assert types == ["text/plain", "text/html", "text/calendar"]
-        assert alternative.get_payload()[2].get_param("method") == "REQUEST"
-        first = icalendar.Calendar.from_ical(alternative.get_payload()[2].get_payload(decode=True))
-        event = first.walk("VEVENT")[0]
-        uid = str(event["UID"])
-        assert event["SEQUENCE"] == 0 and first["METHOD"] == "REQUEST"
-        assert {"ORGANIZER", "ATTENDEE", "DTSTAMP", "LOCATION", "URL", "STATUS"} <= set(event.keys())
+    inbox = smtp_inbox
+    with app.app_context():
+        result = invites.send_due(cohort_id)
+    assert result["queued"] == 4 * 4 + 2 * 2 and result["sent"] == result["queued"] and result["failed"] == 0
+    message = inbox.messages[0]
+    assert message.get_content_type() == "multipart/mixed"
+    alternative = message.get_payload()[0]
+    types = [p.get_content_type() for p in alternative.get_payload()]
+    assert types == ["text/plain", "text/html", "text/calendar"]
+    assert alternative.get_payload()[2].get_param("method") == "REQUEST"
+    first = icalendar.Calendar.from_ical(alternative.get_payload()[2].get_payload(decode=True))
+    event = first.walk("VEVENT")[0]
+    uid = str(event["UID"])
+    assert event["SEQUENCE"] == 0 and first["METHOD"] == "REQUEST"
+    assert {"ORGANIZER", "ATTENDEE", "DTSTAMP", "LOCATION", "URL", "STATUS"} <= set(event.keys())
 
-        with app.app_context():
-            assert invites.send_due(cohort_id)["queued"] == 0  # nothing changed, nothing sent
-            db.session.get(Cohort, cohort_id).venue = "Room Galileo"
-            db.session.commit()
-            updated = invites.send_due(cohort_id)
-        assert updated["queued"] == 16  # the lab blocks moved room; the follow-ups did not change
-        later = [icalendar.Calendar.from_ical(m.get_payload()[0].get_payload()[2].get_payload(decode=True))
-                 for m in inbox.messages[-16:]]
-        same = [c.walk("VEVENT")[0] for c in later if str(c.walk("VEVENT")[0]["UID"]) == uid]
-        assert same and same[0]["SEQUENCE"] == 1 and str(same[0]["LOCATION"]) == "Room Galileo"
-    finally:
-        controller.stop()
-        app.config["SMTP_URL"] = None
+    with app.app_context():
+        assert invites.send_due(cohort_id)["queued"] == 0  # nothing changed, nothing sent
+        db.session.get(Cohort, cohort_id).venue = "Room Galileo"
+        db.session.commit()
+        updated = invites.send_due(cohort_id)
+    assert updated["queued"] == 16  # the lab blocks moved room; the follow-ups did not change
+    later = [icalendar.Calendar.from_ical(m.get_payload()[0].get_payload()[2].get_payload(decode=True))
+             for m in inbox.messages[-16:]]
+    same = [c.walk("VEVENT")[0] for c in later if str(c.walk("VEVENT")[0]["UID"]) == uid]
+    assert same and same[0]["SEQUENCE"] == 1 and str(same[0]["LOCATION"]) == "Room Galileo"
 
 
 def test_smtp_down_keeps_the_message_and_a_retry_delivers(app, lab):
