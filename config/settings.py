@@ -33,6 +33,7 @@ class BaseConfig:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     SMTP_URL = os.environ.get("SMTP_URL") or None
+    SMTP_CAFILE = os.environ.get("SMTP_CAFILE") or None  # extra CA certificates (PEM) trusted for SMTP TLS
     OUTBOX_DIR = str(INSTANCE / "outbox")
     MAIL_FROM = os.environ.get("MAIL_FROM", "Reciprocal Mentoring Lab <mentoring-lab@localhost>")
     LTI_DEV_PLATFORM = env_flag("LTI_DEV_PLATFORM")

@@ -1,7 +1,8 @@
 """Background jobs: RQ on Redis when REDIS_URL is set, otherwise run inline.
 
 Job functions take ids (never ORM objects), push their own app context when run by a worker,
-and are safe to run twice. `flask --app lti_tool worker` runs an RQ worker.
+and are safe to run twice. Run a worker with `rq worker rml --url "$REDIS_URL"` in the app's environment
+(each job builds the app with `create_app()`).
 """
 from __future__ import annotations
 

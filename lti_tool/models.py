@@ -280,6 +280,8 @@ class Team(db.Model):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     pod: Mapped[int | None] = mapped_column()
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | dissolved
+    # The facilitator's choice of weekly slot for the follow-up series ("tue-10"); None: first shared slot.
+    follow_up_slot: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -308,6 +310,27 @@ class CalendarEvent(db.Model):
     sequence: Mapped[int] = mapped_column(default=0)
     fingerprint: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default="CONFIRMED")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What attendees were last sent (None: never invited): an update goes out when SEQUENCE moves on
+    # past it, and cancellations are built from it (the event as its attendees know it).
+    sent_sequence: Mapped[int | None] = mapped_column()
+    sent_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class FollowUpOverride(db.Model):
+    """One meeting of a team's follow-up series moved or cancelled (a RECURRENCE-ID override)."""
+
+    __tablename__ = "follow_up_override"
+    __table_args__ = (UniqueConstraint("event_id", "recurrence_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("calendar_event.id"), index=True)  # the series
+    recurrence_id: Mapped[datetime] = mapped_column()  # the occurrence's original start, UTC
+    start: Mapped[datetime | None] = mapped_column()  # its new start, UTC; None when cancelled
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    sequence: Mapped[int] = mapped_column(default=1)
+    sent_sequence: Mapped[int | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -338,7 +361,9 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
 
 class Reflection(db.Model):
     """A learner's answers to one session's prompts, with who may see each answer.

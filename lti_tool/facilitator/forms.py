@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo, available_timezones
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, SubmitField, URLField
+from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, SubmitField, TimeField,
+                     URLField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -111,3 +112,32 @@ class RosterUploadForm(FlaskForm):
 class ActionForm(FlaskForm):
     """A CSRF-protected button with no fields (sync, publish, remind, …)."""
     submit = SubmitField()
+
+
+class FollowUpForm(FlaskForm):
+    """Change one team's follow-up meetings: the weekly time of the whole series, or one meeting."""
+    team = SelectField(_l("Team"), coerce=int, validators=[DataRequired()])
+    change = RadioField(_l("What to change"), default="move", choices=[
+        SelectChoice("move", _l("Move one meeting")), SelectChoice("cancel", _l("Cancel one meeting")),
+        SelectChoice("series", _l("Move the whole series to another weekly time"))])
+    occurrence = DateField(_l("Date of the meeting to move or cancel"), validators=[Optional()])
+    new_date = DateField(_l("New date"), validators=[Optional()], description=_l("Leave empty to keep the same day."))
+    new_time = TimeField(_l("New start time"), validators=[Optional()], description=_l("In the lab's time zone."))
+    slot = SelectField(_l("Weekly time for the whole series"), validators=[Optional()],
+                       description=_l("Both partners must have marked it free in their intake."))
+    submit = SubmitField(_l("Change follow-up meetings"))
+
+    NEEDED = {"move": ("occurrence", "new_time"), "cancel": ("occurrence",), "series": ("slot",)}
+
+    def __init__(self, *args, teams=(), slots=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team.choices = [SelectChoice(team_id, label) for team_id, label in teams]
+        self.slot.choices = [SelectChoice("", _l("Choose a weekly time"))] + [SelectChoice(v, label) for v, label in slots]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for name in self.NEEDED.get(self.change.data, ()):
+            if not self[name].data and not self[name].errors:
+                self[name].errors = [*self[name].errors, _l("Needed for this change.")]
+                ok = False
+        return ok

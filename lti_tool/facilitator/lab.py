@@ -75,8 +75,8 @@ def remind(cohort_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     queued, skipped = lab_day.remind_intake(cohort)
-    result = invites.deliver_outbox(cohort.id)
-    flash(_("Reminders: %(queued)s written, %(sent)s sent, %(written)s saved as files, %(failed)s failed; "
-            "%(skipped)s skipped (reminded in the last day or no email address).",
-            queued=queued, skipped=skipped, **result), "error" if result["failed"] else "success")
+    job = invites.deliver_later(cohort)
+    flash(_("Reminders: %(queued)s written, %(skipped)s skipped (reminded in the last day or no email address). "
+            "See the messages below for their delivery.", queued=queued, skipped=skipped)
+          + (" " + _("They are being sent in the background.") if job else ""), "success")
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)

@@ -16,7 +16,7 @@ from ..services.courses import cohorts_in_course
 from lab_curriculum.kit import DOCUMENTS as KIT_DOCUMENTS
 
 from . import bp
-from .forms import ActionForm, CohortForm, RosterUploadForm
+from .forms import ActionForm, CohortForm, FollowUpForm, RosterUploadForm
 
 
 @bp.get("/")
@@ -51,17 +51,29 @@ def cohort_edit(cohort_id: int):
     return render_template("facilitator/cohort_form.html", form=form, cohort=cohort), 200 if not form.errors else 422
 
 
-@bp.get("/cohorts/<int:cohort_id>")
-@role_required(FACILITATOR)
-def cohort(cohort_id: int):
-    cohort = cohort_in_course(cohort_id)
+def _follow_up_form(cohort, overview, **kwargs) -> FollowUpForm:
+    return FollowUpForm(teams=[(row["team"].id, row["names"]) for row in overview], slots=invites.SLOT_CHOICES, **kwargs)
+
+
+def _cohort_page(cohort, status: int = 200, **context):
+    """The cohort page; a form that failed validation comes in ``context`` to show its errors."""
     runs = matchmaking.latest_runs(cohort, limit=5)
     outbox = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.cohort_id == cohort.id)
                                 .order_by(OutboxMessage.id.desc()).limit(50)).scalars().all()
-    feed = invites.feed_for(None, cohort)
+    events = invites.events_for(cohort)
+    overview = invites.follow_up_overview(cohort)
+    context.setdefault("upload", RosterUploadForm())
+    context.setdefault("follow_up", _follow_up_form(cohort, overview, formdata=None))
     return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort), action=ActionForm(),
-                           upload=RosterUploadForm(), runs=runs, outbox=outbox, feed=feed,
-                           dropouts=matchmaking.dropout_summary(cohort), kit_documents=KIT_DOCUMENTS)
+                           runs=runs, outbox=outbox, feed=invites.feed_for(None, cohort), events=events,
+                           overview=overview, dropouts=matchmaking.dropout_summary(cohort),
+                           kit_documents=KIT_DOCUMENTS, **context), status
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@role_required(FACILITATOR)
+def cohort(cohort_id: int):
+    return _cohort_page(cohort_in_course(cohort_id))
 
 
 @bp.post("/cohorts/<int:cohort_id>/roster/sync")
@@ -91,13 +103,11 @@ def roster_upload(cohort_id: int):
         try:
             result = roster_service.import_csv(cohort, upload.file.data.read())
         except roster_service.RosterError as e:
-            return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort),
-                                   action=ActionForm(), upload=upload, csv_problems=e.problems), 422
+            return _cohort_page(cohort, 422, upload=upload, csv_problems=e.problems)
         flash(_("Imported: %(added)s added, %(already)s already in the cohort.", added=result.added,
                 already=result.already), "success")
         return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
-    return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort), action=ActionForm(),
-                           upload=upload), 422
+    return _cohort_page(cohort, 422, upload=upload)
 
 
 @bp.get("/roster-template.csv")
@@ -197,8 +207,9 @@ def match_publish(cohort_id: int, run_id: int):
         abort(409)
     teams = matchmaking.publish(run)
     if run.kind == "rematch":
+        new = [team for team in teams if team.match_run_id == run.id]
         flash(_("Re-match approved: %(n)s new teams; every other team stays as it was. Send invites to tell them.",
-                n=len(teams)), "success")
+                n=len(new)), "success")
     else:
         flash(_("%(n)s teams published. Learners now see their partner and the reasons.", n=len(teams)), "success")
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
@@ -247,16 +258,59 @@ def cohort_calendar(cohort_id: int):
                     headers={"Content-Disposition": f"attachment; filename={cohort.slug}.ics"})
 
 
+@bp.get("/cohorts/<int:cohort_id>/events/<int:event_id>.ics")
+@role_required(FACILITATOR)
+def event_calendar(cohort_id: int, event_id: int):
+    cohort = cohort_in_course(cohort_id)
+    body = invites.event_calendar(cohort, event_id)
+    if body is None:
+        abort(404)
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": f"attachment; filename={cohort.slug}-event-{event_id}.ics"})
+
+
 @bp.post("/cohorts/<int:cohort_id>/invites")
 @role_required(FACILITATOR)
 def send_invites(cohort_id: int):
     cohort = cohort_in_course(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    result = invites.send_due(cohort.id)
-    flash(_("Invites: %(queued)s new or updated, %(sent)s sent, %(written)s saved as files, %(failed)s failed.",
-            **result), "error" if result["failed"] else "success")
+    queued = invites.queue_invites(cohort)
+    job = invites.deliver_later(cohort)
+    if job:
+        flash(_("Invites: %(queued)s new, updated or cancelled; they are being sent in the background.",
+                queued=queued), "success")
+    else:
+        failed = db.session.execute(db.select(db.func.count(OutboxMessage.id)).where(
+            OutboxMessage.cohort_id == cohort.id, OutboxMessage.status == "failed")).scalar()
+        flash(_("Invites: %(queued)s new, updated or cancelled; %(failed)s messages failed and will be retried.",
+                queued=queued, failed=failed), "error" if failed else "success")
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+
+
+@bp.post("/cohorts/<int:cohort_id>/follow-ups")
+@role_required(FACILITATOR)
+def follow_up_change(cohort_id: int):
+    """Move or cancel one follow-up meeting of a team, or move its whole series to another weekly time."""
+    cohort = cohort_in_course(cohort_id)
+    teams = {team.id: team for team in invites.active_teams(cohort)}
+    form = _follow_up_form(cohort, invites.follow_up_overview(cohort))
+    if form.validate_on_submit():
+        team = teams[form.team.data]  # the choices are this cohort's active teams
+        try:
+            if form.change.data == "series":
+                queued = invites.set_series_slot(team, form.slot.data)
+            elif form.change.data == "cancel":
+                queued = invites.cancel_meeting(team, form.occurrence.data)
+            else:
+                queued = invites.move_meeting(team, form.occurrence.data, form.new_time.data, form.new_date.data)
+        except invites.FollowUpError as e:
+            form[e.field].errors = [*form[e.field].errors, e.message]
+        else:
+            flash(_("Follow-up meetings changed; %(n)s calendar messages queued for people already invited.",
+                    n=queued), "success")
+            return redirect(url_for("facilitator.cohort", cohort_id=cohort.id) + "#follow-ups-h", code=303)
+    return _cohort_page(cohort, 422, follow_up=form)
 
 
 def _message_in_cohort(cohort, message_id: int) -> OutboxMessage:

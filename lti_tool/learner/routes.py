@@ -38,8 +38,9 @@ def home():
                 pod.append([members[i] for i in other.member_ids if i in members])
         feed = db.session.execute(db.select(CalendarFeed).where(
             CalendarFeed.participant_id == me.id, CalendarFeed.revoked_at.is_(None))).scalars().first()
+        events = invites.events_for(cohort, me) if cohort.day_one and me.status == "enrolled" else []
         cards.append({"cohort": cohort, "me": me, "team": team, "partners": partners, "pod": pod,
-                      "published": intake.is_published(cohort), "feed": feed})
+                      "published": intake.is_published(cohort), "feed": feed, "events": events})
     return render_template("learner/home.html", cards=cards, action=ActionForm())
 
 
@@ -163,6 +164,18 @@ def my_calendar(cohort_id: int):
     me = _me(cohort_id)
     return Response(invites.calendar_for(me.cohort, me), mimetype="text/calendar",
                     headers={"Content-Disposition": "attachment; filename=reciprocal-mentoring-lab.ics"})
+
+
+@bp.get("/cohorts/<int:cohort_id>/events/<int:event_id>.ics")
+@role_required(LEARNER)
+def my_event(cohort_id: int, event_id: int):
+    """One of my events on its own (a lab block, or my team's follow-up series with its changes)."""
+    me = _me(cohort_id)
+    body = invites.event_calendar(me.cohort, event_id, me)
+    if body is None:
+        abort(404)
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": f"attachment; filename=lab-event-{event_id}.ics"})
 
 
 @bp.post("/cohorts/<int:cohort_id>/feed")

@@ -310,13 +310,32 @@ def participants_by_id(ids) -> dict[int, Participant]:
 
 
 def withdraw(participant: Participant) -> Participant:
-    """The learner can no longer take part: mark them withdrawn, with the time. Their partner
-    preferences stay recorded but leave the matcher's input (``preferences_for_cohort`` keeps only
-    enrolled people). The facilitator's drop-out flow hooks in after this."""
+    """The learner can no longer take part (they said so, or the facilitator removed them): mark them
+    withdrawn, with the time, and take them out of their team; a pair left with one person is
+    dissolved until a re-match. Then everyone concerned hears of it by calendar mail
+    (``invites.participant_left``). Their partner preferences stay recorded but leave the matcher's
+    input (``preferences_for_cohort`` keeps only enrolled people)."""
+    from . import invites
+
     if participant.status == "withdrawn":
         return participant
     participant.status = "withdrawn"
     participant.withdrawn_at = utcnow()
+    for team in db.session.execute(db.select(Team).where(Team.cohort_id == participant.cohort_id,
+                                                         Team.status == "active")).scalars().all():
+        if participant.id not in (team.member_ids or []):
+            continue
+        remaining = [i for i in team.member_ids if i != participant.id]
+        if len(cohort_roster_ids(participant.cohort, remaining)) < 2:
+            team.status = "dissolved"  # the partner waits for a re-match; the pair stays in the history
+        else:
+            team.member_ids = remaining  # a trio goes on as a pair
     db.session.commit()
     log.info("participant %s withdrew from cohort %s", participant.id, participant.cohort_id)
+    invites.participant_left(participant)
     return participant
+
+
+def cohort_roster_ids(cohort: Cohort, ids: list[int]) -> list[int]:
+    """Which of these participants are still enrolled in the cohort."""
+    return [p.id for p in cohort_roster(cohort) if p.id in set(ids)]

@@ -111,8 +111,9 @@ def active_teams(cohort: Cohort) -> list[Team]:
 
 def kept_teams(cohort: Cohort) -> list[Team]:
     """Published teams whose members are all still taking part (a re-match leaves them alone)."""
-    eligible = {p.id for p in eligible_participants(cohort)}
-    return [team for team in active_teams(cohort) if set(team.member_ids) <= eligible]
+    enrolled = set(db.session.execute(db.select(Participant.id).where(
+        Participant.cohort_id == cohort.id, Participant.status == "enrolled")).scalars())
+    return [team for team in active_teams(cohort) if set(team.member_ids) <= enrolled]
 
 
 def dropout_summary(cohort: Cohort) -> dict[str, list[Participant]] | None:
@@ -154,13 +155,20 @@ def publish(run: MatchRun) -> list[Team]:
     cohort = db.session.get(Cohort, run.cohort_id)
     if run.kind == "rematch":
         return _publish_rematch(cohort, run)
-    for team in active_teams(cohort):
-        team.status = "dissolved"
+    # A team the new proposal keeps stays the same row, so its follow-up series keeps its UID and
+    # nobody gets a cancellation and a new invite for the same meetings; the others are dissolved.
+    previous = {frozenset(team.member_ids): team for team in active_teams(cohort)}
     teams = []
     for pair in run.result.get("pairs", []):
         members = _members(pair)
-        team = _new_team(cohort, run, pair, members)
+        team = previous.pop(frozenset(members), None) or Team(cohort_id=cohort.id, member_ids=members)
+        team.match_run_id, team.score = run.id, float(pair["score"])
+        team.gains = {str(pair["a"]): pair["gain_a"], str(pair["b"]): pair["gain_b"]}
+        team.reasons = list(pair.get("reasons", []))
+        db.session.add(team)
         teams.append(team)
+    for team in previous.values():
+        team.status = "dissolved"
     db.session.flush()
     pods = matching.form_pods(run.result.get("pairs", []), run.pool["participants"])
     pod_of = {str(member): number for number, pod in enumerate(pods, start=1) for team in pod for member in team}
@@ -187,7 +195,7 @@ def _new_team(cohort: Cohort, run: MatchRun, pair: dict, members: list[int]) -> 
 def _publish_rematch(cohort: Cohort, run: MatchRun) -> list[Team]:
     """Publish a re-match: teams that stayed are left untouched (same ids, so their calendar events
     and reflections stay); teams that lost someone are dissolved; only the new teams are created.
-    A new team joins the pod its members' old team was in."""
+    A new team joins the pod its members' old team was in. Returns every team of the result, in order."""
     kept = {frozenset(team.member_ids): team for team in kept_teams(cohort)}
     old_pod = {m: team.pod for team in active_teams(cohort) for m in team.member_ids}
     wanted = [(_members(pair), pair) for pair in run.result.get("pairs", [])]
@@ -195,17 +203,18 @@ def _publish_rematch(cohort: Cohort, run: MatchRun) -> list[Team]:
     for team in active_teams(cohort):
         if frozenset(team.member_ids) not in staying or frozenset(team.member_ids) not in kept:
             team.status = "dissolved"
-    created = []
+    teams = []
     for members, pair in wanted:
         if frozenset(members) in kept:
+            teams.append(kept[frozenset(members)])
             continue
         team = _new_team(cohort, run, pair, members)
         team.pod = next((old_pod[m] for m in members if old_pod.get(m) is not None), None)
-        created.append(team)
+        teams.append(team)
     run.published_at = utcnow()
     db.session.commit()
-    log.info("re-match %s published for cohort %s: %s new teams", run.id, cohort.id, len(created))
-    return created
+    log.info("re-match %s published for cohort %s", run.id, cohort.id)
+    return teams
 
 
 def names(run: MatchRun) -> dict[str, str]:

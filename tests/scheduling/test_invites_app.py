@@ -2,58 +2,18 @@
 from __future__ import annotations
 
 import email
-import socket
-from datetime import date, timedelta
+from datetime import timedelta
 
 import icalendar
-import pytest
 import vobject
 from aiosmtpd.controller import Controller
 
 from lti_tool.extensions import db
-from lti_tool.models import Cohort, OutboxMessage, Participant, Team
+from lti_tool.models import Cohort, OutboxMessage
 from lti_tool.services import invites
-from tests.conftest import csrf_token_in, https_client
-from tests.lti_platform import Launcher
+from tests.conftest import csrf_token_in
 
-LAB_DAY = date.today() + timedelta(days=40)
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def lab(app, platform):
-    """A cohort with dates, four learners with intake, and two published teams."""
-    learners = {}
-    for sub, slots in (("ana", ["tue-10", "thu-14"]), ("ben", ["tue-10"]), ("cleo", ["wed-09"]), ("dan", ["wed-09"])):
-        launcher = Launcher(https_client(app), platform)
-        launcher(role="learner", sub=sub, name=sub.capitalize(), email=f"{sub}@example.com", custom={"cohort": "lab"})
-        learners[sub] = launcher.client
-    with app.app_context():
-        cohort = db.session.execute(db.select(Cohort).where(Cohort.slug == "lab")).scalar_one()
-        cohort.day_one, cohort.day_two, cohort.timezone = LAB_DAY, LAB_DAY + timedelta(days=1), "Europe/Berlin"
-        cohort.venue = "Room Kepler"
-        people = {p.user.sub: p for p in db.session.execute(db.select(Participant)).scalars()}
-        for sub, slots in (("ana", ["tue-10", "thu-14"]), ("ben", ["tue-10"]), ("cleo", ["wed-09"]), ("dan", ["wed-09"])):
-            people[sub].availability = slots
-        db.session.add_all([Team(cohort_id=cohort.id, member_ids=[people["ana"].id, people["ben"].id], reasons=["x"]),
-                            Team(cohort_id=cohort.id, member_ids=[people["cleo"].id, people["dan"].id], reasons=["y"])])
-        cohort.published_run_id = None
-        db.session.commit()
-        return cohort.id, learners
+from scheduling_helpers import LAB_DAY, Inbox, free_port
 
 
 def test_lab_calendar_has_blocks_series_and_rule_timezones(app, lab, lti, client):
@@ -96,41 +56,34 @@ def test_learner_calendar_and_private_feed(app, lab):
     assert anonymous.get("/calendar/not-a-token.ics").status_code == 404
 
 
-def test_invites_reach_a_real_smtp_server_and_updates_keep_the_uid(app, lab):
+def test_invites_reach_a_real_smtp_server_and_updates_keep_the_uid(app, lab, smtp_inbox):
     cohort_id, _ = lab
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
-    try:
-        with app.app_context():
-            result = invites.send_due(cohort_id)
-        assert result["queued"] == 4 * 4 + 2 * 2 and result["sent"] == result["queued"] and result["failed"] == 0
-        message = inbox.messages[0]
-        assert message.get_content_type() == "multipart/mixed"
-        alternative = message.get_payload()[0]
-        types = [p.get_content_type() for p in alternative.get_payload()]
-        assert types == ["text/plain", "text/html", "text/calendar"]
-        assert alternative.get_payload()[2].get_param("method") == "REQUEST"
-        first = icalendar.Calendar.from_ical(alternative.get_payload()[2].get_payload(decode=True))
-        event = first.walk("VEVENT")[0]
-        uid = str(event["UID"])
-        assert event["SEQUENCE"] == 0 and first["METHOD"] == "REQUEST"
-        assert {"ORGANIZER", "ATTENDEE", "DTSTAMP", "LOCATION", "URL", "STATUS"} <= set(event.keys())
+    inbox = smtp_inbox
+    with app.app_context():
+        result = invites.send_due(cohort_id)
+    assert result["queued"] == 4 * 4 + 2 * 2 and result["sent"] == result["queued"] and result["failed"] == 0
+    message = inbox.messages[0]
+    assert message.get_content_type() == "multipart/mixed"
+    alternative = message.get_payload()[0]
+    types = [p.get_content_type() for p in alternative.get_payload()]
+    assert types == ["text/plain", "text/html", "text/calendar"]
+    assert alternative.get_payload()[2].get_param("method") == "REQUEST"
+    first = icalendar.Calendar.from_ical(alternative.get_payload()[2].get_payload(decode=True))
+    event = first.walk("VEVENT")[0]
+    uid = str(event["UID"])
+    assert event["SEQUENCE"] == 0 and first["METHOD"] == "REQUEST"
+    assert {"ORGANIZER", "ATTENDEE", "DTSTAMP", "LOCATION", "URL", "STATUS"} <= set(event.keys())
 
-        with app.app_context():
-            assert invites.send_due(cohort_id)["queued"] == 0  # nothing changed, nothing sent
-            db.session.get(Cohort, cohort_id).venue = "Room Galileo"
-            db.session.commit()
-            updated = invites.send_due(cohort_id)
-        assert updated["queued"] == 16  # the lab blocks moved room; the follow-ups did not change
-        later = [icalendar.Calendar.from_ical(m.get_payload()[0].get_payload()[2].get_payload(decode=True))
-                 for m in inbox.messages[-16:]]
-        same = [c.walk("VEVENT")[0] for c in later if str(c.walk("VEVENT")[0]["UID"]) == uid]
-        assert same and same[0]["SEQUENCE"] == 1 and str(same[0]["LOCATION"]) == "Room Galileo"
-    finally:
-        controller.stop()
-        app.config["SMTP_URL"] = None
+    with app.app_context():
+        assert invites.send_due(cohort_id)["queued"] == 0  # nothing changed, nothing sent
+        db.session.get(Cohort, cohort_id).venue = "Room Galileo"
+        db.session.commit()
+        updated = invites.send_due(cohort_id)
+    assert updated["queued"] == 16  # the lab blocks moved room; the follow-ups did not change
+    later = [icalendar.Calendar.from_ical(m.get_payload()[0].get_payload()[2].get_payload(decode=True))
+             for m in inbox.messages[-16:]]
+    same = [c.walk("VEVENT")[0] for c in later if str(c.walk("VEVENT")[0]["UID"]) == uid]
+    assert same and same[0]["SEQUENCE"] == 1 and str(same[0]["LOCATION"]) == "Room Galileo"
 
 
 def test_smtp_down_keeps_the_message_and_a_retry_delivers(app, lab):
@@ -166,3 +119,16 @@ def test_without_smtp_messages_become_eml_files_and_cli_sends(app, lab, runner, 
     assert len(files) == 20
     parsed = email.message_from_bytes(files[0].read_bytes())
     assert parsed.get_content_type() == "multipart/mixed"
+
+
+def test_a_download_between_a_change_and_sending_does_not_swallow_the_update(app, lab, lti, client):
+    """The .ics download raises SEQUENCE too; invites still go out because they follow what was sent."""
+    cohort_id, _ = lab
+    with app.app_context():
+        assert invites.send_due(cohort_id)["queued"] == 20
+        db.session.get(Cohort, cohort_id).venue = "Room Galileo"
+        db.session.commit()
+    lti(role="instructor", sub="fran", name="Fran", email="fran@example.com")
+    assert "Room Galileo" in client.get(f"/facilitator/cohorts/{cohort_id}/calendar.ics").get_data(as_text=True)
+    with app.app_context():
+        assert invites.send_due(cohort_id)["queued"] == 16
