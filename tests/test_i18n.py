@@ -1,0 +1,93 @@
+"""Translations: every marked string is in the catalogues, and the English catalogue loads."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "translations"
+ENGLISH_PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
+ENGLISH_MO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.mo"
+
+
+def _read(path: Path) -> Catalog:
+    with path.open("rb") as f:
+        return read_po(f)
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory, request) -> Catalog:
+    """What `make translations` extracts from lti_tool/ and templates/ today (the same pybabel command)."""
+    out = tmp_path_factory.mktemp("i18n") / "messages.pot"
+    mp = pytest.MonkeyPatch()
+    request.addfinalizer(mp.undo)
+    mp.chdir(ROOT)  # babel.cfg's patterns are relative to the repository
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-o", str(out), "."])
+    return _read(out)
+
+
+def not_in(catalogue: Catalog, extracted: Catalog) -> list[str]:
+    """Marked messages a catalogue lacks (or has with a different plural), with where they are marked."""
+    missing = []
+    for message in extracted:
+        if not message.id:
+            continue  # the header
+        entry = catalogue.get(message.id, message.context)
+        if entry is None or entry.id != message.id:
+            where = ", ".join(f"{path}:{line}" for path, line in message.locations)
+            missing.append(f"{message.id!r} ({where})")
+    return missing
+
+
+def test_extraction_finds_strings_from_python_and_templates(extracted):
+    files = {path for message in extracted for path, _ in message.locations}
+    assert any(f.startswith("lti_tool/") and f.endswith(".py") for f in files)  # gettext and lazy_gettext
+    assert any(f.startswith("templates/") and f.endswith(".html") for f in files)
+    assert extracted.get("Time zone") is not None  # lazy_gettext (_l) in lti_tool/learner/forms.py
+    plural = extracted.get("%(num)s person")
+    assert plural is not None and plural.id == ("%(num)s person", "%(num)s people")  # ngettext in a template
+
+
+def test_every_marked_string_is_in_the_english_catalogue(extracted):
+    missing = not_in(_read(ENGLISH_PO), extracted)
+    assert not missing, ("Strings marked for translation but missing from translations/en/LC_MESSAGES/"
+                         "messages.po; run `make translations` and commit the catalogue:\n  " + "\n  ".join(missing))
+
+
+def test_the_check_reports_a_string_left_out_of_the_catalogue(extracted):
+    catalogue = Catalog(locale="en")
+    for message in extracted:
+        if message.id and message.id != "Time zone":
+            catalogue.add(message.id, context=message.context)
+    left_out = extracted.get("Time zone")
+    where = ", ".join(f"{path}:{line}" for path, line in left_out.locations)
+    assert not_in(catalogue, extracted) == [f"'Time zone' ({where})"]
+    catalogue.add("Time zone")
+    assert not_in(catalogue, extracted) == []
+    catalogue.delete("%(num)s person")
+    catalogue.add("%(num)s person")  # the singular alone: ngettext's plural would be lost
+    assert [m.split(" (")[0] for m in not_in(catalogue, extracted)] == ["('%(num)s person', '%(num)s people')"]
+
+
+def test_english_catalogue_is_compiled_found_and_loaded():
+    from flask_babel import get_locale, get_translations, gettext, ngettext
+
+    from lti_tool import create_app
+
+    assert ENGLISH_MO.exists(), "translations are compiled by `make` (pybabel compile -d translations)"
+    app = create_app("config.settings.TestingConfig")
+    assert Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]) == TRANSLATIONS
+    with app.test_request_context("/", headers={"Accept-Language": "en-GB,en;q=0.8"}):
+        assert str(get_locale()) == "en"
+        translations = get_translations()
+        assert translations.files == [str(ENGLISH_MO)]  # loaded from the repository, not a fallback
+        assert "Language: en" in translations.gettext("")  # the catalogue's own header
+        # English catalogue entries are left empty on purpose: gettext gives back the source text.
+        assert gettext("Saved") == "Saved"
+        assert ngettext("%(num)s person", "%(num)s people", 1) == "1 person"
+        assert ngettext("%(num)s person", "%(num)s people", 3) == "3 people"
