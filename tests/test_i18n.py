@@ -1,4 +1,5 @@
-"""Translations: every marked string is in the catalogues, and the English catalogue loads."""
+"""Translations: every marked string is in the catalogues, the English catalogue loads, and the page
+language follows the LTI launch (then the browser, then English)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,3 +93,67 @@ def test_english_catalogue_is_compiled_found_and_loaded():
         assert gettext("Saved") == "Saved"
         assert ngettext("%(num)s person", "%(num)s people", 1) == "1 person"
         assert ngettext("%(num)s person", "%(num)s people", 3) == "3 people"
+
+
+# --- the page's language ----------------------------------------------------------------------------
+
+MY_LAB = {"fr": "Mon atelier", "de": "Mein Labor"}
+
+
+@pytest.fixture
+def more_languages(app, tmp_path, monkeypatch):
+    """French and German catalogues (one translated string each) alongside the repository's English."""
+    from lti_tool.extensions import babel
+
+    for lang, text in MY_LAB.items():
+        catalogue = Catalog(locale=lang)
+        catalogue.add("My lab", text)
+        folder = tmp_path / lang / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        with (folder / "messages.mo").open("wb") as f:
+            write_mo(f, catalogue)
+    config = app.extensions["babel"]
+    monkeypatch.setattr(config, "translation_directories", [*config.translation_directories, str(tmp_path)])
+    monkeypatch.setattr(babel.domain_instance, "cache", {})  # loaded catalogues are cached per locale
+
+
+def learner_home(lti, client, launch_locale, accept_language=None):
+    presentation = {"document_target": "iframe", "return_url": lti.platform.issuer + "/return"}
+    if launch_locale is not None:
+        presentation["locale"] = launch_locale
+    response = lti(role="learner", sub="ana", custom={"cohort": "spring"},
+                   extra={"https://purl.imsglobal.org/spec/lti/claim/launch_presentation": presentation})
+    assert response.status_code in (302, 303)
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+    page = client.get("/learner/", headers=headers)
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def title_and_lang(html: str) -> tuple[str, str]:
+    lang = html.split('<html lang="', 1)[1].split('"', 1)[0]
+    title = html.split("<title>", 1)[1].split(" · ", 1)[0]
+    return title, lang
+
+
+def test_the_launch_locale_wins_and_only_the_string_is_kept(more_languages, lti, client):
+    html = learner_home(lti, client, "fr-CA", accept_language="de-DE,de;q=0.9")
+    # fr-CA has no catalogue of its own: the French one serves it, whatever the browser prefers.
+    assert title_and_lang(html) == ("Mon atelier", "fr")
+    with client.session_transaction() as session:
+        assert session["locale"] == "fr-CA"
+
+
+def test_browser_language_when_the_launch_locale_has_no_catalogue(more_languages, lti, client):
+    html = learner_home(lti, client, "es-ES", accept_language="es;q=1, de-AT;q=0.8, fr;q=0.5")
+    assert title_and_lang(html) == ("Mein Labor", "de")
+
+
+def test_browser_language_when_the_launch_sends_none(more_languages, lti, client):
+    html = learner_home(lti, client, None, accept_language="fr-FR")
+    assert title_and_lang(html) == ("Mon atelier", "fr")
+
+
+def test_english_when_nothing_matches(more_languages, lti, client):
+    html = learner_home(lti, client, "es", accept_language="pt-BR")
+    assert title_and_lang(html) == ("My lab", "en")
