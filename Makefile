@@ -27,7 +27,7 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po |
 translations: $(STAMP)
 	$(PYBABEL) extract -F babel.cfg -k _l -c TRANSLATORS: --project "Reciprocal Mentoring Lab" --version 0.1.0 \
 	  --copyright-holder "Reciprocal Mentoring Lab contributors" -o translations/messages.pot .
-	$(PYBABEL) update -i translations/messages.pot -d translations
+	$(PYBABEL) update --ignore-obsolete -i translations/messages.pot -d translations
 	$(PYBABEL) compile -d translations
 
 # Debian packages for the browser tests and PDF rendering, installed only when missing.

@@ -1,5 +1,6 @@
-"""Translations: every marked string is in the catalogues, the English catalogue loads, and the page
-language follows the LTI launch (then the browser, then English)."""
+"""Translations: every marked string is in the catalogues, the English catalogue loads, the page
+language follows the LTI launch (then the browser, then English), and timestamps are shown in the
+viewer's time zone."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -157,3 +158,63 @@ def test_browser_language_when_the_launch_sends_none(more_languages, lti, client
 def test_english_when_nothing_matches(more_languages, lti, client):
     html = learner_home(lti, client, "es", accept_language="pt-BR")
     assert title_and_lang(html) == ("My lab", "en")
+
+
+# --- the viewer's time zone -------------------------------------------------------------------------
+
+
+def submitted_reflection(app, lti, sub, *, intake_timezone, cohort_timezone="UTC", when=datetime(2026, 1, 10, 15, 30)):
+    """Launch ``sub`` into cohort 'spring' and give them a reflection submitted at ``when`` (UTC)."""
+    from lti_tool.extensions import db
+    from lti_tool.models import Cohort, LtiUser, Participant, Reflection
+
+    assert lti(role="learner", sub=sub, custom={"cohort": "spring"}).status_code in (302, 303)
+    with app.app_context():
+        participant = db.session.execute(db.select(Participant).join(LtiUser, LtiUser.id == Participant.user_id)
+                                         .where(LtiUser.sub == sub)).scalar_one()
+        participant.timezone = intake_timezone
+        db.session.get(Cohort, participant.cohort_id).timezone = cohort_timezone
+        db.session.add(Reflection(participant_id=participant.id, cohort_id=participant.cohort_id,
+                                  session_id="d1-knowledge-map", answers={"learned_from_partner": "x"},
+                                  status="submitted", submitted_at=when, updated_at=when))
+        db.session.commit()
+        return participant.cohort_id
+
+
+@pytest.fixture
+def two_days_later(monkeypatch):
+    """It is 11 January 2026: a reflection submitted on the 10th is still editable (72 h window)."""
+    monkeypatch.setattr("lti_tool.services.reflections.utcnow", lambda: datetime(2026, 1, 11, 9, 0))
+
+
+def test_reflection_deadline_in_the_learners_intake_time_zone(app, lti, client, two_days_later):
+    cid = submitted_reflection(app, lti, "ana", intake_timezone="America/New_York", cohort_timezone="Europe/Berlin")
+    # Submitted 15:30 UTC on 10 January, editable for 72 hours: 13 January 15:30 UTC = 10:30 in New York (EST).
+    listing = client.get(f"/learner/cohorts/{cid}/reflections").get_data(as_text=True)
+    assert "Submitted (you can edit until Jan 13, 2026, 10:30:00\u202fAM (America/New_York))" in listing
+    form = client.get(f"/learner/cohorts/{cid}/reflections/d1-knowledge-map").get_data(as_text=True)
+    assert "You can still edit it until Jan 13, 2026, 10:30:00\u202fAM (America/New_York)." in form
+    assert "UTC" not in listing and "UTC" not in form
+
+
+def test_reflection_deadline_in_the_cohorts_time_zone_without_an_intake_zone(app, lti, client, two_days_later):
+    cid = submitted_reflection(app, lti, "ben", intake_timezone=None, cohort_timezone="Asia/Tokyo")
+    listing = client.get(f"/learner/cohorts/{cid}/reflections").get_data(as_text=True)
+    assert "until Jan 14, 2026, 12:30:00\u202fAM (Asia/Tokyo)" in listing  # 15:30 UTC + 9 h: the next day
+
+
+def test_a_facilitator_sees_a_cohort_in_its_time_zone_and_elsewhere_utc(app, lti):
+    from lti_tool.extensions import db
+    from lti_tool.i18n import viewer_timezone_name
+    from lti_tool.models import Cohort, LtiUser
+
+    submitted_reflection(app, lti, "ana", intake_timezone="America/New_York", cohort_timezone="Europe/Berlin")
+    assert lti(role="instructor", sub="fay").status_code in (302, 303)
+    with app.app_context():
+        cohort = db.session.execute(db.select(Cohort)).scalar_one()
+        ids = {sub: db.session.execute(db.select(LtiUser.id).where(LtiUser.sub == sub)).scalar_one()
+               for sub in ("ana", "fay")}
+        assert viewer_timezone_name(ids["fay"], cohort.course_id, cohort.id) == "Europe/Berlin"
+        assert viewer_timezone_name(ids["fay"], cohort.course_id, None) is None  # shown in UTC
+        assert viewer_timezone_name(ids["ana"], cohort.course_id, None) == "America/New_York"
+        assert viewer_timezone_name(ids["ana"], cohort.course_id + 1000, None) is None  # not another course's
