@@ -3,17 +3,32 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PYBABEL := $(VENV)/bin/pybabel
+# Compiled catalogues (.mo) are build products: made at install, and again whenever a .po changes.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 HOST ?= 127.0.0.1
 PORT ?= 5000
 DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: demo test bench serve system-deps clean
+.PHONY: demo test bench serve system-deps translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PYBABEL) compile -d translations
 	touch $(STAMP)
+
+# A catalogue edited after install (a translator's work, `make translations`) is recompiled before use.
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(PYBABEL) compile -d translations -l $*
+
+# Re-extract the strings marked in lti_tool/ and templates/ and merge them into every catalogue.
+translations: $(STAMP)
+	$(PYBABEL) extract -F babel.cfg -k _l -c TRANSLATORS: --project "Reciprocal Mentoring Lab" --version 0.1.0 \
+	  --copyright-holder "Reciprocal Mentoring Lab contributors" -o translations/messages.pot .
+	$(PYBABEL) update --ignore-obsolete -i translations/messages.pot -d translations
+	$(PYBABEL) compile -d translations
 
 # Debian packages for the browser tests and PDF rendering, installed only when missing.
 system-deps:
@@ -24,10 +39,10 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-test: system-deps $(STAMP)
+test: system-deps $(STAMP) $(MO_FILES)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-demo: $(STAMP)
+demo: $(STAMP) $(MO_FILES)
 	LAB_ENV=development LTI_DEV_PLATFORM=1 $(VENV)/bin/flask --app lti_tool db upgrade
 	LAB_ENV=development LTI_DEV_PLATFORM=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/flask --app lti_tool demo seed
 	@echo ""
@@ -36,7 +51,7 @@ demo: $(STAMP)
 	LAB_ENV=development LTI_DEV_PLATFORM=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(VENV)/bin/flask --app lti_tool run --host $(HOST) --port $(PORT)
 
 # Production serving: needs SECRET_KEY, DATABASE_URL and PUBLIC_BASE_URL (and REDIS_URL) in the environment.
-serve: $(STAMP)
+serve: $(STAMP) $(MO_FILES)
 	$(VENV)/bin/flask --app lti_tool db upgrade
 	$(VENV)/bin/gunicorn --workers $${WORKERS:-4} --bind $(HOST):$(PORT) --access-logfile - 'lti_tool:create_app()'
 

@@ -5,20 +5,13 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 
-from .extensions import babel, cache, csrf, db, migrate
+from .extensions import cache, csrf, db, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _locale():
-    lti = g.get("lti")
-    if lti is not None and lti.locale:
-        return lti.locale.replace("-", "_")
-    return request.accept_languages.best_match(["en"]) or "en"
 
 
 CONFIGS = {"production": "config.settings.ProductionConfig", "development": "config.settings.DevelopmentConfig"}
@@ -57,9 +50,9 @@ def create_app(config_class: str | type | None = None, **overrides) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     cache.init_app(app)
-    babel.init_app(app, locale_selector=_locale)
 
-    from . import auth, errors, security
+    from . import auth, errors, i18n, security
+    i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     app.before_request(auth.load_launch_context)

@@ -1,5 +1,6 @@
 // Autosave a reflection draft as the learner types: debounced POST with the CSRF header.
 // Offline (or a failed request), the draft is kept in localStorage and sent when the connection is back.
+// Status messages come translated from the form's data-msg-* attributes.
 (function () {
   "use strict";
   var form = document.getElementById("reflection-form");
@@ -22,7 +23,7 @@
   function say(text) { if (status.textContent !== text) status.textContent = text; }
   function keepLocally(data) {
     try { localStorage.setItem(key, JSON.stringify(data)); } catch (e) { /* storage full or blocked */ }
-    say("Saved on this device, will send when online");
+    say(form.dataset.msgOffline);
   }
   function send(data) {
     if (!navigator.onLine) { keepLocally(data); return; }
@@ -32,7 +33,7 @@
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
         try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
-        say("Saved");
+        say(form.dataset.msgSaved);
       })
       .catch(function () { keepLocally(data); });
   }
