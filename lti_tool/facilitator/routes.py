@@ -9,7 +9,7 @@ from ..jobs import enqueue
 from ..lti.roles import FACILITATOR
 from ..extensions import db
 from ..models import MatchRun, OutboxMessage, Participant
-from ..services import intake, invites, matchmaking
+from ..services import intake, invites, matchmaking, notifications
 from ..services import roster as roster_service
 from ..services.cohorts import cohort_in_course, roster, save_cohort
 from ..services.courses import cohorts_in_course
@@ -205,13 +205,15 @@ def match_publish(cohort_id: int, run_id: int):
         abort(400)
     if run.published_at:
         abort(409)
-    teams = matchmaking.publish(run)
+    teams, new, queued = notifications.publish_and_announce(run)
     if run.kind == "rematch":
-        new = [team for team in teams if team.match_run_id == run.id]
-        flash(_("Re-match approved: %(n)s new teams; every other team stays as it was. Send invites to tell them.",
-                n=len(new)), "success")
+        flash(_("Re-match approved: %(n)s new teams; every other team stays as it was. The people in new teams "
+                "have been told by email.", n=len(new)), "success")
     else:
-        flash(_("%(n)s teams published. Learners now see their partner and the reasons.", n=len(teams)), "success")
+        flash(_("%(n)s teams published. Learners now see their partner and the reasons, and have been told by "
+                "email.", n=len(teams)), "success")
+    if queued:
+        flash(_("%(n)s calendar invites and updates are on their way.", n=queued), "success")
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
 
 

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
-from email import policy as email_policy
-
-from flask import current_app
 
 from lab_curriculum import ScheduledSession, render_html, schedule
 
 from ..extensions import db
-from ..models import Attendance, Cohort, Course, LtiUser, OutboxMessage, Participant, Team, utcnow
+from ..models import Attendance, Cohort, LtiUser, OutboxMessage, Participant, Team, utcnow
 from . import curriculum as cur
+from . import notifications
 
 log = logging.getLogger(__name__)
 REMINDER_SUBJECT = "Reminder: your reciprocal mentoring profile"
@@ -119,7 +116,6 @@ def remind_intake(cohort: Cohort) -> tuple[int, int]:
     recent = set(db.session.execute(db.select(OutboxMessage.recipient).where(
         OutboxMessage.cohort_id == cohort.id, OutboxMessage.subject == REMINDER_SUBJECT,
         OutboxMessage.created_at >= since)).scalars())
-    course = db.session.get(Course, cohort.course_id)
     queued = skipped = 0
     for person in enrolled(cohort):
         if person.intake_submitted_at is not None:
@@ -128,18 +124,14 @@ def remind_intake(cohort: Cohort) -> tuple[int, int]:
         if not address or address in recent:
             skipped += 1
             continue
-        message = EmailMessage(policy=email_policy.SMTP)
-        message["From"], message["To"], message["Subject"] = current_app.config["MAIL_FROM"], address, REMINDER_SUBJECT
         when = (f" The lab runs on {cohort.day_one:%A %d %B %Y}" + (f" and {cohort.day_two:%A %d %B}" if cohort.day_two
                 else "") + ".") if cohort.day_one else ""
-        message.set_content(
-            f"Hello {person.user.name or ''},\n\n"
-            f"You are enrolled in {cohort.name}, but your mentoring profile is not submitted yet.{when}\n"
-            "It takes about five minutes: what you can offer, what you want to learn and when you are free. "
-            "We can only find you a partner once it is in.\n\n"
-            f"Open the lab from the course \u201c{course.title or course.label or ''}\u201d in your learning platform.\n")
-        db.session.add(OutboxMessage(cohort_id=cohort.id, recipient=address, subject=REMINDER_SUBJECT,
-                                     body=message.as_string()))
+        notifications.write(cohort, address, REMINDER_SUBJECT,
+                            f"Hello {person.user.name or ''},\n\n"
+                            f"You are enrolled in {cohort.name}, but your mentoring profile is not submitted yet.{when}\n"
+                            "It takes about five minutes: what you can offer, what you want to learn and when you are "
+                            "free. We can only find you a partner once it is in.\n\n"
+                            f"{notifications.where_to_open(cohort)}\n")
         queued += 1
     db.session.commit()
     log.info("intake reminders for cohort %s: %s queued, %s skipped", cohort.id, queued, skipped)

@@ -12,7 +12,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import CHROMIUM_ARGS, screenshot
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +48,12 @@ def cross_site(tmp_path_factory):
 
 
 @pytest.fixture(params=["default", "--test-third-party-cookie-phaseout"])
-def strict_page(request, chromium_path):
-    from playwright.sync_api import sync_playwright
-
+def strict_page(request, playwright_driver, chromium_path):
     flags = [] if request.param == "default" else [request.param]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", *flags])
-        page = browser.new_page()
-        yield page
-        browser.close()
+    browser = playwright_driver.chromium.launch(executable_path=chromium_path, args=[*CHROMIUM_ARGS, *flags])
+    page = browser.new_page()
+    yield page
+    browser.close()
 
 
 def test_launch_in_a_cross_site_iframe_with_third_party_cookies_blocked(strict_page, cross_site):

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from lti_tool.extensions import db
-from lti_tool.models import MatchRun, Participant, Team
+from lti_tool.models import MatchRun, OutboxMessage, Participant, Team
+from lti_tool.services.notifications import PARTNER_SUBJECT
 from tests.conftest import csrf_token_in
 from tests.facilitator.test_matching_flow import enrol_with_intake
 
@@ -72,6 +73,8 @@ def test_dropouts_rematch_only_the_people_affected(app, platform, lti, client):
         assert rematch.kind == "rematch" and rematch.status == "done"
         assert sorted(rematch.result["stats"]["changed"]) == sorted([str(ids["ana"]), str(ids["eli"])])
 
+    with app.app_context():
+        first_mail = db.session.execute(db.select(db.func.max(OutboxMessage.id))).scalar() or 0
     published = client.post(started.headers["Location"] + "/publish", data={"csrf_token": csrf_token_in(proposal)})
     assert published.status_code == 303
     assert "Re-match approved: 1 new teams" in client.get(published.headers["Location"]).get_data(as_text=True)
@@ -79,6 +82,10 @@ def test_dropouts_rematch_only_the_people_affected(app, platform, lti, client):
     cleo_dan = frozenset({ids["cleo"], ids["dan"]})
     assert after[cleo_dan] == before[cleo_dan]  # the untouched team is the same team, not a copy
     assert set(after) == {cleo_dan, frozenset({ids["ana"], ids["eli"]})}
+    with app.app_context():  # only the people in the new team are told; Cleo and Dan hear nothing
+        told = db.session.execute(db.select(OutboxMessage.recipient).where(
+            OutboxMessage.id > first_mail, OutboxMessage.subject == PARTNER_SUBJECT)).scalars().all()
+    assert sorted(told) == ["ana@example.com", "eli@example.com"]
     home = learners["ana"].get("/learner/").get_data(as_text=True)
     assert "Your partner" in home and "Eli" in home and "Ben" not in home
     # Approved once: publishing again is refused, and nobody is waiting any more.

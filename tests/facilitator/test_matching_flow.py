@@ -1,8 +1,11 @@
 """Facilitator matching: propose, review with reasons, pin/forbid/swap with a re-run, publish; learners see partners."""
 from __future__ import annotations
 
+import email
+
 from lti_tool.extensions import db
-from lti_tool.models import Cohort, Participant, Team
+from lti_tool.models import Cohort, OutboxMessage, Participant, Team
+from lti_tool.services.notifications import PARTNER_SUBJECT
 from tests.conftest import csrf_token_in, https_client
 from tests.lti_platform import Launcher
 
@@ -84,6 +87,12 @@ def test_propose_adjust_publish_and_learners_see_partner(app, platform, lti, cli
         assert len(teams) == 2 and all(t.pod == 1 for t in teams)
     home = learners["ana"].get("/learner/").get_data(as_text=True)
     assert "Your partner" in home and "Ben" in home and "Ana offers negotiation" in home
+    with app.app_context():  # publishing told everyone by email, with the reasons
+        told = {m.recipient: m.body for m in db.session.execute(db.select(OutboxMessage).where(
+            OutboxMessage.subject == PARTNER_SUBJECT)).scalars()}
+    assert set(told) == {f"{sub}@example.com" for sub, *_ in PROFILES}
+    ana_mail = email.message_from_string(told["ana@example.com"]).get_payload(decode=True).decode()
+    assert "teamed with Ben" in ana_mail and "Ana offers negotiation, which Ben wants to learn" in ana_mail
     assert learners["ana"].post(f"/learner/cohorts/{cid}/intake", data={
         "csrf_token": ana_token, "department": "X",
         "save_draft": "Save draft"}).status_code == 409  # published: the intake is closed
