@@ -161,11 +161,8 @@ def publish(run: MatchRun) -> list[Team]:
     teams = []
     for pair in run.result.get("pairs", []):
         members = _members(pair)
-        team = previous.pop(frozenset(members), None) or Team(cohort_id=cohort.id, member_ids=members)
-        team.match_run_id, team.score = run.id, float(pair["score"])
-        team.gains = {str(pair["a"]): pair["gain_a"], str(pair["b"]): pair["gain_b"]}
-        team.reasons = list(pair.get("reasons", []))
-        db.session.add(team)
+        kept = previous.pop(frozenset(members), None)
+        team = _team_from_pair(kept or Team(cohort_id=cohort.id, member_ids=members), run, pair)
         teams.append(team)
     for team in previous.values():
         team.status = "dissolved"
@@ -184,10 +181,11 @@ def _members(pair: dict) -> list[int]:
     return [int(pair["a"]), int(pair["b"])] + ([int(pair["c"])] if pair.get("c") else [])
 
 
-def _new_team(cohort: Cohort, run: MatchRun, pair: dict, members: list[int]) -> Team:
-    team = Team(cohort_id=cohort.id, match_run_id=run.id, member_ids=members, score=float(pair["score"]),
-                gains={str(pair["a"]): pair["gain_a"], str(pair["b"]): pair["gain_b"]},
-                reasons=list(pair.get("reasons", [])))
+def _team_from_pair(team: Team, run: MatchRun, pair: dict) -> Team:
+    """Fill a team (new, or one the proposal keeps) with this run's score, gains and reasons."""
+    team.match_run_id, team.score = run.id, float(pair["score"])
+    team.gains = {str(pair["a"]): pair["gain_a"], str(pair["b"]): pair["gain_b"]}
+    team.reasons = list(pair.get("reasons", []))
     db.session.add(team)
     return team
 
@@ -208,7 +206,7 @@ def _publish_rematch(cohort: Cohort, run: MatchRun) -> list[Team]:
         if frozenset(members) in kept:
             teams.append(kept[frozenset(members)])
             continue
-        team = _new_team(cohort, run, pair, members)
+        team = _team_from_pair(Team(cohort_id=cohort.id, member_ids=members), run, pair)
         team.pod = next((old_pod[m] for m in members if old_pod.get(m) is not None), None)
         teams.append(team)
     run.published_at = utcnow()
