@@ -8,6 +8,7 @@ from ..auth import role_required
 from ..lti.roles import FACILITATOR
 from ..services import invites, lab_day
 from ..services.cohorts import cohort_in_course
+from ..services.intake import cohort_roster
 from lab_curriculum.kit import DOCUMENTS
 from . import bp
 from .forms import ActionForm
@@ -44,14 +45,14 @@ def attendance(cohort_id: int, session_id: str):
         if not form.validate_on_submit():
             abort(400)
         if request.form.get("everyone"):
-            present = {p.id for p in lab_day.enrolled(cohort)}
+            present = {p.id for p in cohort_roster(cohort)}
         else:
             present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
         count = lab_day.record_attendance(cohort, session_id, present)
         flash(_("Attendance saved for %(session)s: %(n)s present.", session=shown.session.title, n=count), "success")
         return redirect(url_for("facilitator.attendance", cohort_id=cohort.id, session_id=session_id), code=303)
     return render_template("facilitator/attendance.html", cohort=cohort, shown=shown, form=form,
-                           people=lab_day.enrolled(cohort), marks=lab_day.attendance(cohort, session_id))
+                           people=cohort_roster(cohort), marks=lab_day.attendance(cohort, session_id))
 
 
 @bp.get("/cohorts/<int:cohort_id>/kit/<name>.<fmt>")

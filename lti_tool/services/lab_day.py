@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Attendance, Cohort, LtiUser, OutboxMessage, Participant, Team, utcnow
 from . import curriculum as cur
 from . import notifications
+from .intake import cohort_roster
 
 log = logging.getLogger(__name__)
 REMINDER_SUBJECT = "Reminder: your reciprocal mentoring profile"
@@ -49,11 +50,6 @@ def find_session(cohort: Cohort, session_id: str) -> ScheduledSession | None:
     return next((s for s in scheduled_sessions(cohort) if s.session.id == session_id), None)
 
 
-def enrolled(cohort: Cohort) -> list[Participant]:
-    return list(db.session.execute(db.select(Participant).where(
-        Participant.cohort_id == cohort.id, Participant.status == "enrolled").order_by(Participant.id)).scalars())
-
-
 def attendance(cohort: Cohort, session_id: str) -> dict[int, bool]:
     """Participant id -> present, for everyone recorded for this session."""
     rows = db.session.execute(db.select(Attendance).where(Attendance.cohort_id == cohort.id,
@@ -63,7 +59,7 @@ def attendance(cohort: Cohort, session_id: str) -> dict[int, bool]:
 
 def record_attendance(cohort: Cohort, session_id: str, present_ids: set[int]) -> int:
     """Save who was there (everyone else enrolled is recorded absent); returns how many are present."""
-    people = {p.id for p in enrolled(cohort)}
+    people = {p.id for p in cohort_roster(cohort)}
     present_ids = present_ids & people
     existing = {row.participant_id: row for row in db.session.execute(db.select(Attendance).where(
         Attendance.cohort_id == cohort.id, Attendance.session_id == session_id)).scalars()}
@@ -117,7 +113,7 @@ def remind_intake(cohort: Cohort) -> tuple[int, int]:
         OutboxMessage.cohort_id == cohort.id, OutboxMessage.subject == REMINDER_SUBJECT,
         OutboxMessage.created_at >= since)).scalars())
     queued = skipped = 0
-    for person in enrolled(cohort):
+    for person in cohort_roster(cohort):
         if person.intake_submitted_at is not None:
             continue
         address = person.user.contact_email
