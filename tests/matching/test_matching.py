@@ -285,3 +285,21 @@ def test_doctests():
     import doctest
 
     assert doctest.testmod(matching).failed == 0
+
+
+def test_egalitarian_says_when_it_has_no_proof(monkeypatch):
+    """Whole-graph egalitarian search is exact; on candidate edges only it claims no gap it cannot prove."""
+    import matching._solve as solver
+
+    data = corporate_pool(120, seed=5, policy={"cross_gender": "prefer", "objective": "egalitarian"})
+    exact = solve(data).stats
+    assert exact["certified"] is True and exact["gap"] == 0.0
+    monkeypatch.setattr(solver, "EGALITARIAN_FULL_LIMIT", 50)
+    monkeypatch.setattr(solver, "CANDIDATES", 4)
+    partial = solve(data)
+    assert partial.stats["certified"] is False and partial.stats["gap"] is None
+    # never better than the optimum: fewer teams, or as many with a worst team no better
+    assert partial.stats["teams"] <= exact["teams"]
+    if partial.stats["teams"] == exact["teams"]:
+        assert partial.stats["worst_team_value"] <= exact["worst_team_value"] + 1e-9
+    assert_valid(data, partial)
