@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from matching import solve  # noqa: E402
 from matching._pool import read_pool  # noqa: E402
+from matching._solve import EGALITARIAN_PRICED_LIMIT  # noqa: E402
 from matching._scores import Scorer  # noqa: E402
 from matching.generate import corporate_pool  # noqa: E402
 
@@ -237,6 +238,12 @@ def main() -> None:
         result, secs, mem = timed(lambda: solve(data))
         methods["this matcher (harmonic)"] = ([(index[p.a], index[p.b]) for p in result.pairs], secs, mem,
                                               {"gap": result.stats.get("gap"), "certified": result.stats.get("certified")})
+        if n <= EGALITARIAN_PRICED_LIMIT:
+            fair = {**data, "policy": {**data["policy"], "objective": "egalitarian"}}
+            result_fair, secs, mem = timed(lambda: solve(fair))
+            methods["this matcher (egalitarian)"] = (
+                [(index[p.a], index[p.b]) for p in result_fair.pairs], secs, mem,
+                {"gap": result_fair.stats.get("gap"), "certified": result_fair.stats.get("certified")})
         plain = {**data, "policy": {**data["policy"], "team_value": "sum"}}
         result_sum, secs, mem = timed(lambda: solve(plain))
         methods["this matcher (plain sum)"] = ([(index[p.a], index[p.b]) for p in result_sum.pairs], secs, mem, {})

@@ -25,6 +25,11 @@
   people: 800 MB), so each pricing round is a few array operations; bigger pools recompute it a
   block at a time in every round (slower, same answer, memory stays linear in the block size).
 
+The egalitarian objective (most teams, then the best worst team, then the total) is exact on every
+edge up to ``EGALITARIAN_FULL_LIMIT`` people and proven with the same LP machinery up to
+``EGALITARIAN_PRICED_LIMIT`` (see ``_egalitarian_priced``); above that it searches each person's best
+partners and reports ``certified: false`` with ``gap: None``.
+
 Weights go to the blossom algorithm as integers (value x ``SCALE``); the rounding is far below the
 reported precision.
 """
@@ -46,7 +51,8 @@ MAX_ROUNDS = 60
 MATRIX_BYTES = 1_600_000_000
 NEAR_TIGHT = 1e-3  # reduced cost within which LP edges feed the incumbent
 FIX_LIMIT = 3_000_000
-EGALITARIAN_FULL_LIMIT = 600  # more kept edges than this: report the gap instead of a proof
+EGALITARIAN_FULL_LIMIT = 600  # up to here: every edge, exact by construction
+EGALITARIAN_PRICED_LIMIT = 2000  # up to here: LP-proven (about 35 s at 2,000); above: best partners only  # more kept edges than this: report the gap instead of a proof
 VIOLATION_TOL = 1e-9
 SCALE = 10**9
 TOL = 1e-9
@@ -121,6 +127,29 @@ class _Graph:
         else:
             for start in range(0, self.m, BLOCK):
                 yield start, self.matrix[start:start + BLOCK]
+
+
+class _Weighed:
+    """The same graph seen through other edge weights (``weigh`` maps a block; -inf drops an edge)."""
+
+    def __init__(self, graph: _Graph, weigh):
+        self.graph, self.weigh, self.m, self.matrix = graph, weigh, graph.m, graph.matrix
+
+    def rows(self):
+        for start, block in self.graph.rows():
+            yield start, self.weigh(block)
+
+
+def _values_of(graph: _Graph, codes: np.ndarray) -> np.ndarray:
+    """The team values of edges given as codes (from the kept matrix, else in one pass)."""
+    a, b = codes // graph.m, codes % graph.m
+    if graph.matrix is not None:
+        return graph.matrix[a, b]
+    out = np.empty(len(codes))
+    for start, block in graph.rows():
+        mine = (a >= start) & (a < start + len(block))
+        out[mine] = block[a[mine] - start, b[mine]]
+    return out
 
 
 def _edge_codes(a: np.ndarray, b: np.ndarray, w: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -208,6 +237,29 @@ def _price(graph: _Graph, y: np.ndarray, per_row: int, keep_above: float | None)
     return added, worst, kept
 
 
+def _column_generation(graph, codes: np.ndarray, weights: np.ndarray, lap=None):
+    """Solve the matching LP over the whole graph by pricing edges in; returns
+    (edges, weights, duals, largest remaining violation, rounds). ``sum(duals) + m * violation / 2``
+    bounds every matching of the graph from above."""
+    lap = lap or (lambda name, since: time.perf_counter())
+    t = time.perf_counter()
+    lp = _MatchingLP(graph.m)
+    lp.add(codes, weights)
+    rounds = 0
+    while True:
+        y = lp.duals()
+        t = lap("lp", t)
+        (new_codes, new_weights), worst, _ = _price(graph, y, PER_ROW, None)
+        t = lap("pricing", t)
+        fresh = ~np.isin(new_codes, codes)
+        rounds += 1
+        if worst <= VIOLATION_TOL or not fresh.any() or rounds >= MAX_ROUNDS:
+            return codes, weights, y, max(worst, 0.0), rounds
+        lp.add(new_codes[fresh], new_weights[fresh])
+        codes = np.concatenate([codes, new_codes[fresh]])
+        weights = np.concatenate([weights, new_weights[fresh]])
+
+
 def _blossom_codes(codes: np.ndarray, weights: np.ndarray, m: int) -> tuple[list[tuple[int, int]], float]:
     pairs = blossom(list(zip((codes // m).tolist(), (codes % m).tolist())), weights.tolist())
     lookup = dict(zip(codes.tolist(), weights.tolist()))
@@ -237,30 +289,16 @@ def solve_general(scorer: Scorer, active: np.ndarray):
     t = lap("candidates", t)
     if len(codes) == 0:
         return [], {"solver": "blossom+lp", "edges": 0, "gap": 0.0, "certified": True, "timings": timings}
-    lp = _MatchingLP(m)
-    lp.add(codes, weights)
-    rounds = 0
-    while True:
-        y = lp.duals()
-        t = lap("lp", t)
-        (new_codes, new_weights), worst, _ = _price(graph, y, PER_ROW, None)
-        t = lap("pricing", t)
-        fresh = ~np.isin(new_codes, codes)
-        rounds += 1
-        if worst <= VIOLATION_TOL or not fresh.any() or rounds >= MAX_ROUNDS:
-            break
-        lp.add(new_codes[fresh], new_weights[fresh])
-        codes = np.concatenate([codes, new_codes[fresh]])
-        weights = np.concatenate([weights, new_weights[fresh]])
+    codes, weights, y, worst, rounds = _column_generation(graph, codes, weights, lap)
     # Every edge now has reduced cost <= worst: raising each dual by worst/2 makes y feasible.
-    upper = float(y.sum()) + m * max(worst, 0.0) / 2
+    upper = float(y.sum()) + m * worst / 2
     reduced = weights - y[codes // m] - y[codes % m]
     near = reduced >= -NEAR_TIGHT
     pairs, incumbent = _blossom_codes(codes[near], weights[near], m)
     t = lap("incumbent", t)
     slack = max(upper - incumbent, 0.0)
     # Fixing under the raised (feasible) duals, whose sum is the upper bound: the rule is exact.
-    _, _, kept = _price(graph, y + max(worst, 0.0) / 2, 0, slack + 1e-9)
+    _, _, kept = _price(graph, y + worst / 2, 0, slack + 1e-9)
     t = lap("fixing", t)
     certified = len(kept[0]) <= FIX_LIMIT
     if certified and np.isin(kept[0], codes[near]).all():
@@ -280,6 +318,98 @@ def solve_general(scorer: Scorer, active: np.ndarray):
         "value_matrix_in_memory": graph.matrix is not None, "timings": timings}
 
 
+def _max_teams(codes: np.ndarray, m: int) -> int:
+    if len(codes) == 0:
+        return 0
+    return len(blossom(list(zip((codes // m).tolist(), (codes % m).tolist())), None, max_cardinality=True, unit=True))
+
+
+def _bottleneck(codes: np.ndarray, values: np.ndarray, m: int, size: int, floor: float = -np.inf) -> float:
+    """The highest edge value t (>= floor) such that edges worth at least t still form ``size`` teams."""
+    levels = np.unique(values[values >= floor])
+    lo, hi = 0, len(levels) - 1  # levels[lo] admits `size` teams (the caller knows)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        keep = values >= levels[mid]
+        if keep.sum() >= size and _max_teams(codes[keep], m) >= size:
+            lo = mid
+        else:
+            hi = mid - 1
+    return float(levels[lo])
+
+
+def _egalitarian_priced(graph: _Graph):
+    """Egalitarian on a large pool, proven on the whole graph with LP bounds (same pricing as balanced).
+
+    1. K, the most teams: blossom on candidate edges finds K teams; the fractional matching number of
+       the whole graph (priced LP, unit weights) bounds it; floor(bound) == K proves K.
+    2. t, the best worst team: binary search on known edges; then the whole graph restricted to edges
+       worth more than t is priced: if its fractional bound is below K, no better t exists; if not,
+       its priced edges may form K teams, which raises t, and the step repeats.
+    3. the heaviest K teams from edges worth at least t: balanced pricing and fixing on that graph with
+       each edge worth w + M (M above any total, so more teams always wins).
+    Returns (pairs as positions, stats).
+    """
+    m = graph.m
+    codes, values = _top_edges(graph, CANDIDATES)
+    if len(codes) == 0:
+        return [], {"edges": 0, "certified": True, "gap": 0.0}
+    best = np.concatenate([block.max(axis=1) for _, block in graph.rows()])  # each person's best partner
+    size = _max_teams(codes, m)
+    # K can never exceed half the people who have any feasible partner; else the LP bound decides.
+    proven_size = size >= int(np.isfinite(best).sum()) // 2
+    if not proven_size:
+        unit = _Weighed(graph, lambda b: np.where(np.isfinite(b), 1.0, -np.inf))
+        priced, _, y, worst, _ = _column_generation(unit, codes, np.ones(len(codes)))
+        extra = priced[~np.isin(priced, codes)]
+        codes, values = np.concatenate([codes, extra]), np.concatenate([values, _values_of(graph, extra)])
+        size = _max_teams(codes, m)
+        proven_size = size >= int(np.floor(float(y.sum()) + m * worst / 2 + 1e-6))
+    # At most m - 2K people stay unmatched, so one of the m - 2K + 1 people with the weakest best
+    # partner is in a team, and that team is worth at most their best: t <= that value.
+    ceiling = float(np.sort(best)[m - 2 * size]) if size else -np.inf
+    proven_level = False
+    if size and (values >= ceiling).sum() >= size and _max_teams(codes[values >= ceiling], m) >= size:
+        level, proven_level = ceiling, True
+    else:
+        level = _bottleneck(codes, values, m, size)
+    for _ in range(0 if proven_level else 8):
+        above = _Weighed(graph, lambda b, t=level: np.where(b > t, 1.0, -np.inf))
+        start = codes[values > level]
+        if len(start) == 0:
+            start = _top_edges(above, CANDIDATES)[0]
+        if len(start) == 0:  # no edge is worth more than t at all
+            proven_level = True
+            break
+        found, _, y_above, worst_above, _ = _column_generation(above, start, np.ones(len(start)))
+        if np.floor(float(y_above.sum()) + m * worst_above / 2 + 1e-6) < size:
+            proven_level = True
+            break
+        fresh = found[~np.isin(found, codes)]
+        codes, values = np.concatenate([codes, fresh]), np.concatenate([values, _values_of(graph, fresh)])
+        if _max_teams(codes[values > level], m) < size:
+            break  # the bound leaves room but no better K teams were found: report it, claim nothing
+        level = _bottleneck(codes, values, m, size, floor=level)
+    big = float(size + 1) * (float(np.max(values)) + 1.0)
+    heavy = _Weighed(graph, lambda b: np.where(b >= level, b + big, -np.inf))
+    keep = values >= level
+    fcodes, fweights, y, worst, _ = _column_generation(heavy, codes[keep], values[keep] + big)
+    upper = float(y.sum()) + m * worst / 2
+    pairs = blossom(list(zip((fcodes // m).tolist(), (fcodes % m).tolist())), (fweights - big).tolist(),
+                    max_cardinality=True)
+    lookup = dict(zip(fcodes.tolist(), (fweights - big).tolist()))
+    total = sum(lookup[a * m + b] for a, b in pairs)
+    _, _, kept = _price(heavy, y + worst / 2, 0, max(upper - (total + big * len(pairs)), 0.0) + 1e-6)
+    proven_total = len(kept[0]) <= FIX_LIMIT
+    if proven_total and not np.isin(kept[0], fcodes).all():
+        pairs = blossom(list(zip((kept[0] // m).tolist(), (kept[0] % m).tolist())), (kept[1] - big).tolist(),
+                        max_cardinality=True)
+    certified = proven_size and proven_level and proven_total and len(pairs) == size
+    return pairs, {"edges": int(len(codes)), "teams_possible": size, "worst_team_value": level,
+                   "certified": bool(certified), "gap": 0.0 if certified else None,
+                   "proofs": {"teams": bool(proven_size), "worst_team": proven_level, "total": proven_total}}
+
+
 def solve_egalitarian(scorer: Scorer, active: np.ndarray):
     """Maximise the worst team's value among matchings of maximum size, then the total.
 
@@ -289,29 +419,23 @@ def solve_egalitarian(scorer: Scorer, active: np.ndarray):
     the heaviest matching of K teams from those edges.
     """
     graph = _Graph(scorer, active)
-    whole = graph.m <= EGALITARIAN_FULL_LIMIT
-    codes, weights = _top_edges(graph, graph.m if whole else CANDIDATES)
+    m = len(active)
+    if EGALITARIAN_FULL_LIMIT < m <= EGALITARIAN_PRICED_LIMIT:
+        pairs, stats = _egalitarian_priced(graph)
+        return ([(int(active[a]), int(active[b])) for a, b in pairs],
+                {"solver": "blossom-egalitarian+lp", **stats})
+    whole = m <= EGALITARIAN_FULL_LIMIT
+    codes, weights = _top_edges(graph, m if whole else CANDIDATES)
     del graph
     if len(codes) == 0:
         return [], {"solver": "blossom-egalitarian", "edges": 0, "gap": 0.0, "certified": True}
-    m = len(active)
     edge_list = [(int(active[a]), int(active[b])) for a, b in zip((codes // m).tolist(), (codes % m).tolist())]
     size = len(blossom(edge_list, weights, max_cardinality=True, unit=True))
-    levels = np.unique(weights)
-    lo, hi = 0, len(levels) - 1  # levels[lo] always admits `size` teams
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        keep = weights >= levels[mid]
-        sub = [e for e, k in zip(edge_list, keep) if k]
-        if len(sub) >= size and len(blossom(sub, weights[keep], max_cardinality=True, unit=True)) >= size:
-            lo = mid
-        else:
-            hi = mid - 1
-    keep = weights >= levels[lo]
+    level = _bottleneck(codes, weights, m, size)
+    keep = weights >= level
     sub = [e for e, k in zip(edge_list, keep) if k]
     pairs = blossom(sub, weights[keep], max_cardinality=True)
+    # Above EGALITARIAN_PRICED_LIMIT the search runs on each person's best partners only: a good
+    # answer without a proof, so the gap is unknown rather than zero.
     return pairs, {"solver": "blossom-egalitarian", "edges": len(edge_list), "teams_possible": size,
-                   # Above EGALITARIAN_FULL_LIMIT the search runs on each person's best partners only:
-                   # a good answer without a proof, so the gap is unknown rather than zero.
-                   "worst_team_value": float(levels[lo]), "gap": 0.0 if whole else None,
-                   "certified": whole}
+                   "worst_team_value": level, "gap": 0.0 if whole else None, "certified": whole}

@@ -287,6 +287,24 @@ def test_doctests():
     assert doctest.testmod(matching).failed == 0
 
 
+@pytest.mark.parametrize("n, seed", [(150, 5), (300, 7)])
+def test_egalitarian_priced_path_is_proven_and_equals_the_whole_graph_search(monkeypatch, n, seed):
+    """The LP-proven egalitarian path (large pools) gives the whole-graph answer, with its proofs."""
+    import matching._solve as solver
+
+    data = corporate_pool(n, seed=seed, policy={"cross_gender": "prefer", "objective": "egalitarian"})
+    exact = solve(data).stats
+    monkeypatch.setattr(solver, "EGALITARIAN_FULL_LIMIT", 50)
+    monkeypatch.setattr(solver, "CANDIDATES", 3)  # few starting edges: the proofs must price the rest
+    priced = solve(data)
+    stats = priced.stats
+    assert stats["solver"] == "blossom-egalitarian+lp" and stats["certified"] and stats["gap"] == 0.0
+    assert stats["proofs"] == {"teams": True, "worst_team": True, "total": True}
+    assert (stats["teams"], stats["worst_team_value"]) == (exact["teams"], exact["worst_team_value"])
+    assert abs(stats["total_value"] - exact["total_value"]) <= 1e-6 * exact["total_value"]
+    assert_valid(data, priced)
+
+
 def test_egalitarian_says_when_it_has_no_proof(monkeypatch):
     """Whole-graph egalitarian search is exact; on candidate edges only it claims no gap it cannot prove."""
     import matching._solve as solver
@@ -295,6 +313,7 @@ def test_egalitarian_says_when_it_has_no_proof(monkeypatch):
     exact = solve(data).stats
     assert exact["certified"] is True and exact["gap"] == 0.0
     monkeypatch.setattr(solver, "EGALITARIAN_FULL_LIMIT", 50)
+    monkeypatch.setattr(solver, "EGALITARIAN_PRICED_LIMIT", 50)
     monkeypatch.setattr(solver, "CANDIDATES", 4)
     partial = solve(data)
     assert partial.stats["certified"] is False and partial.stats["gap"] is None
