@@ -260,8 +260,11 @@ def _column_generation(graph, codes: np.ndarray, weights: np.ndarray, lap=None):
         weights = np.concatenate([weights, new_weights[fresh]])
 
 
-def _blossom_codes(codes: np.ndarray, weights: np.ndarray, m: int) -> tuple[list[tuple[int, int]], float]:
-    pairs = blossom(list(zip((codes // m).tolist(), (codes % m).tolist())), weights.tolist())
+def _blossom_codes(codes: np.ndarray, weights: np.ndarray, m: int, *,
+                   max_cardinality: bool = False) -> tuple[list[tuple[int, int]], float]:
+    """Blossom on edges given as codes; returns the pairs (positions) and their total weight."""
+    pairs = blossom(list(zip((codes // m).tolist(), (codes % m).tolist())), weights.tolist(),
+                    max_cardinality=max_cardinality)
     lookup = dict(zip(codes.tolist(), weights.tolist()))
     return pairs, float(sum(lookup[a * m + b] for a, b in pairs))
 
@@ -395,15 +398,11 @@ def _egalitarian_priced(graph: _Graph):
     keep = values >= level
     fcodes, fweights, y, worst, _ = _column_generation(heavy, codes[keep], values[keep] + big)
     upper = float(y.sum()) + m * worst / 2
-    pairs = blossom(list(zip((fcodes // m).tolist(), (fcodes % m).tolist())), (fweights - big).tolist(),
-                    max_cardinality=True)
-    lookup = dict(zip(fcodes.tolist(), (fweights - big).tolist()))
-    total = sum(lookup[a * m + b] for a, b in pairs)
+    pairs, total = _blossom_codes(fcodes, fweights - big, m, max_cardinality=True)
     _, _, kept = _price(heavy, y + worst / 2, 0, max(upper - (total + big * len(pairs)), 0.0) + 1e-6)
     proven_total = len(kept[0]) <= FIX_LIMIT
     if proven_total and not np.isin(kept[0], fcodes).all():
-        pairs = blossom(list(zip((kept[0] // m).tolist(), (kept[0] % m).tolist())), (kept[1] - big).tolist(),
-                        max_cardinality=True)
+        pairs, _ = _blossom_codes(kept[0], kept[1] - big, m, max_cardinality=True)
     certified = proven_size and proven_level and proven_total and len(pairs) == size
     return pairs, {"edges": int(len(codes)), "teams_possible": size, "worst_team_value": level,
                    "certified": bool(certified), "gap": 0.0 if certified else None,
