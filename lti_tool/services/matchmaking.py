@@ -149,31 +149,43 @@ def compare(current: dict | None, previous: dict | None) -> dict[str, list[tuple
 
 
 def publish(run: MatchRun) -> list[Team]:
-    """Turn a reviewed proposal into the cohort's teams (dissolving earlier ones)."""
+    """Turn a reviewed proposal into the cohort's teams; returns every team of the result, in order.
+
+    A team whose members the proposal keeps together stays the same row, so its follow-up series
+    keeps its UID and nobody gets a cancellation and a new invite for the same meetings; the other
+    active teams are dissolved. A full run re-scores the teams it keeps and forms pods afresh. A
+    re-match leaves the teams it keeps exactly as they were, and a new team joins the pod its
+    members' old team was in.
+    """
     import matching
 
     cohort = db.session.get(Cohort, run.cohort_id)
-    if run.kind == "rematch":
-        return _publish_rematch(cohort, run)
-    # A team the new proposal keeps stays the same row, so its follow-up series keeps its UID and
-    # nobody gets a cancellation and a new invite for the same meetings; the others are dissolved.
+    rematch = run.kind == "rematch"
     previous = {frozenset(team.member_ids): team for team in active_teams(cohort)}
+    old_pod = {m: team.pod for team in previous.values() for m in team.member_ids}
     teams = []
     for pair in run.result.get("pairs", []):
         members = _members(pair)
-        kept = previous.pop(frozenset(members), None)
-        team = _team_from_pair(kept or Team(cohort_id=cohort.id, member_ids=members), run, pair)
+        team = previous.pop(frozenset(members), None)
+        if team is None:
+            team = _team_from_pair(Team(cohort_id=cohort.id, member_ids=members), run, pair)
+            if rematch:
+                team.pod = next((old_pod[m] for m in members if old_pod.get(m) is not None), None)
+        elif not rematch:
+            _team_from_pair(team, run, pair)
         teams.append(team)
     for team in previous.values():
         team.status = "dissolved"
-    db.session.flush()
-    pods = matching.form_pods(run.result.get("pairs", []), run.pool["participants"])
-    pod_of = {str(member): number for number, pod in enumerate(pods, start=1) for team in pod for member in team}
-    for team in teams:
-        team.pod = pod_of.get(str(team.member_ids[0]))
+    if not rematch:
+        db.session.flush()
+        pods = matching.form_pods(run.result.get("pairs", []), run.pool["participants"])
+        pod_of = {str(member): number for number, pod in enumerate(pods, start=1) for team in pod for member in team}
+        for team in teams:
+            team.pod = pod_of.get(str(team.member_ids[0]))
+        cohort.published_run_id = run.id
     run.published_at = utcnow()
-    cohort.published_run_id = run.id
     db.session.commit()
+    log.info("run %s (%s) published for cohort %s: %s teams", run.id, run.kind, cohort.id, len(teams))
     return teams
 
 
@@ -188,31 +200,6 @@ def _team_from_pair(team: Team, run: MatchRun, pair: dict) -> Team:
     team.reasons = list(pair.get("reasons", []))
     db.session.add(team)
     return team
-
-
-def _publish_rematch(cohort: Cohort, run: MatchRun) -> list[Team]:
-    """Publish a re-match: teams that stayed are left untouched (same ids, so their calendar events
-    and reflections stay); teams that lost someone are dissolved; only the new teams are created.
-    A new team joins the pod its members' old team was in. Returns every team of the result, in order."""
-    kept = {frozenset(team.member_ids): team for team in kept_teams(cohort)}
-    old_pod = {m: team.pod for team in active_teams(cohort) for m in team.member_ids}
-    wanted = [(_members(pair), pair) for pair in run.result.get("pairs", [])]
-    staying = {frozenset(members) for members, _ in wanted}
-    for team in active_teams(cohort):
-        if frozenset(team.member_ids) not in staying or frozenset(team.member_ids) not in kept:
-            team.status = "dissolved"
-    teams = []
-    for members, pair in wanted:
-        if frozenset(members) in kept:
-            teams.append(kept[frozenset(members)])
-            continue
-        team = _team_from_pair(Team(cohort_id=cohort.id, member_ids=members), run, pair)
-        team.pod = next((old_pod[m] for m in members if old_pod.get(m) is not None), None)
-        teams.append(team)
-    run.published_at = utcnow()
-    db.session.commit()
-    log.info("re-match %s published for cohort %s", run.id, cohort.id)
-    return teams
 
 
 def names(run: MatchRun) -> dict[str, str]:
