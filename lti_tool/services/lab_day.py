@@ -21,11 +21,15 @@ REMINDER_SUBJECT = "Reminder: your reciprocal mentoring profile"
 REMINDER_GAP = timedelta(hours=24)
 
 
+def lab_days(cohort: Cohort) -> list:
+    """The two lab dates (day two defaults to the day after day one)."""
+    return [cohort.day_one, cohort.day_two or cohort.day_one + timedelta(days=1)]
+
+
 def scheduled_sessions(cohort: Cohort) -> list[ScheduledSession]:
     if not cohort.day_one:
         return []
-    days = [cohort.day_one, cohort.day_two or cohort.day_one + timedelta(days=1)]
-    return schedule(cur.curriculum(), days, cohort.timezone)
+    return schedule(cur.curriculum(), lab_days(cohort), cohort.timezone)
 
 
 def current_session(cohort: Cohort, now: datetime | None = None) -> tuple[ScheduledSession | None, str]:
@@ -85,7 +89,7 @@ def kit_cohort(cohort: Cohort) -> dict | None:
         Participant.cohort_id == cohort.id)).scalars()}
     return {
         "name": cohort.name, "timezone": cohort.timezone,
-        "dates": [cohort.day_one, cohort.day_two or cohort.day_one + timedelta(days=1)],
+        "dates": lab_days(cohort),
         "venue": cohort.venue or "", "video_link": cohort.video_link or "", "facilitator": facilitator,
         "teams": [{"name": f"Team {n}", "pod": team.pod,
                    "members": [people[m].user.name for m in team.member_ids if m in people]}
