@@ -25,10 +25,10 @@
   people: 800 MB), so each pricing round is a few array operations; bigger pools recompute it a
   block at a time in every round (slower, same answer, memory stays linear in the block size).
 
-The egalitarian objective (most teams, then the best worst team, then the total) is exact on every
-edge up to ``EGALITARIAN_FULL_LIMIT`` people and proven with the same LP machinery up to
-``EGALITARIAN_PRICED_LIMIT`` (see ``_egalitarian_priced``); above that it searches each person's best
-partners and reports ``certified: false`` with ``gap: None``.
+The egalitarian objective (most teams, then the best worst team, then the total) searches every
+edge up to ``EGALITARIAN_FULL_LIMIT`` people; above that it is proven on the whole graph by the
+same pricing, with fractional matchings from bipartite double covers for the team count and the
+worst team (see ``_egalitarian_priced`` and ``matching._fractional``).
 
 Weights go to the blossom algorithm as integers (value x ``SCALE``); the rounding is far below the
 reported precision.
@@ -41,6 +41,7 @@ import numpy as np
 import rustworkx as rx
 from scipy.optimize import linear_sum_assignment
 
+from ._fractional import fractional_matching
 from ._pool import Pool
 from ._scores import BLOCK, Scorer
 
@@ -51,8 +52,7 @@ MAX_ROUNDS = 60
 MATRIX_BYTES = 1_600_000_000
 NEAR_TIGHT = 1e-3  # reduced cost within which LP edges feed the incumbent
 FIX_LIMIT = 3_000_000
-EGALITARIAN_FULL_LIMIT = 600  # up to here: every edge, exact by construction
-EGALITARIAN_PRICED_LIMIT = 2000  # up to here: LP-proven (about 35 s at 2,000); above: best partners only  # more kept edges than this: report the gap instead of a proof
+EGALITARIAN_FULL_LIMIT = 400  # up to here: every edge, exact by construction; above: proven by pricing
 VIOLATION_TOL = 1e-9
 SCALE = 10**9
 TOL = 1e-9
@@ -178,20 +178,35 @@ def _top_edges(graph: _Graph, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _MatchingLP:
-    """max sum w_e x_e  s.t.  sum of x_e at each person <= 1, x >= 0; columns added as priced."""
+    """max sum w_e x_e  s.t.  sum of x_e at each person <= 1, x >= 0; columns added as priced.
 
-    def __init__(self, m: int):
+    With ``cover`` (a mask of people) and ``spare``: every covered person is in exactly one team,
+    except ``spare`` of them who pair with one shared stand-in at no value, so every solution has
+    exactly (covered - spare) / 2 teams. Fixing the team count this way keeps the LP sparse (a
+    team-count row would touch every column and slows the simplex down several times over).
+    """
+
+    def __init__(self, m: int, cover: np.ndarray | None = None, spare: int = 0):
         import highspy
         from highspy.highs import _Highs  # the core class: highspy.Highs() prints a banner on stdout
 
-        self.inf = highspy.kHighsInf
-        self.m = m
+        self.inf, self.optimal = highspy.kHighsInf, highspy.HighsModelStatus.kOptimal
+        self.m, self.cover, self.spare = m, cover, spare
         self.highs = _Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("threads", 1)
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
         none = np.zeros(0, np.int32)
-        self.highs.addRows(m, np.full(m, -self.inf), np.ones(m), 0, none, none, np.zeros(0))
+        lower = np.full(m, -self.inf) if cover is None else np.where(cover, 1.0, -self.inf)
+        self.highs.addRows(m, lower, np.ones(m), 0, none, none, np.zeros(0))
+        if cover is not None:
+            self.highs.addRows(1, np.array([float(spare)]), np.array([float(spare)]), 0, none, none, np.zeros(0))
+            people = np.flatnonzero(cover).astype(np.int32)
+            k = len(people)
+            index = np.empty(2 * k, np.int32)
+            index[0::2], index[1::2] = people, m
+            self.highs.addCols(k, np.zeros(k), np.zeros(k), np.full(k, self.inf), 2 * k,
+                               np.arange(0, 2 * k, 2, dtype=np.int32), index, np.ones(2 * k))
 
     def add(self, codes: np.ndarray, weights: np.ndarray) -> None:
         k = len(codes)
@@ -204,7 +219,21 @@ class _MatchingLP:
 
     def duals(self) -> np.ndarray:
         self.highs.run()
-        return np.maximum(np.asarray(self.highs.getSolution().row_dual, dtype=np.float64), 0.0)
+        self.row_dual = np.asarray(self.highs.getSolution().row_dual, dtype=np.float64)
+        y = self.row_dual[:self.m]
+        return np.maximum(y, 0.0) if self.cover is None else np.where(self.cover, y, np.maximum(y, 0.0))
+
+    def upper_bound(self, y: np.ndarray, worst: float) -> float:
+        """A bound on every matching of the graph (with a cover: of the fixed team count), given
+        that no edge has reduced cost above ``worst`` under ``y``: raising each y by worst/2 makes
+        the duals feasible (the stand-in's dual drops by as much, and rises by its own violation)."""
+        if self.highs.getModelStatus() != self.optimal:
+            return np.inf  # no optimal LP, no bound: nothing gets certified
+        if self.cover is None:
+            return float(y.sum()) + self.m * worst / 2
+        stand_in = float(self.row_dual[self.m])
+        violation = max(0.0, float(np.max(-y[self.cover] - stand_in, initial=0.0)))
+        return float(y.sum()) + int(self.cover.sum()) * worst / 2 + self.spare * (stand_in - worst / 2 + violation)
 
 
 def _price(graph: _Graph, y: np.ndarray, per_row: int, keep_above: float | None):
@@ -237,13 +266,13 @@ def _price(graph: _Graph, y: np.ndarray, per_row: int, keep_above: float | None)
     return added, worst, kept
 
 
-def _column_generation(graph, codes: np.ndarray, weights: np.ndarray, lap=None):
-    """Solve the matching LP over the whole graph by pricing edges in; returns
-    (edges, weights, duals, largest remaining violation, rounds). ``sum(duals) + m * violation / 2``
-    bounds every matching of the graph from above."""
+def _column_generation(graph, codes: np.ndarray, weights: np.ndarray, lap=None, cover=None, spare: int = 0):
+    """Solve the matching LP (see ``_MatchingLP``) over the whole graph by pricing edges in; returns
+    (edges, weights, duals, upper bound, largest remaining violation, rounds). With a cover, the
+    starting edges must hold a fractional matching of the team count."""
     lap = lap or (lambda name, since: time.perf_counter())
     t = time.perf_counter()
-    lp = _MatchingLP(graph.m)
+    lp = _MatchingLP(graph.m, cover, spare)
     lp.add(codes, weights)
     rounds = 0
     while True:
@@ -254,7 +283,8 @@ def _column_generation(graph, codes: np.ndarray, weights: np.ndarray, lap=None):
         fresh = ~np.isin(new_codes, codes)
         rounds += 1
         if worst <= VIOLATION_TOL or not fresh.any() or rounds >= MAX_ROUNDS:
-            return codes, weights, y, max(worst, 0.0), rounds
+            worst = max(worst, 0.0)
+            return codes, weights, y, lp.upper_bound(y, worst), worst, rounds
         lp.add(new_codes[fresh], new_weights[fresh])
         codes = np.concatenate([codes, new_codes[fresh]])
         weights = np.concatenate([weights, new_weights[fresh]])
@@ -269,8 +299,44 @@ def _blossom_codes(codes: np.ndarray, weights: np.ndarray, m: int, *,
     return pairs, float(sum(lookup[a * m + b] for a, b in pairs))
 
 
-def solve_general(scorer: Scorer, active: np.ndarray):
-    """Maximum-weight matching of the full feasible graph, proven optimal by pricing and fixing."""
+def _priced_matching(graph, codes: np.ndarray, weights: np.ndarray, lap, cover=None, teams: int | None = None):
+    """Maximum-weight matching of the whole ``graph`` starting from the edges ``codes``, proven by
+    pricing and fixing. With ``teams``: of exactly that many teams, where ``cover`` marks everyone
+    who has an edge. Returns (pairs, total, stats)."""
+    m = graph.m
+    spare = 0 if teams is None else int(cover.sum()) - 2 * teams
+    codes, weights, y, upper, worst, rounds = _column_generation(graph, codes, weights, lap, cover, spare)
+    t = time.perf_counter()
+    reduced = weights - y[codes // m] - y[codes % m]
+    near = reduced >= -NEAR_TIGHT
+    counted = teams is not None  # with a team count: most teams first (it is the most there can be)
+    pairs, incumbent = _blossom_codes(codes[near], weights[near], m, max_cardinality=counted)
+    if counted and len(pairs) < teams:  # the nearly tight edges hold fewer teams: use every priced edge
+        near[:] = True
+        pairs, incumbent = _blossom_codes(codes, weights, m, max_cardinality=True)
+    t = lap("incumbent", t)
+    bounded = bool(np.isfinite(upper))
+    kept = (np.zeros(0, np.int64), np.zeros(0))
+    if bounded:
+        # Fixing under the raised (feasible) duals, whose bound is the upper bound: the rule is exact.
+        _, _, kept = _price(graph, y + worst / 2, 0, max(upper - incumbent, 0.0) + 1e-9)
+        t = lap("fixing", t)
+    certified = bounded and len(kept[0]) <= FIX_LIMIT and (not counted or len(pairs) == teams)
+    total = incumbent
+    if certified and not np.isin(kept[0], codes[near]).all():
+        # the incumbent was not the best over a superset of the kept edges: search those
+        found, value = _blossom_codes(kept[0], kept[1], m, max_cardinality=counted)
+        lap("blossom", t)
+        if len(found) >= len(pairs) and value > total:  # else rounding in the integer weights
+            pairs, total = found, value
+    lp_gap = None if not bounded else max(0.0, (upper - total) / upper) if upper > 0 else 0.0
+    return pairs, total, {"edges": int(len(codes)), "pricing_rounds": rounds,
+                          "upper_bound": round(upper, 9) if bounded else None,
+                          "lp_gap": lp_gap, "edges_kept_by_fixing": int(len(kept[0])), "certified": certified}
+
+
+def _stopwatch():
+    """(timings, lap): ``lap(name, since)`` adds the time since ``since`` to ``timings[name]``."""
     timings: dict[str, float] = {}
 
     def lap(name: str, since: float) -> float:
@@ -278,6 +344,12 @@ def solve_general(scorer: Scorer, active: np.ndarray):
         timings[name] = round(timings.get(name, 0.0) + now - since, 3)
         return now
 
+    return timings, lap
+
+
+def solve_general(scorer: Scorer, active: np.ndarray):
+    """Maximum-weight matching of the full feasible graph, proven optimal by pricing and fixing."""
+    timings, lap = _stopwatch()
     t = time.perf_counter()
     graph = _Graph(scorer, active)
     m = graph.m
@@ -289,35 +361,12 @@ def solve_general(scorer: Scorer, active: np.ndarray):
         return ([(int(active[a]), int(active[b])) for a, b in pairs],
                 {"solver": "blossom", "edges": len(codes), "gap": 0.0, "certified": True, "timings": timings})
     codes, weights = _top_edges(graph, CANDIDATES)
-    t = lap("candidates", t)
+    lap("candidates", t)
     if len(codes) == 0:
         return [], {"solver": "blossom+lp", "edges": 0, "gap": 0.0, "certified": True, "timings": timings}
-    codes, weights, y, worst, rounds = _column_generation(graph, codes, weights, lap)
-    # Every edge now has reduced cost <= worst: raising each dual by worst/2 makes y feasible.
-    upper = float(y.sum()) + m * worst / 2
-    reduced = weights - y[codes // m] - y[codes % m]
-    near = reduced >= -NEAR_TIGHT
-    pairs, incumbent = _blossom_codes(codes[near], weights[near], m)
-    t = lap("incumbent", t)
-    slack = max(upper - incumbent, 0.0)
-    # Fixing under the raised (feasible) duals, whose sum is the upper bound: the rule is exact.
-    _, _, kept = _price(graph, y + worst / 2, 0, slack + 1e-9)
-    t = lap("fixing", t)
-    certified = len(kept[0]) <= FIX_LIMIT
-    if certified and np.isin(kept[0], codes[near]).all():
-        total = incumbent  # the incumbent was the best matching over a superset of the kept edges
-    elif certified:
-        pairs, total = _blossom_codes(kept[0], kept[1], m)
-        t = lap("blossom", t)
-        if total < incumbent:  # rounding in the integer weights; keep the better of the two
-            pairs, total = _blossom_codes(codes[near], weights[near], m)
-    else:
-        total = incumbent
-    lp_gap = max(0.0, (upper - total) / upper) if upper > 0 else 0.0
+    pairs, _, proof = _priced_matching(graph, codes, weights, lap)
     return [(int(active[a]), int(active[b])) for a, b in pairs], {
-        "solver": "blossom+lp", "edges": int(len(codes)), "pricing_rounds": rounds,
-        "upper_bound": round(upper, 9), "lp_gap": lp_gap, "gap": 0.0 if certified else lp_gap,
-        "edges_kept_by_fixing": int(len(kept[0])), "certified": certified,
+        "solver": "blossom+lp", **proof, "gap": 0.0 if proof["certified"] else proof["lp_gap"],
         "value_matrix_in_memory": graph.matrix is not None, "timings": timings}
 
 
@@ -327,9 +376,9 @@ def _max_teams(codes: np.ndarray, m: int) -> int:
     return len(blossom(list(zip((codes // m).tolist(), (codes % m).tolist())), None, max_cardinality=True, unit=True))
 
 
-def _bottleneck(codes: np.ndarray, values: np.ndarray, m: int, size: int, floor: float = -np.inf) -> float:
-    """The highest edge value t (>= floor) such that edges worth at least t still form ``size`` teams."""
-    levels = np.unique(values[values >= floor])
+def _bottleneck(codes: np.ndarray, values: np.ndarray, m: int, size: int) -> float:
+    """The highest edge value t such that edges worth at least t still form ``size`` teams."""
+    levels = np.unique(values)
     lo, hi = 0, len(levels) - 1  # levels[lo] admits `size` teams (the caller knows)
     while lo < hi:
         mid = (lo + hi + 1) // 2
@@ -341,72 +390,114 @@ def _bottleneck(codes: np.ndarray, values: np.ndarray, m: int, size: int, floor:
     return float(levels[lo])
 
 
-def _egalitarian_priced(graph: _Graph):
-    """Egalitarian on a large pool, proven on the whole graph with LP bounds (same pricing as balanced).
+def _egalitarian_on_edges(codes: np.ndarray, values: np.ndarray, m: int):
+    """Egalitarian on a given edge set, exact for that set: (pairs as positions, teams, worst team)."""
+    size = _max_teams(codes, m)
+    level = _bottleneck(codes, values, m, size)
+    keep = values >= level
+    pairs, _ = _blossom_codes(codes[keep], values[keep], m, max_cardinality=True)
+    return pairs, size, level
 
-    1. K, the most teams: blossom on candidate edges finds K teams; the fractional matching number of
-       the whole graph (priced LP, unit weights) bounds it; floor(bound) == K proves K.
-    2. t, the best worst team: binary search on known edges; then the whole graph restricted to edges
-       worth more than t is priced: if its fractional bound is below K, no better t exists; if not,
-       its priced edges may form K teams, which raises t, and the step repeats.
-    3. the heaviest K teams from edges worth at least t: balanced pricing and fixing on that graph with
-       each edge worth w + M (M above any total, so more teams always wins).
-    Returns (pairs as positions, stats).
+
+def _fractional_bottleneck(codes: np.ndarray, values: np.ndarray, m: int, doubled: int, at_least: float) -> float:
+    """The highest value t such that the edges worth at least t have a fractional matching of
+    ``doubled / 2`` (which all of ``codes`` reach), knowing that t >= ``at_least``."""
+    order = np.argsort(-values, kind="stable")
+    codes, values = codes[order], values[order]
+    lo, hi = 1, max(1, int(np.count_nonzero(values >= at_least)))
+    while lo < hi:  # the shortest prefix of the edges, best first, that reaches the target
+        mid = (lo + hi) // 2
+        if fractional_matching(codes[:mid], m)[0] >= doubled:
+            hi = mid
+        else:
+            lo = mid + 1
+    return float(values[lo - 1])
+
+
+def _uncovered(graph: _Graph, codes: np.ndarray, level: float) -> tuple[int, np.ndarray]:
+    """Fractional matching of ``codes`` and up to ``PER_ROW`` best edges per person worth more than
+    ``level`` that its vertex cover leaves uncovered (none: the number holds for the whole graph
+    above ``level``). Cover values are 0, 1/2 or 1, so only people below 1 need looking at."""
+    m = graph.m
+    doubled, y = fractional_matching(codes, m)
+    open_cols = np.flatnonzero(y < 1)
+    found_a, found_b, found_w = [], [], []
+    for start, block in graph.rows():
+        rows = np.flatnonzero(y[start:start + len(block)] < 1)
+        if len(rows) == 0 or len(open_cols) == 0:
+            continue
+        sub = block[np.ix_(rows, open_cols)]
+        r, c = np.nonzero((sub > level) & (y[start + rows, None] + y[None, open_cols] < 1))
+        found_a.append(start + rows[r]), found_b.append(open_cols[c]), found_w.append(sub[r, c])
+    if not found_a:
+        return doubled, np.zeros(0, np.int64)
+    a, b, w = np.concatenate(found_a), np.concatenate(found_b), np.concatenate(found_w)
+    order = np.lexsort((-w, a))  # by person, best first
+    a, b = a[order], b[order]
+    rank = np.arange(len(a)) - np.searchsorted(a, a, side="left")
+    keep = rank < PER_ROW
+    return doubled, _edge_codes(a[keep], b[keep], w[order][keep], m)[0]
+
+
+def _egalitarian_priced(graph: _Graph):
+    """Egalitarian on a large pool, proven on the whole graph (see ``matching._fractional``).
+
+    1. K, the most teams: the fractional matching number of the whole graph, found on a growing
+       edge set whose fractional vertex cover is priced against every edge until it covers them
+       all; K = floor of it is an upper bound, and step 3 meets it.
+    2. t, the best worst team: the highest value at which the known edges still have a fractional
+       matching of K; the cover of the known edges *above* t is priced against every edge above t.
+       When it covers them all, no K teams exist above t (fractionally, hence at all); otherwise
+       the uncovered edges join and t is searched again (it can only rise).
+    3. the heaviest K teams from edges worth at least t: pricing and fixing on that graph with the
+       team count held at K (``_MatchingLP`` with a cover and a stand-in for the people left over).
+       K teams found there prove K and t.
+    If the fractional bound is not met by whole teams (odd groups that can only pair among
+    themselves), the search falls back to the known edges and claims a proof only if those are
+    every edge of the graph. Returns (pairs as positions, stats).
     """
     m = graph.m
-    codes, values = _top_edges(graph, CANDIDATES)
+    timings, lap = _stopwatch()
+    t = time.perf_counter()
+    codes, _ = _top_edges(graph, CANDIDATES)
     if len(codes) == 0:
         return [], {"edges": 0, "certified": True, "gap": 0.0}
-    best = np.concatenate([block.max(axis=1) for _, block in graph.rows()])  # each person's best partner
-    size = _max_teams(codes, m)
-    # K can never exceed half the people who have any feasible partner; else the LP bound decides.
-    proven_size = size >= int(np.isfinite(best).sum()) // 2
-    if not proven_size:
-        unit = _Weighed(graph, lambda b: np.where(np.isfinite(b), 1.0, -np.inf))
-        priced, _, y, worst, _ = _column_generation(unit, codes, np.ones(len(codes)))
-        extra = priced[~np.isin(priced, codes)]
-        codes, values = np.concatenate([codes, extra]), np.concatenate([values, _values_of(graph, extra)])
-        size = _max_teams(codes, m)
-        proven_size = size >= int(np.floor(float(y.sum()) + m * worst / 2 + 1e-6))
-    # At most m - 2K people stay unmatched, so one of the m - 2K + 1 people with the weakest best
-    # partner is in a team, and that team is worth at most their best: t <= that value.
-    ceiling = float(np.sort(best)[m - 2 * size]) if size else -np.inf
-    proven_level = False
-    if size and (values >= ceiling).sum() >= size and _max_teams(codes[values >= ceiling], m) >= size:
-        level, proven_level = ceiling, True
-    else:
-        level = _bottleneck(codes, values, m, size)
-    for _ in range(0 if proven_level else 8):
-        above = _Weighed(graph, lambda b, t=level: np.where(b > t, 1.0, -np.inf))
-        start = codes[values > level]
-        if len(start) == 0:
-            start = _top_edges(above, CANDIDATES)[0]
-        if len(start) == 0:  # no edge is worth more than t at all
+    proven_size = proven_level = False
+    for _ in range(MAX_ROUNDS):
+        doubled, new = _uncovered(graph, codes, -np.inf)
+        if len(new) == 0:
+            proven_size = True
+            break
+        codes = np.union1d(codes, new)
+    size = doubled // 2
+    values = _values_of(graph, codes)
+    t = lap("teams", t)
+    level = -np.inf
+    for _ in range(MAX_ROUNDS):
+        level = _fractional_bottleneck(codes, values, m, 2 * size, level)
+        _, new = _uncovered(graph, codes[values > level], level)
+        if len(new) == 0:
             proven_level = True
             break
-        found, _, y_above, worst_above, _ = _column_generation(above, start, np.ones(len(start)))
-        if np.floor(float(y_above.sum()) + m * worst_above / 2 + 1e-6) < size:
-            proven_level = True
-            break
-        fresh = found[~np.isin(found, codes)]
-        codes, values = np.concatenate([codes, fresh]), np.concatenate([values, _values_of(graph, fresh)])
-        if _max_teams(codes[values > level], m) < size:
-            break  # the bound leaves room but no better K teams were found: report it, claim nothing
-        level = _bottleneck(codes, values, m, size, floor=level)
-    big = float(size + 1) * (float(np.max(values)) + 1.0)
-    heavy = _Weighed(graph, lambda b: np.where(b >= level, b + big, -np.inf))
+        codes, values = np.concatenate([codes, new]), np.concatenate([values, _values_of(graph, new)])
+    lap("worst_team", t)
     keep = values >= level
-    fcodes, fweights, y, worst, _ = _column_generation(heavy, codes[keep], values[keep] + big)
-    upper = float(y.sum()) + m * worst / 2
-    pairs, total = _blossom_codes(fcodes, fweights - big, m, max_cardinality=True)
-    _, _, kept = _price(heavy, y + worst / 2, 0, max(upper - (total + big * len(pairs)), 0.0) + 1e-6)
-    proven_total = len(kept[0]) <= FIX_LIMIT
-    if proven_total and not np.isin(kept[0], fcodes).all():
-        pairs, _ = _blossom_codes(kept[0], kept[1] - big, m, max_cardinality=True)
-    certified = proven_size and proven_level and proven_total and len(pairs) == size
-    return pairs, {"edges": int(len(codes)), "teams_possible": size, "worst_team_value": level,
+    heavy = _Weighed(graph, lambda b: np.where(b >= level, b, -np.inf))
+    cover = np.concatenate([block.max(axis=1, initial=-np.inf) >= level for _, block in graph.rows()])
+    pairs, _, proof = _priced_matching(heavy, codes[keep], values[keep], lap, cover, size)
+    proven_total, bound = proof["certified"], {"upper_bound": proof["upper_bound"], "lp_gap": proof["lp_gap"]}
+    if len(pairs) < size:  # whole teams fall short of the fractional bound: search the known edges
+        t = time.perf_counter()
+        everything = sum(int(np.isfinite(block).sum()) for _, block in graph.rows()) // 2
+        pairs, size, level = _egalitarian_on_edges(codes, values, m)
+        proven_size = proven_level = proven_total = len(codes) == everything
+        bound = {}  # the LP bound was for more teams than whole teams can make
+        lap("fallback", t)
+    certified = proven_size and proven_level and proven_total
+    return pairs, {"edges": int(len(codes)), "teams_possible": int(size), "worst_team_value": float(level),
                    "certified": bool(certified), "gap": 0.0 if certified else None,
-                   "proofs": {"teams": bool(proven_size), "worst_team": proven_level, "total": proven_total}}
+                   "proofs": {"teams": bool(proven_size), "worst_team": bool(proven_level),
+                              "total": bool(proven_total)}, **bound, "timings": timings}
 
 
 def solve_egalitarian(scorer: Scorer, active: np.ndarray):
@@ -414,27 +505,19 @@ def solve_egalitarian(scorer: Scorer, active: np.ndarray):
 
     Egalitarian never leaves more people unmatched than necessary: it first finds the largest
     number of teams K the feasible graph allows, then the highest threshold t such that K teams
-    can still be formed from edges worth at least t (binary search over the edge values), then
-    the heaviest matching of K teams from those edges.
+    can still be formed from edges worth at least t, then the heaviest matching of K teams from
+    those edges. Small pools search every edge directly; larger ones are proven by pricing.
     """
     graph = _Graph(scorer, active)
     m = len(active)
-    if EGALITARIAN_FULL_LIMIT < m <= EGALITARIAN_PRICED_LIMIT:
+    if m > EGALITARIAN_FULL_LIMIT:
         pairs, stats = _egalitarian_priced(graph)
         return ([(int(active[a]), int(active[b])) for a, b in pairs],
                 {"solver": "blossom-egalitarian+lp", **stats})
-    whole = m <= EGALITARIAN_FULL_LIMIT
-    codes, weights = _top_edges(graph, m if whole else CANDIDATES)
-    del graph
+    codes, values = _top_edges(graph, m)
     if len(codes) == 0:
         return [], {"solver": "blossom-egalitarian", "edges": 0, "gap": 0.0, "certified": True}
-    edge_list = [(int(active[a]), int(active[b])) for a, b in zip((codes // m).tolist(), (codes % m).tolist())]
-    size = len(blossom(edge_list, weights, max_cardinality=True, unit=True))
-    level = _bottleneck(codes, weights, m, size)
-    keep = weights >= level
-    sub = [e for e, k in zip(edge_list, keep) if k]
-    pairs = blossom(sub, weights[keep], max_cardinality=True)
-    # Above EGALITARIAN_PRICED_LIMIT the search runs on each person's best partners only: a good
-    # answer without a proof, so the gap is unknown rather than zero.
-    return pairs, {"solver": "blossom-egalitarian", "edges": len(edge_list), "teams_possible": size,
-                   "worst_team_value": level, "gap": 0.0 if whole else None, "certified": whole}
+    pairs, size, level = _egalitarian_on_edges(codes, values, m)
+    return ([(int(active[a]), int(active[b])) for a, b in pairs],
+            {"solver": "blossom-egalitarian", "edges": int(len(codes)), "teams_possible": size,
+             "worst_team_value": level, "gap": 0.0, "certified": True})

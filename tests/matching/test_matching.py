@@ -287,13 +287,19 @@ def test_doctests():
     assert doctest.testmod(matching).failed == 0
 
 
-@pytest.mark.parametrize("n, seed", [(150, 5), (300, 7)])
-def test_egalitarian_priced_path_is_proven_and_equals_the_whole_graph_search(monkeypatch, n, seed):
-    """The LP-proven egalitarian path (large pools) gives the whole-graph answer, with its proofs."""
+@pytest.mark.parametrize("n, seed, policy", [
+    (150, 5, {"cross_gender": "prefer"}),
+    (301, 7, {"cross_gender": "prefer"}),  # odd: one person left over, a stand-in in the LP
+    (200, 3, {"cross_gender": "off", "min_shared_slots": 3, "max_timezone_hours": 2}),  # 46 left over
+    (240, 4, {"cross_gender": "require", "department": "different", "max_level_gap": 1}),
+])
+def test_egalitarian_priced_path_is_proven_and_equals_the_whole_graph_search(monkeypatch, n, seed, policy):
+    """The proven egalitarian path (large pools) gives the whole-graph answer, with its proofs."""
     import matching._solve as solver
 
-    data = corporate_pool(n, seed=seed, policy={"cross_gender": "prefer", "objective": "egalitarian"})
+    data = corporate_pool(n, seed=seed, policy={**policy, "objective": "egalitarian"})
     exact = solve(data).stats
+    assert exact["solver"] == "blossom-egalitarian" and exact["certified"]
     monkeypatch.setattr(solver, "EGALITARIAN_FULL_LIMIT", 50)
     monkeypatch.setattr(solver, "CANDIDATES", 3)  # few starting edges: the proofs must price the rest
     priced = solve(data)
@@ -302,23 +308,70 @@ def test_egalitarian_priced_path_is_proven_and_equals_the_whole_graph_search(mon
     assert stats["proofs"] == {"teams": True, "worst_team": True, "total": True}
     assert (stats["teams"], stats["worst_team_value"]) == (exact["teams"], exact["worst_team_value"])
     assert abs(stats["total_value"] - exact["total_value"]) <= 1e-6 * exact["total_value"]
+    assert stats["upper_bound"] >= stats["total_value"] - 1e-3  # total_value sums rounded team scores
     assert_valid(data, priced)
 
 
-def test_egalitarian_says_when_it_has_no_proof(monkeypatch):
-    """Whole-graph egalitarian search is exact; on candidate edges only it claims no gap it cannot prove."""
+def _triangles(groups: int, crowd: int = 0) -> dict:
+    """Groups of three who can only pair among themselves (fractionally 1.5 teams each, really one),
+    and a crowd who can pair with each other."""
+    people = [{"id": f"p{g:02d}{k:02d}", "gender": "woman", "department": "Sales", "location": "Lisbon",
+               "timezone": "Europe/Lisbon", "level": 2 + k % 3, "manager_id": None,
+               "offers": ["negotiation", "python"], "wants": ["negotiation", "python"],
+               "availability": ["tue-10"], "previous_partners": []}
+              for g, size in [(g, 3) for g in range(groups)] + [(groups, crowd)] for k in range(size)]
+    never = [[a["id"], b["id"]] for i, a in enumerate(people) for b in people[i + 1:] if a["id"][:3] != b["id"][:3]]
+    return {"participants": people, "never_pair": never,
+            "policy": {"cross_gender": "off", "objective": "egalitarian"}}
+
+
+def test_egalitarian_falls_back_when_whole_teams_miss_the_fractional_bound(monkeypatch):
+    """Odd groups that can only pair among themselves: the fractional bound (4.5 teams) is not met;
+    the search falls back to the known edges, here every edge, so the answer is still proven."""
     import matching._solve as solver
 
-    data = corporate_pool(120, seed=5, policy={"cross_gender": "prefer", "objective": "egalitarian"})
+    data = _triangles(3)
     exact = solve(data).stats
-    assert exact["certified"] is True and exact["gap"] == 0.0
-    monkeypatch.setattr(solver, "EGALITARIAN_FULL_LIMIT", 50)
-    monkeypatch.setattr(solver, "EGALITARIAN_PRICED_LIMIT", 50)
-    monkeypatch.setattr(solver, "CANDIDATES", 4)
-    partial = solve(data)
-    assert partial.stats["certified"] is False and partial.stats["gap"] is None
-    # never better than the optimum: fewer teams, or as many with a worst team no better
-    assert partial.stats["teams"] <= exact["teams"]
-    if partial.stats["teams"] == exact["teams"]:
-        assert partial.stats["worst_team_value"] <= exact["worst_team_value"] + 1e-9
-    assert_valid(data, partial)
+    assert (exact["teams"], exact["certified"]) == (3, True)
+    monkeypatch.setattr(solver, "EGALITARIAN_FULL_LIMIT", 4)
+    priced = solve(data)
+    assert priced.stats["solver"] == "blossom-egalitarian+lp"
+    assert (priced.stats["teams"], priced.stats["worst_team_value"]) == (3, exact["worst_team_value"])
+    assert priced.stats["certified"] is True and priced.stats["gap"] == 0.0
+    assert "fallback" in priced.stats["timings"] and "upper_bound" not in priced.stats
+    assert_valid(data, priced)
+    # With a crowd whose edges were never all priced, the fallback is a search without a proof.
+    data = _triangles(3, crowd=40)
+    exact = solve(data).stats
+    monkeypatch.setattr(solver, "CANDIDATES", 2)
+    partial = solve(data).stats
+    assert "fallback" in partial["timings"] and partial["edges"] < exact["edges"]
+    assert partial["certified"] is False and partial["gap"] is None
+    assert partial["teams"] <= exact["teams"]
+    if partial["teams"] == exact["teams"]:
+        assert partial["worst_team_value"] <= exact["worst_team_value"] + 1e-9
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(2, 12).flatmap(lambda n: st.tuples(
+    st.just(n), st.sets(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=30))))
+def test_fractional_matching_equals_the_lp_and_its_cover_proves_it(graph):
+    """Double-cover matching = fractional matching LP optimum; y covers every edge and sums to it."""
+    from scipy.optimize import linprog
+
+    from matching._fractional import fractional_matching
+
+    m, raw = graph
+    edges = sorted({(min(a, b), max(a, b)) for a, b in raw if a != b})
+    codes = np.array([a * m + b for a, b in edges], dtype=np.int64)
+    doubled, y = fractional_matching(codes, m)
+    assert abs(y.sum() - doubled / 2) < 1e-12
+    assert all(y[a] + y[b] >= 1 for a, b in edges) and (y >= 0).all()
+    if edges:
+        rows = np.zeros((m, len(edges)))
+        for j, (a, b) in enumerate(edges):
+            rows[a, j] = rows[b, j] = 1
+        lp = linprog(-np.ones(len(edges)), A_ub=rows, b_ub=np.ones(m), bounds=(0, None), method="highs")
+        assert abs(-lp.fun - doubled / 2) < 1e-9
+    else:
+        assert doubled == 0
