@@ -483,7 +483,12 @@ def _egalitarian_priced(graph: _Graph):
     lap("worst_team", t)
     keep = values >= level
     heavy = _Weighed(graph, lambda b: np.where(b >= level, b, -np.inf))
-    cover = np.concatenate([block.max(axis=1, initial=-np.inf) >= level for _, block in graph.rows()])
+    # Everyone's best partner is among their candidates, so the known edges give each person's best
+    # value without another pass over the graph; the LP's cover is whoever has an edge worth >= t.
+    best = np.full(m, -np.inf)
+    np.maximum.at(best, codes // m, values)
+    np.maximum.at(best, codes % m, values)
+    cover = best >= level
     pairs, _, proof = _priced_matching(heavy, codes[keep], values[keep], lap, cover, size)
     proven_total, bound = proof["certified"], {"upper_bound": proof["upper_bound"], "lp_gap": proof["lp_gap"]}
     if len(pairs) < size:  # whole teams fall short of the fractional bound: search the known edges
