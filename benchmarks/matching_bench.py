@@ -235,17 +235,14 @@ def main() -> None:
         scorer = Scorer(pool)
         index = pool.index
         methods = {}
-        result, secs, mem = timed(lambda: solve(data))
-        methods["this matcher (harmonic)"] = ([(index[p.a], index[p.b]) for p in result.pairs], secs, mem,
-                                              {"gap": result.stats.get("gap"), "certified": result.stats.get("certified")})
-        fair = {**data, "policy": {**data["policy"], "objective": "egalitarian"}}
-        result_fair, secs, mem = timed(lambda: solve(fair))
-        methods["this matcher (egalitarian)"] = (
-            [(index[p.a], index[p.b]) for p in result_fair.pairs], secs, mem,
-            {"gap": result_fair.stats.get("gap"), "certified": result_fair.stats.get("certified")})
-        plain = {**data, "policy": {**data["policy"], "team_value": "sum"}}
-        result_sum, secs, mem = timed(lambda: solve(plain))
-        methods["this matcher (plain sum)"] = ([(index[p.a], index[p.b]) for p in result_sum.pairs], secs, mem, {})
+        variants = {"this matcher (harmonic)": ({}, True),
+                    "this matcher (egalitarian)": ({"objective": "egalitarian"}, True),
+                    "this matcher (plain sum)": ({"team_value": "sum"}, False)}
+        for name, (policy, proven) in variants.items():
+            variant = {**data, "policy": {**data["policy"], **policy}}
+            result, secs, mem = timed(lambda: solve(variant))
+            proof = {"gap": result.stats.get("gap"), "certified": result.stats.get("certified")} if proven else {}
+            methods[name] = ([(index[p.a], index[p.b]) for p in result.pairs], secs, mem, proof)
         lists, _, _ = timed(lambda: feasible_lists(scorer, None if n <= 1000 else TOP))
         pairs, secs, mem = timed(lambda: greedy(scorer, lists))
         methods["greedy by score"] = (pairs, secs, mem, {})
