@@ -56,6 +56,8 @@ def create_app(config_class: str | type | None = None, **overrides) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     app.before_request(auth.load_launch_context)
+    from .services import grades
+    grades.init_app(app)
 
     from . import cli, feeds, health
     from .facilitator import bp as facilitator_bp

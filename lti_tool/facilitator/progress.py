@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import Session as OrmSession
 
 from ..auth import role_required
 from ..extensions import db
@@ -12,7 +11,6 @@ from ..lti.roles import FACILITATOR
 from ..models import Participant, Reflection
 from ..services import curriculum as cur
 from ..services.cohorts import cohort_in_course
-from ..services import grades
 from ..services.grades import schedule_for_participant, syncs_for_cohort
 from ..services.progress import progress_for
 from ..services.visibility import AS_FACILITATOR, visible_answers
@@ -61,9 +59,3 @@ def shared_reflections(cohort_id: int):
              for r in rows]
     return render_template("facilitator/shared_reflections.html", cohort=cohort,
                            shown=[s for s in shown if s[0] and s[1] and s[2]])
-
-
-# Progress changes anywhere (a reflection submitted, attendance recorded, intake submitted) queue an
-# LMS score once the request's response is ready; the hook lives here so routes need no edits.
-grades.install(OrmSession)
-bp.after_app_request(grades.send_touched_progress)

@@ -14,11 +14,10 @@ from datetime import datetime, timezone
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
-from pylti1p3.service_connector import ServiceConnector
 
 from ..extensions import db
 from ..jobs import enqueue
-from ..lti.tool_config import registration_for
+from ..lti.tool_config import service_connector
 from ..models import Cohort, Course, GradeSync, Participant, ResourceLink, utcnow
 from .progress import progress_for
 
@@ -83,7 +82,7 @@ def push_score(participant_id: int, link_id: int) -> str:
     sync.attempts = (sync.attempts or 0) + 1
     sync.last_attempt_at = utcnow()
     try:
-        connector = ServiceConnector(registration_for(course.deployment.platform))
+        connector = service_connector(course.deployment.platform)
         ags = AssignmentsGradesService(connector, {"scope": list(course.ags_scopes or [SCORE_SCOPE]),
                                                    "lineitems": course.ags_lineitems_url,
                                                    "lineitem": link.ags_lineitem_url})
@@ -147,8 +146,11 @@ def send_touched_progress(response):
     return response
 
 
-def install(session_class) -> None:
+def init_app(app) -> None:
+    """Progress changed anywhere in a request (a reflection submitted, attendance, intake) queues an LMS
+    score once the response is ready: a flush listener notes who, an after_request hook sends."""
     from sqlalchemy import event
 
-    if not event.contains(session_class, "after_flush", _progress_touched):
-        event.listen(session_class, "after_flush", _progress_touched)
+    if not event.contains(db.session, "after_flush", _progress_touched):
+        event.listen(db.session, "after_flush", _progress_touched)
+    app.after_request(send_touched_progress)
