@@ -52,6 +52,19 @@ class BaseConfig:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
     MIN_GROUP_SIZE = int(os.environ.get("MIN_GROUP_SIZE", "5"))
+    # Calls to an LMS (registration, key sets, tokens, roster, grades): see lti_tool/lti/outbound.py.
+    LTI_ALLOW_HTTP = env_flag("LTI_ALLOW_HTTP")  # plain-http LMS endpoints: development only
+    OUTBOUND_ALLOW_PRIVATE_NETWORKS = env_flag("OUTBOUND_ALLOW_PRIVATE_NETWORKS")  # development only
+    # An LMS on the company's own network: its address ranges, e.g. "10.20.0.0/16,fd00:1::/64".
+    OUTBOUND_ALLOWED_NETWORKS = [n.strip() for n in os.environ.get("OUTBOUND_ALLOWED_NETWORKS", "").split(",")
+                                 if n.strip()]
+    OUTBOUND_TIMEOUT_SECONDS = float(os.environ.get("OUTBOUND_TIMEOUT_SECONDS", "10"))
+    OUTBOUND_MAX_BYTES = int(os.environ.get("OUTBOUND_MAX_BYTES", str(5 * 1024 * 1024)))
+    # Request bodies larger than this get a 413 page (roster CSVs are the largest legitimate upload).
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(5 * 1024 * 1024)))
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+    # Personal data of cohorts that ended longer ago than this is removed by `flask data purge`.
+    RETENTION_MONTHS = int(os.environ.get("RETENTION_MONTHS", "18"))
     REFLECTION_EDIT_HOURS = 72  # a submitted reflection stays editable this long
     TESTING = False
 
@@ -69,12 +82,16 @@ class ProductionConfig(BaseConfig):
                 "Production configuration needs these environment variables: " + ", ".join(missing)
                 + ". For a local demo run `make demo` (development configuration)."
             )
-        if cls.LTI_DEV_PLATFORM:
-            raise RuntimeError("LTI_DEV_PLATFORM must never be enabled in production.")
+        for flag in ("LTI_DEV_PLATFORM", "LTI_ALLOW_HTTP", "OUTBOUND_ALLOW_PRIVATE_NETWORKS"):
+            if getattr(cls, flag):
+                raise RuntimeError(f"{flag} must never be enabled in production (use OUTBOUND_ALLOWED_NETWORKS "
+                                   "for an LMS on the company network).")
 
 
 class DevelopmentConfig(BaseConfig):
     SECRET_KEY = os.environ.get("SECRET_KEY") or "development-only-secret-key"
+    LTI_ALLOW_HTTP = True  # the development platform runs on http://127.0.0.1
+    OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
 
     @classmethod
     def check(cls) -> None:
@@ -89,6 +106,8 @@ class TestingConfig(BaseConfig):
     SMTP_URL = None
     LTI_DEV_PLATFORM = False
     PUBLIC_BASE_URL = "https://tool.test"
+    LTI_ALLOW_HTTP = True  # the test LMS runs on http://127.0.0.1; tests of the guards switch these off
+    OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
 
     @classmethod
     def check(cls) -> None:

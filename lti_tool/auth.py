@@ -8,7 +8,7 @@ from flask import abort, g, redirect, request, session, url_for
 
 from .extensions import db
 from .lti.roles import FACILITATOR, LEARNER, LND
-from .models import Course, Deployment, LtiUser, Membership
+from .models import Course, Deployment, LtiUser, Membership, Platform
 
 SESSION_KEYS = ("launch_id", "user_id", "course_id", "roles", "return_url", "locale")
 
@@ -21,6 +21,7 @@ class LaunchContext:
     return_url: str | None
     locale: str | None
     launch_id: str | None
+    platform: Platform | None = None
 
     def has(self, role: str) -> bool:
         return role in self.roles
@@ -54,7 +55,8 @@ def load_launch_context() -> None:
     if course_id:
         # The course must belong to the user's platform; roles come from the membership row.
         row = db.session.execute(
-            db.select(LtiUser, Course, Membership)
+            db.select(LtiUser, Course, Membership, Platform)
+            .join(Platform, Platform.id == LtiUser.platform_id)
             .join(Membership, Membership.user_id == LtiUser.id)
             .join(Course, Course.id == Membership.course_id)
             .join(Deployment, Deployment.id == Course.deployment_id)
@@ -63,16 +65,18 @@ def load_launch_context() -> None:
         if row is None:
             session.clear()
             return
-        user, course, membership = row
+        user, course, membership, platform = row
         roles = list(membership.tool_roles or [])
     else:
-        user, course = db.session.get(LtiUser, user_id), None
-        if user is None:
+        row = db.session.execute(db.select(LtiUser, Platform).join(Platform, Platform.id == LtiUser.platform_id)
+                                 .where(LtiUser.id == user_id)).first()
+        if row is None:
             session.clear()
             return
+        (user, platform), course = row, None
         roles = list(session.get("roles") or [])
     g.lti = LaunchContext(user, course, roles, session.get("return_url"), session.get("locale"),
-                          session.get("launch_id"))
+                          session.get("launch_id"), platform)
 
 
 def landing_endpoint(roles: list[str]) -> str:

@@ -1,6 +1,8 @@
 """Command line: ``flask --app lti_tool platform|keys|demo …`` (``db upgrade`` comes from Flask-Migrate)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -22,18 +24,47 @@ demo_cli = AppGroup("demo", help="Demo data for a local click-through.")
 @click.option("--jwks-url", required=True, help="The platform's public key set URL.")
 @click.option("--name", default="", help="A name to show administrators.")
 def platform_add(issuer, client_id, deployment_id, auth_login_url, auth_token_url, jwks_url, name):
-    """Register a platform and its deployment(s). Running it again updates, never duplicates."""
-    from .lti.registration import save_platform
+    """Register a platform and its deployment(s). Running it again updates, never duplicates.
 
-    for url in (auth_login_url, auth_token_url, jwks_url):
-        if not url.startswith(("https://", "http://")):
-            raise click.BadParameter(f"{url!r} is not an http(s) URL")
-    for dep in deployment_id:
-        platform = save_platform(issuer=issuer, client_id=client_id, deployment_id=dep,
-                                 auth_login_url=auth_login_url, auth_token_url=auth_token_url,
-                                 jwks_url=jwks_url, name=name)
+    This is the only way to change an existing platform's endpoints or keys; every change is logged.
+    """
+    from .lti.registration import RegistrationError, save_platform
+
+    try:
+        for dep in deployment_id:
+            platform = save_platform(issuer=issuer, client_id=client_id, deployment_id=dep,
+                                     auth_login_url=auth_login_url, auth_token_url=auth_token_url,
+                                     jwks_url=jwks_url, name=name)
+    except RegistrationError as e:
+        raise click.BadParameter(str(e)) from e
     click.echo(f"Platform {platform.name} (issuer {issuer}, client id {client_id}) registered with "
                f"deployment(s) {', '.join(deployment_id)}.")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``7d``, ``12h``, ``30m`` (minutes) or ``2w`` as a timedelta."""
+    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    text = text.strip().lower()
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) <= 0:
+        raise click.BadParameter(f"{text!r}: use a number and a unit, e.g. 30m, 12h, 7d or 2w")
+    return timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
+@platform_cli.command("invite")
+@click.option("--expires", default="7d", show_default=True, help="How long the link stays usable (30m, 12h, 7d, 2w).")
+@click.option("--lms-url", default=None, help="The LMS's address; only that LMS may then use the link.")
+@click.option("--label", default="", help="A note for yourself, e.g. which LMS the link is for.")
+def platform_invite(expires, lms_url, label):
+    """Print a one-time LTI Dynamic Registration link to paste into Moodle or Canvas."""
+    from .lti.registration import RegistrationError, create_invite, invite_url
+
+    try:
+        token, invite = create_invite(parse_duration(expires), lms_url, label)
+    except RegistrationError as e:
+        raise click.BadParameter(str(e)) from e
+    click.echo(invite_url(token))
+    click.echo(f"Single use; valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC"
+               + (f"; only for {invite.lms_origin}" if invite.lms_origin else "") + ".", err=True)
 
 
 @platform_cli.command("list")

@@ -38,6 +38,10 @@ ADVICE = {
     "login": (400, _l("The sign-in request from the LMS was incomplete"),
               _l("Go back to your course and open the lab again."),
               _l("Login initiation needs iss, login_hint and target_link_uri; check the registration URLs.")),
+    "bad_claims": (400, _l("The LMS sent details the lab cannot accept"),
+                   _l("Tell your course team; opening the lab again will not help."),
+                   _l("A launch claim is too long or of the wrong type (the log entry with this request id names "
+                      "it); check the LMS's user, course and link data.")),
     "invalid": (400, _l("The launch was not accepted"),
                 _l("Go back to your course and open the lab again."),
                 _l("See the log entry with this request id for the reason.")),
@@ -92,5 +96,8 @@ def init_app(app: Flask) -> None:
                                            _l("This page is for another role or another course.")))
     app.register_error_handler(404, simple(404, _l("Page not found"), _l("There is nothing at this address.")))
     app.register_error_handler(405, simple(405, _l("Not allowed"), _l("This address does not accept that request.")))
+    app.register_error_handler(413, simple(413, _l("Too large"),
+                                           _l("What you sent is larger than the lab accepts. Send a smaller file "
+                                              "or shorter text.")))
     app.register_error_handler(500, simple(500, _l("Something went wrong"),
                                            _l("The error was logged. Please try again in a moment.")))

@@ -50,6 +50,25 @@ class Deployment(db.Model):
     platform: Mapped[Platform] = relationship(back_populates="deployments")
 
 
+class RegistrationInvite(db.Model):
+    """A one-time link an administrator made for one LMS's Dynamic Registration.
+
+    Only the SHA-256 of the token is stored, so a copy of the database cannot register a platform.
+    ``lms_origin`` (optional) pins the LMS that may use the link and may frame the registration page.
+    """
+
+    __tablename__ = "registration_invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    lms_origin: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platform.id", ondelete="SET NULL"))
+
+
 class ToolKey(db.Model):
     """The tool's RSA signing keys; the newest active key signs, retired ones stay in JWKS a while."""
 

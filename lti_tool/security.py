@@ -5,9 +5,9 @@ import re
 import secrets
 import uuid
 
-from flask import Flask, Response, current_app, g, make_response, request
+from flask import Flask, Response, abort, current_app, g, make_response, request
 
-from .lti.registration import frame_ancestor_origins
+from .lti.registration import platform_origins
 
 _UNNONCED_TAG = re.compile(r"<(script|style)(?![^>]*\bnonce=)", re.IGNORECASE)
 
@@ -27,6 +27,22 @@ def with_script_nonce(response) -> Response:
     return response
 
 
+def frame_ancestors() -> list[str]:
+    """Who may frame this response: only the LMS of the current launch, never every tenant's.
+
+    In order: what the view set (the registration page: the registering LMS), the platform this
+    request's login or launch named, or the platform of the signed-in launch (both loaded anyway,
+    so no extra query). Nothing is cached per process, so every worker agrees the moment a
+    platform is added or changed.
+    """
+    if "frame_origins" in g:
+        return list(g.frame_origins)
+    found = [p for p in g.get("_platform_lookups", {}).values() if p is not None]
+    if not found and g.get("lti") is not None and g.lti.platform is not None:
+        found = [g.lti.platform]
+    return sorted({o for p in found for o in platform_origins(p)})
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
@@ -35,9 +51,16 @@ def init_app(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if re.fullmatch(r"[A-Za-z0-9._-]{8,64}", incoming) else uuid.uuid4().hex
 
+    @app.before_request
+    def refuse_oversized_body() -> None:
+        """413 before any view runs: Werkzeug only checks MAX_CONTENT_LENGTH when the body is read."""
+        limit = request.max_content_length
+        if limit is not None and request.content_length is not None and request.content_length > limit:
+            abort(413)
+
     @app.after_request
     def security_headers(response: Response) -> Response:
-        ancestors = " ".join(["'self'", *frame_ancestor_origins()])
+        ancestors = " ".join(["'self'", *frame_ancestors()])
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; "
             f"script-src 'self' 'nonce-{csp_nonce()}'; "

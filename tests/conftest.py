@@ -71,11 +71,10 @@ def _app(database_url, tmp_path_factory):
 def app(_app):
     """The session's app, with every table emptied after each test."""
     from lti_tool.extensions import db
-    from lti_tool.lti import keys, registration
+    from lti_tool.lti import keys
 
     yield _app
     keys._ACTIVE.clear()
-    registration._ORIGINS_CACHE.clear()
     with _app.app_context():
         db.session.remove()
         from lti_tool.models import Cohort

@@ -45,6 +45,7 @@ class TestPlatform:
         self.deployment_id = deployment_id
         self.private_pem = new_rsa_pem()
         self.jwks_fetches = 0
+        self.openid_fetches = 0
         self.registrations: list[dict] = []
         self.token_requests: list[dict] = []
         self.members: list[dict] = []  # the course roster served by NRPS
@@ -96,6 +97,7 @@ class TestPlatform:
 
         @app.get("/.well-known/openid-configuration")
         def openid_configuration():
+            platform.openid_fetches += 1
             if request.headers.get("Authorization") != "Bearer reg-token-123":
                 return jsonify(error="unauthorized"), 401
             return jsonify({

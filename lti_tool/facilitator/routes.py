@@ -65,7 +65,7 @@ def _cohort_page(cohort, status: int = 200, **context):
     context.setdefault("upload", RosterUploadForm())
     context.setdefault("follow_up", _follow_up_form(cohort, overview, formdata=None))
     return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort), action=ActionForm(),
-                           runs=runs, outbox=outbox, feed=invites.feed_for(None, cohort), events=events,
+                           runs=runs, outbox=outbox, feed=invites.current_feed(None, cohort), events=events,
                            overview=overview, dropouts=matchmaking.dropout_summary(cohort),
                            kit_documents=KIT_DOCUMENTS, **context), status
 
@@ -74,6 +74,20 @@ def _cohort_page(cohort, status: int = 200, **context):
 @role_required(FACILITATOR)
 def cohort(cohort_id: int):
     return _cohort_page(cohort_in_course(cohort_id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/feed")
+@role_required(FACILITATOR)
+def cohort_feed(cohort_id: int):
+    """Create the whole-cohort subscription feed, or replace its address (the old one stops working)."""
+    cohort = cohort_in_course(cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    had_feed = invites.current_feed(None, cohort) is not None
+    invites.feed_for(None, cohort, rotate=had_feed)
+    flash(_("The cohort's calendar address was replaced; the old address no longer works.") if had_feed
+          else _("The cohort's private calendar address is ready."), "success")
+    return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
 
 
 @bp.post("/cohorts/<int:cohort_id>/roster/sync")

@@ -89,10 +89,12 @@ def reflection_draft(cohort_id: int, session_id: str):
     """Autosave (JSON, CSRF header). Keeps a submitted reflection submitted while its window is open."""
     participant = my_participant(cohort_id)
     session = _session_or_404(session_id)
-    body = request.get_json(silent=True) or {}
     try:
-        saved, _result = svc.save(participant, session, body.get("answers") or {}, body.get("visibility") or {},
-                                  submit=False)
+        answers, visibility = svc.draft_payload(request.get_data(as_text=True))
+    except ValueError as e:
+        return jsonify(error="bad_request", message=str(e)), 400
+    try:
+        saved, _result = svc.save(participant, session, answers, visibility, submit=False)
     except svc.ReflectionClosed:
         return jsonify(error="closed"), 409
     return jsonify(status=saved.status, updated_at=saved.updated_at.isoformat(timespec="seconds"))

@@ -5,7 +5,6 @@ from ..auth import role_required
 from ..lti.roles import LEARNER
 from ..extensions import db
 from ..facilitator.forms import ActionForm
-from ..models import CalendarFeed
 from ..services import intake, invites
 from ..services.courses import cohorts_of_learner
 from ..services.skills import taxonomy
@@ -36,8 +35,7 @@ def home():
             for other in intake.pod_teams(team):
                 members = intake.participants_by_id(other.member_ids)
                 pod.append([members[i] for i in other.member_ids if i in members])
-        feed = db.session.execute(db.select(CalendarFeed).where(
-            CalendarFeed.participant_id == me.id, CalendarFeed.revoked_at.is_(None))).scalars().first()
+        feed = invites.current_feed(me, cohort)
         events = invites.events_for(cohort, me) if cohort.day_one and me.status == "enrolled" else []
         cards.append({"cohort": cohort, "me": me, "team": team, "partners": partners, "pod": pod,
                       "published": intake.is_published(cohort), "feed": feed, "events": events})

@@ -6,7 +6,8 @@ Everything pylti1p3-specific lives in this package so a swap to a maintained for
 * a clock leeway for ``iat``/``exp`` (platform clocks a few seconds fast fail every launch),
 * platform keys cached in shared storage and refetched once when an unknown ``kid`` appears,
 * used nonces recorded, so an identical launch posted twice is refused,
-* a missing or malformed ``aud`` raises a clear ``LtiException`` instead of a bare error.
+* a missing or malformed ``aud`` raises a clear ``LtiException`` instead of a bare error,
+* claims too long or of the wrong type for the database refuse the launch before anything is stored.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import cache, db
 from ..models import UsedNonce, utcnow
+from . import claims, outbound
 from .cookies import PartitionedCookieService
 from .storage import launch_data_storage
 from .tool_config import DatabaseToolConf
@@ -95,6 +97,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             return super().get_public_key()
 
     def save_launch_data(self):
+        # Runs after the signature is verified and before anything is stored.
+        problems = claims.problems(self._get_jwt_body())
+        if problems:
+            raise LaunchRefused("bad_claims", "The launch's claims cannot be stored: " + "; ".join(problems) + ".")
         self._record_nonce()
         return super().save_launch_data()
 
@@ -143,6 +149,7 @@ def message_launch() -> ToolMessageLaunch:
         tool_conf(),
         cookie_service=PartitionedCookieService(request),
         launch_data_storage=launch_data_storage(),
+        requests_session=outbound.session(),
     )
 
 
@@ -155,6 +162,7 @@ def restore_launch(launch_id: str) -> ToolMessageLaunch:
         tool_conf(),
         cookie_service=PartitionedCookieService(request),
         launch_data_storage=launch_data_storage(),
+        requests_session=outbound.session(),
     )
 
 

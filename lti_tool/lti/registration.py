@@ -1,18 +1,30 @@
 """Tool configuration for registrations: LTI Dynamic Registration and the manual values.
 
-pylti1p3 has no Dynamic Registration, so the protocol steps are here, over ``requests``; no
-cryptography is involved (the platform fetches our keys from ``/lti/jwks``).
+pylti1p3 has no Dynamic Registration, so the protocol steps are here, over the guarded outbound
+session; no cryptography is involved (the platform fetches our keys from ``/lti/jwks``).
+
+Dynamic Registration is only possible through a one-time link an administrator makes
+(``flask --app lti_tool platform invite``), and it only ever *adds* a platform: changing an existing
+platform's keys or endpoints is the command line's job (``platform add``), so nobody who reaches
+``/lti/register`` can redirect a real LMS's launches to keys of their own.
 """
 from __future__ import annotations
 
-import time
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
 from flask import current_app, has_request_context, url_for
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Deployment, Platform
+from ..models import Deployment, Platform, RegistrationInvite, utcnow
+from . import outbound
+
+log = logging.getLogger(__name__)
 
 
 TOOL_NAME = "Reciprocal Mentoring Lab"
@@ -27,7 +39,11 @@ TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 
 
 class RegistrationError(Exception):
-    """Dynamic registration failed; the message says what the administrator should check."""
+    """Registration failed; the message says what the administrator should check."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
 
 
 def public_url(endpoint: str, **values) -> str:
@@ -46,7 +62,6 @@ def tool_urls() -> dict:
         "launch_url": public_url("lti.launch"),
         "jwks_url": public_url("lti.jwks"),
         "deep_linking_url": public_url("lti.launch"),
-        "registration_url": public_url("lti.register"),
     }
 
 
@@ -70,6 +85,7 @@ def manual_configuration() -> dict:
         "messages": ["LtiResourceLinkRequest", "LtiDeepLinkingRequest"],
         "custom_parameters": {"cohort": "optional: the cohort this link opens, created on demand"},
         "privacy": "The tool works without names and emails and asks the person when they are missing.",
+        "registration_command": "flask --app lti_tool platform invite [--expires 7d] [--lms-url URL]",
         "platform_command": (
             "flask --app lti_tool platform add --issuer ISS --client-id CID --deployment-id DID "
             "--auth-login-url URL --auth-token-url URL --jwks-url URL [--name NAME]"
@@ -103,41 +119,126 @@ def registration_request_body() -> dict:
     }
 
 
-def fetch_openid_configuration(url: str, token: str | None) -> dict:
+def origin_of(url: str | None) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, or None."""
+    parts = urlsplit(url or "")
+    if parts.scheme in {"http", "https"} and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc.lower()}"
+    return None
+
+
+def require_lms_url(url: str | None, what: str) -> None:
+    """An LMS endpoint must be https (http only with LTI_ALLOW_HTTP, for development and tests)."""
+    parts = urlsplit(url or "")
+    allowed = ("https", "http") if outbound.setting("LTI_ALLOW_HTTP") else ("https",)
+    if parts.scheme not in allowed or not parts.netloc:
+        raise RegistrationError(f"The platform's {what} must be an https URL, not {url!r}.")
+
+
+# --- one-time registration links -------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_invite(expires_in: timedelta, lms_url: str | None = None, label: str = "") -> tuple[str, RegistrationInvite]:
+    """Make a single-use registration link; returns the secret token (shown once) and the row."""
+    lms_origin = None
+    if lms_url:
+        require_lms_url(lms_url, "address")
+        lms_origin = origin_of(lms_url)
+    token = secrets.token_urlsafe(32)
+    invite = RegistrationInvite(token_hash=_token_hash(token), label=label[:200], lms_origin=lms_origin,
+                                expires_at=utcnow() + expires_in)
+    db.session.add(invite)
+    db.session.commit()
+    log.info("registration link created id=%s expires_at=%s lms_origin=%s", invite.id, invite.expires_at, lms_origin)
+    return token, invite
+
+
+def invite_url(token: str) -> str:
+    return public_url("lti.register_with_invite", token=token)
+
+
+def open_invite(token: str) -> RegistrationInvite:
+    """The usable invite for a token, or a RegistrationError that says why it cannot be used."""
+    invite = db.session.execute(db.select(RegistrationInvite).where(
+        RegistrationInvite.token_hash == _token_hash(token))).scalars().first()
+    if invite is None:
+        raise RegistrationError("This registration link is not valid. Ask the tool's administrator for a new "
+                                "one (flask --app lti_tool platform invite).", status=403)
+    if invite.used_at is not None:
+        raise RegistrationError("This registration link was already used. Each link registers one LMS once; "
+                                "ask the tool's administrator for a new one.", status=410)
+    if invite.expires_at <= utcnow():
+        raise RegistrationError("This registration link has expired. Ask the tool's administrator for a new one.",
+                                status=410)
+    return invite
+
+
+def frame_origins_for(invite: RegistrationInvite, configuration_url: str | None = None,
+                      config: dict | None = None) -> list[str]:
+    """Who may show the registration page in a frame: the LMS the link is for, or the one registering."""
+    if invite.lms_origin:
+        return [invite.lms_origin]
+    found = {origin_of(configuration_url), origin_of((config or {}).get("issuer"))}
+    return sorted(o for o in found if o)
+
+
+# --- Dynamic Registration ------------------------------------------------------------------------
+
+def fetch_openid_configuration(url: str, token: str | None, invite: RegistrationInvite) -> dict:
     """Read the platform's OpenID configuration and check it names an issuer on the same host."""
-    if not url.startswith(("https://", "http://")):
+    if origin_of(url) is None:
         raise RegistrationError("The openid_configuration parameter is not an http(s) URL.")
+    if invite.lms_origin and origin_of(url) != invite.lms_origin:
+        raise RegistrationError(f"This registration link is for {invite.lms_origin}, not {origin_of(url)}.",
+                                status=403)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        response = requests.get(url, headers=headers, timeout=10)
+        response = outbound.session().get(url, headers=headers)
         response.raise_for_status()
         config = response.json()
     except (requests.RequestException, ValueError) as e:
-        raise RegistrationError(f"Could not read the platform's OpenID configuration at {url}: {e}") from e
+        raise RegistrationError(f"Could not read the platform's OpenID configuration at {url}: {e}",
+                                status=502) from e
+    if not isinstance(config, dict):
+        raise RegistrationError("The platform's OpenID configuration is not a JSON object.", status=502)
     for field in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint"):
         if not isinstance(config.get(field), str) or not config[field]:
-            raise RegistrationError(f"The platform's OpenID configuration has no {field}.")
-    if urlsplit(config["issuer"]).netloc != urlsplit(url).netloc:
-        raise RegistrationError("The OpenID configuration's issuer is not on the host that served it.")
+            raise RegistrationError(f"The platform's OpenID configuration has no {field}.", status=502)
+    if origin_of(config["issuer"]) != origin_of(url):
+        raise RegistrationError("The OpenID configuration's issuer is not on the host that served it.", status=502)
+    for field, what in (("issuer", "issuer"), ("authorization_endpoint", "login (authorization) URL"),
+                        ("token_endpoint", "token URL"), ("jwks_uri", "key set URL"),
+                        ("registration_endpoint", "registration endpoint")):
+        require_lms_url(config[field], what)
     return config
 
 
-def register_with_platform(openid_configuration_url: str, token: str | None) -> Platform:
-    """Run Dynamic Registration and store the platform and its deployment."""
-    config = fetch_openid_configuration(openid_configuration_url, token)
+def register_with_platform(openid_configuration_url: str, token: str | None, invite_token: str) -> Platform:
+    """Run Dynamic Registration through a one-time link and store the new platform and deployment."""
+    invite = open_invite(invite_token)
+    config = fetch_openid_configuration(openid_configuration_url, token, invite)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        response = requests.post(config["registration_endpoint"], json=registration_request_body(),
-                                 headers=headers, timeout=15)
+        response = outbound.session().post(config["registration_endpoint"], json=registration_request_body(),
+                                           headers=headers)
         response.raise_for_status()
         registered = response.json()
     except (requests.RequestException, ValueError) as e:
-        raise RegistrationError(f"The platform refused the registration: {e}") from e
-    client_id = registered.get("client_id")
+        raise RegistrationError(f"The platform refused the registration: {e}", status=502) from e
+    client_id = registered.get("client_id") if isinstance(registered, dict) else None
     if not client_id:
-        raise RegistrationError("The platform's registration response has no client_id.")
+        raise RegistrationError("The platform's registration response has no client_id.", status=502)
     tool_conf = registered.get(TOOL_CONFIGURATION) or {}
     platform_conf = config.get("https://purl.imsglobal.org/spec/lti-platform-configuration") or {}
+    # Spend the link in the same transaction that stores the platform: one link, one registration.
+    spent = db.session.execute(db.update(RegistrationInvite).where(
+        RegistrationInvite.id == invite.id, RegistrationInvite.used_at.is_(None)).values(used_at=utcnow())).rowcount
+    if spent != 1:
+        db.session.rollback()
+        raise RegistrationError("This registration link was already used.", status=410)
     platform = save_platform(
         issuer=config["issuer"],
         client_id=str(client_id),
@@ -146,30 +247,67 @@ def register_with_platform(openid_configuration_url: str, token: str | None) -> 
         auth_token_url=config["token_endpoint"],
         jwks_url=config["jwks_uri"],
         auth_audience=config.get("authorization_server"),
-        name=platform_conf.get("product_family_code") or config["issuer"],
+        name=str(platform_conf.get("product_family_code") or config["issuer"]),
         registered_via="dynamic",
+        update=False,
+        commit=False,
     )
+    db.session.execute(db.update(RegistrationInvite).where(RegistrationInvite.id == invite.id)
+                       .values(platform_id=platform.id))
+    db.session.commit()
+    log.info("platform registered dynamically id=%s issuer=%s client_id=%s invite=%s",
+             platform.id, platform.issuer, platform.client_id, invite.id)
     return platform
+
+
+PLATFORM_FIELDS = ("name", "auth_login_url", "auth_token_url", "jwks_url", "auth_audience", "key_set",
+                   "registered_via")
 
 
 def save_platform(*, issuer: str, client_id: str, deployment_id: str | None, auth_login_url: str,
                   auth_token_url: str, jwks_url: str | None, name: str = "", auth_audience: str | None = None,
-                  key_set: dict | None = None, registered_via: str = "manual") -> Platform:
-    """Create or update a platform (and deployment): running it twice changes nothing."""
+                  key_set: dict | None = None, registered_via: str = "manual", update: bool = True,
+                  commit: bool = True) -> Platform:
+    """Create a platform (and deployment), or with ``update`` change an existing one.
+
+    Running it twice with the same values changes nothing. Dynamic Registration passes
+    ``update=False``: an existing (issuer, client id) is refused, never overwritten.
+    """
+    require_lms_url(issuer, "issuer")
+    require_lms_url(auth_login_url, "login (authorization) URL")
+    require_lms_url(auth_token_url, "token URL")
+    if jwks_url is not None or key_set is None:
+        require_lms_url(jwks_url, "key set URL")
     platform = db.session.execute(
         db.select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
     ).scalars().first()
+    values = {"name": name or (platform.name if platform else "") or issuer, "auth_login_url": auth_login_url,
+              "auth_token_url": auth_token_url, "jwks_url": jwks_url, "auth_audience": auth_audience,
+              "key_set": key_set, "registered_via": registered_via}
     if platform is None:
-        platform = Platform(issuer=issuer, client_id=client_id)
+        platform = Platform(issuer=issuer, client_id=client_id, **values)
         db.session.add(platform)
-    platform.name = name or platform.name or issuer
-    platform.auth_login_url = auth_login_url
-    platform.auth_token_url = auth_token_url
-    platform.jwks_url = jwks_url
-    platform.auth_audience = auth_audience
-    platform.key_set = key_set
-    platform.registered_via = registered_via
-    db.session.flush()
+        try:
+            db.session.flush()
+        except IntegrityError as e:  # a concurrent registration of the same pair
+            db.session.rollback()
+            raise RegistrationError("This LMS (issuer and client id) is already registered.", status=409) from e
+        log.info("platform added id=%s issuer=%s client_id=%s via=%s", platform.id, issuer, client_id, registered_via)
+    else:
+        if registered_via == "manual" and platform.registered_via == "dynamic":
+            values["registered_via"] = "dynamic"  # keep how it first came in
+        changed = sorted(k for k, v in values.items() if getattr(platform, k) != v)
+        if changed and not update:
+            db.session.rollback()
+            raise RegistrationError(
+                "This LMS (issuer and client id) is already registered. A registration never changes an existing "
+                "platform; an administrator changes it with `flask --app lti_tool platform add`.", status=409)
+        for key in changed:
+            setattr(platform, key, values[key])
+        if changed:
+            log.warning("platform changed id=%s issuer=%s client_id=%s fields=%s", platform.id, issuer, client_id,
+                        ",".join(changed))
+        db.session.flush()
     if deployment_id:
         exists = db.session.execute(
             db.select(Deployment).where(Deployment.platform_id == platform.id,
@@ -177,28 +315,14 @@ def save_platform(*, issuer: str, client_id: str, deployment_id: str | None, aut
         ).scalars().first()
         if exists is None:
             db.session.add(Deployment(platform_id=platform.id, deployment_id=str(deployment_id)))
-    db.session.commit()
-    _ORIGINS_CACHE.clear()
+            log.info("deployment added platform=%s deployment_id=%s", platform.id, deployment_id)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return platform
 
 
-_ORIGINS_CACHE: dict[str, tuple[float, list[str]]] = {}
-ORIGINS_TTL_SECONDS = 60
-
-
-def frame_ancestor_origins() -> list[str]:
-    """Origins of every registered platform, for CSP frame-ancestors (cached a minute per process)."""
-    key = str(db.engine.url)
-    cached = _ORIGINS_CACHE.get(key)
-    if cached and time.monotonic() - cached[0] < ORIGINS_TTL_SECONDS:
-        return cached[1]
-    origins = set()
-    for issuer, login in db.session.execute(db.select(Platform.issuer, Platform.auth_login_url)):
-        for url in (issuer, login):
-            parts = urlsplit(url or "")
-            if parts.scheme in {"http", "https"} and parts.netloc:
-                origins.add(f"{parts.scheme}://{parts.netloc}")
-    _ORIGINS_CACHE[key] = (time.monotonic(), sorted(origins))
-    return _ORIGINS_CACHE[key][1]
-
-
+def platform_origins(platform: Platform) -> list[str]:
+    """The origins that may frame the tool for this platform (its issuer and its login host)."""
+    return sorted({o for o in (origin_of(platform.issuer), origin_of(platform.auth_login_url)) if o})

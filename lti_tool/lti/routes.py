@@ -13,7 +13,8 @@ from ..security import with_script_nonce
 from . import claims, keys
 from .forms import DeepLinkForm, ProfileForm, RegisterForm
 from .launch import message_launch, oidc_login, restore_launch
-from .registration import RegistrationError, fetch_openid_configuration, manual_configuration, register_with_platform, tool_urls
+from .registration import (RegistrationError, fetch_openid_configuration, frame_origins_for, manual_configuration,
+                           open_invite, register_with_platform, tool_urls)
 from .sync import slugify, sync_launch
 from . import bp
 
@@ -63,27 +64,44 @@ def setup():
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """LTI Dynamic Registration: the LMS opens this with openid_configuration and a token."""
+    """Without a one-time link nothing is fetched: say how to get one."""
+    return render_template("lti/register.html", error=_(
+        "LTI Dynamic Registration needs a one-time registration link. Ask the tool's administrator to run "
+        "`flask --app lti_tool platform invite` and paste the address it prints into your LMS's tool "
+        "registration page."), form=None), 403
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+def register_with_invite(token: str):
+    """LTI Dynamic Registration through a one-time link: the LMS opens it with openid_configuration."""
+    try:
+        invite = open_invite(token)
+    except RegistrationError as e:
+        return render_template("lti/register.html", error=str(e), form=None), e.status
     form = RegisterForm()
     if request.method == "GET":
         form.openid_configuration.data = request.args.get("openid_configuration", "")
         form.registration_token.data = request.args.get("registration_token", "")
-        if not form.openid_configuration.data:
+    configuration_url = form.openid_configuration.data or ""
+    g.frame_origins = frame_origins_for(invite, configuration_url)
+    if request.method == "GET":
+        if not configuration_url:
             return render_template("lti/register.html", error=_(
-                "This address is for LTI Dynamic Registration: paste it into your LMS's tool "
+                "This one-time link is for LTI Dynamic Registration: paste it into your LMS's tool "
                 "registration page rather than opening it directly."), form=None), 400
         try:
-            platform = fetch_openid_configuration(form.openid_configuration.data, form.registration_token.data)
+            platform = fetch_openid_configuration(configuration_url, form.registration_token.data, invite)
         except RegistrationError as e:
-            return render_template("lti/register.html", error=str(e), form=None), 400
+            return render_template("lti/register.html", error=str(e), form=None), e.status
+        g.frame_origins = frame_origins_for(invite, configuration_url, platform)
         return render_template("lti/register.html", form=form, platform=platform, urls=tool_urls())
     if not form.validate_on_submit():
         return render_template("lti/register.html", error=_("The registration form expired; start again from your LMS."),
                                form=None), 400
     try:
-        platform = register_with_platform(form.openid_configuration.data, form.registration_token.data or None)
+        platform = register_with_platform(configuration_url, form.registration_token.data or None, token)
     except RegistrationError as e:
-        return render_template("lti/register.html", error=str(e), form=None), 502
+        return render_template("lti/register.html", error=str(e), form=None), e.status
     return with_script_nonce(render_template("lti/registered.html", platform=platform))
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask import g, has_app_context
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
+from pylti1p3.service_connector import ServiceConnector
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 
 from ..extensions import db
 from ..models import Deployment, Platform
-from . import keys
+from . import keys, outbound
 
 
 def find_platform(issuer: str, client_id: str | None) -> Platform | None:
@@ -95,3 +96,8 @@ def registration_for(platform: Platform) -> Registration:
     else:
         registration.set_key_set_url(platform.jwks_url)
     return registration
+
+
+def service_connector(platform: Platform) -> ServiceConnector:
+    """pylti1p3's connector for LMS services (NRPS, AGS), over the guarded outbound session."""
+    return ServiceConnector(registration_for(platform), outbound.session())

@@ -225,12 +225,17 @@ def event_calendar(cohort: Cohort, event_id: int, participant: Participant | Non
     return _publish(cohort, events) if events else None
 
 
+def current_feed(participant: Participant | None, cohort: Cohort) -> CalendarFeed | None:
+    """The live private feed of a learner, or with no participant the cohort's whole-lab feed (read only)."""
+    query = db.select(CalendarFeed).where(CalendarFeed.cohort_id == cohort.id, CalendarFeed.revoked_at.is_(None))
+    query = query.where(CalendarFeed.participant_id == participant.id) if participant \
+        else query.where(CalendarFeed.participant_id.is_(None))
+    return db.session.execute(query).scalars().first()
+
+
 def feed_for(participant: Participant | None, cohort: Cohort, rotate: bool = False) -> CalendarFeed:
     """The private feed (created on first use); ``rotate`` revokes the old address."""
-    query = db.select(CalendarFeed).where(CalendarFeed.cohort_id == cohort.id, CalendarFeed.revoked_at.is_(None))
-    query = query.where(CalendarFeed.participant_id == (participant.id if participant else None)) if participant \
-        else query.where(CalendarFeed.participant_id.is_(None))
-    feed = db.session.execute(query).scalars().first()
+    feed = current_feed(participant, cohort)
     if feed is not None and rotate:
         feed.revoked_at, feed = utcnow(), None
     if feed is None:

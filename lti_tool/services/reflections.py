@@ -1,6 +1,7 @@
 """Reflections: drafts saved as the learner types, submit, edit window, the mutual learning view."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -36,6 +37,30 @@ def editable_until(reflection: Reflection | None):
 def is_editable(reflection: Reflection | None) -> bool:
     until = editable_until(reflection)
     return until is None or utcnow() <= until
+
+
+def draft_payload(text: str) -> tuple[dict, dict]:
+    """An autosave body as (answers, visibility), or ValueError saying what is wrong with it.
+
+    Expected: ``{"answers": {prompt: text | number | null}, "visibility": {prompt: level}}``. Anything
+    else is refused whole, so a broken client never overwrites the draft already saved.
+    """
+    try:
+        body = json.loads(text or "{}")
+    except (ValueError, RecursionError) as e:
+        raise ValueError("The draft is not valid JSON.") from e
+    if not isinstance(body, dict):
+        raise ValueError("The draft must be a JSON object with 'answers' and 'visibility'.")
+    answers, visibility = body.get("answers") or {}, body.get("visibility") or {}
+    if not isinstance(answers, dict) or not isinstance(visibility, dict):
+        raise ValueError("'answers' and 'visibility' must be JSON objects.")
+    for key, value in answers.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
+            raise ValueError(f"The answer to {key!r} must be text or a number.")
+    for key, value in visibility.items():
+        if not isinstance(value, str):
+            raise ValueError(f"The visibility of {key!r} must be text.")
+    return answers, visibility
 
 
 def clean(session, raw_answers: dict, raw_visibility: dict, *, for_submit: bool) -> Validation:

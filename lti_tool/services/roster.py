@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 from pylti1p3.exception import LtiException
 from pylti1p3.names_roles import NamesRolesProvisioningService
-from pylti1p3.service_connector import ServiceConnector
 
 from ..extensions import db
 from ..lti.roles import LEARNER, map_roles
 from ..lti.sync import PLACEHOLDER_PREFIX, _get_or_create, user_for
-from ..lti.tool_config import registration_for
+from ..lti.tool_config import service_connector
 from ..models import Cohort, Course, LtiUser, Membership, Participant
 
 CSV_COLUMNS = ["name", "email", "department", "location"]
@@ -56,7 +55,7 @@ def sync_from_lms(cohort_id: int) -> RosterResult:
     if not course.nrps_url:
         raise RosterError(["The LMS did not offer its roster service for this course (no NRPS claim in the launch)."])
     platform = course.deployment.platform
-    connector = ServiceConnector(registration_for(platform))
+    connector = service_connector(platform)
     service = NamesRolesProvisioningService(connector, {"context_memberships_url": course.nrps_url})
     try:
         members = service.get_members()

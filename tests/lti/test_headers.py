@@ -26,8 +26,9 @@ def test_behind_a_tls_proxy_cookies_stay_secure(app, platform):
     assert "Secure" in state_cookie and "SameSite=None" in state_cookie and "Partitioned" in state_cookie
 
 
-def test_frame_ancestors_allow_registered_platforms_and_no_x_frame_options(platform, client):
-    response = client.get("/lti/config")
+def test_frame_ancestors_allow_the_launching_platform_and_no_x_frame_options(platform, client, lti):
+    assert client.get("/lti/config").headers["Content-Security-Policy"].endswith("frame-ancestors 'self'")
+    response = client.get(lti(role="learner").headers["Location"])
     csp = response.headers["Content-Security-Policy"]
     assert f"frame-ancestors 'self' {platform.issuer}" in csp
     assert "X-Frame-Options" not in response.headers

@@ -9,14 +9,24 @@ from tests.conftest import csrf_token_in
 from tests.lti_platform import Launcher, TestPlatform
 
 
-def test_dynamic_registration_registers_platform_and_deployment(app, client):
+def invite_path(runner, *args) -> str:
+    """A one-time registration link made with the CLI, as the path the LMS opens."""
+    result = runner.invoke(args=["platform", "invite", *args])
+    assert result.exit_code == 0, result.output
+    url = result.stdout.strip()
+    assert url.startswith("https://tool.test/lti/register/")
+    return url.removeprefix("https://tool.test")
+
+
+def test_dynamic_registration_registers_platform_and_deployment(app, client, runner):
     lms = TestPlatform(client_id="dyn-client-7", deployment_id="dyn-deploy-1")
+    path = invite_path(runner)
     try:
         config_url = lms.issuer + "/.well-known/openid-configuration"
-        page = client.get("/lti/register", query_string={"openid_configuration": config_url,
-                                                         "registration_token": "reg-token-123"})
+        page = client.get(path, query_string={"openid_configuration": config_url,
+                                              "registration_token": "reg-token-123"})
         assert page.status_code == 200 and lms.issuer in page.get_data(as_text=True)
-        done = client.post("/lti/register", data={"csrf_token": csrf_token_in(page),
+        done = client.post(path, data={"csrf_token": csrf_token_in(page),
                                                   "openid_configuration": config_url,
                                                   "registration_token": "reg-token-123"})
         assert done.status_code == 200
@@ -39,19 +49,21 @@ def test_dynamic_registration_registers_platform_and_deployment(app, client):
         lms.close()
 
 
-def test_dynamic_registration_with_a_bad_token_explains(app, client):
+def test_dynamic_registration_with_a_bad_token_explains(app, client, runner):
     lms = TestPlatform()
     try:
-        page = client.get("/lti/register", query_string={
+        page = client.get(invite_path(runner), query_string={
             "openid_configuration": lms.issuer + "/.well-known/openid-configuration", "registration_token": "wrong"})
-        assert page.status_code == 400
+        assert page.status_code == 502
         assert "Could not read the platform" in page.get_data(as_text=True)
     finally:
         lms.close()
 
 
-def test_register_without_parameters_explains(client):
+def test_register_without_parameters_explains(client, runner):
     page = client.get("/lti/register")
+    assert page.status_code == 403 and "Dynamic Registration" in page.get_data(as_text=True)
+    page = client.get(invite_path(runner))
     assert page.status_code == 400 and "Dynamic Registration" in page.get_data(as_text=True)
 
 

@@ -56,6 +56,27 @@ def test_learner_calendar_and_private_feed(app, lab):
     assert anonymous.get("/calendar/not-a-token.ics").status_code == 404
 
 
+def test_cohort_feed_is_made_on_request_and_can_be_rotated(app, lab, lti, client):
+    """The whole-cohort feed lists every attendee's name and email: its address can be replaced like a learner's."""
+    cohort_id, _ = lab
+    lti(role="instructor", sub="fran", name="Fran", email="fran@example.com", custom={"cohort": "lab"})
+    page = client.get(f"/facilitator/cohorts/{cohort_id}")
+    assert "/calendar/" not in page.get_data(as_text=True)  # viewing the page creates no feed
+    client.post(f"/facilitator/cohorts/{cohort_id}/feed", data={"csrf_token": csrf_token_in(page)})
+    page = client.get(f"/facilitator/cohorts/{cohort_id}")
+    old = page.get_data(as_text=True).split("/calendar/")[1].split("</code>")[0]
+    anonymous = app.test_client()
+    feed = anonymous.get("/calendar/" + old)
+    assert feed.status_code == 200 and b"ana@example.com" in feed.data
+    rotated = client.post(f"/facilitator/cohorts/{cohort_id}/feed", data={"csrf_token": csrf_token_in(page)})
+    assert rotated.status_code == 303
+    new = client.get(f"/facilitator/cohorts/{cohort_id}").get_data(as_text=True).split("/calendar/")[1].split("</code>")[0]
+    assert new != old
+    assert anonymous.get("/calendar/" + old).status_code == 404
+    assert anonymous.get("/calendar/" + new).status_code == 200
+    assert client.post(f"/facilitator/cohorts/{cohort_id}/feed").status_code == 400  # CSRF
+
+
 def test_invites_reach_a_real_smtp_server_and_updates_keep_the_uid(app, lab, smtp_inbox):
     cohort_id, _ = lab
     inbox = smtp_inbox
