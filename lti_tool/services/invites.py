@@ -24,7 +24,7 @@ from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from lab_curriculum import half_day_blocks, load_curriculum, schedule
+from lab_curriculum import half_day_blocks, schedule
 
 from ..extensions import db
 from ..lti.registration import public_url
@@ -32,6 +32,7 @@ from ..jobs import enqueue
 from ..models import (CalendarEvent, CalendarFeed, Cohort, FollowUpOverride, LtiUser, OutboxMessage, Participant,
                       Team, utcnow)
 from ..scheduling import Attendee, EventSpec, Person, build_calendar, stable_uid
+from . import curriculum as cur
 from .intake import SLOTS, WEEKDAYS
 from ..scheduling.imip import DeliveryError, SmtpSettings, build_invite_message, send_message, write_eml
 
@@ -64,7 +65,7 @@ def lab_specs(cohort: Cohort) -> list[EventSpec]:
     """The lab's own events: plenary time in half-day blocks (default) or one per session."""
     if not (cohort.day_one and cohort.day_two):
         return []
-    curriculum = load_curriculum()
+    curriculum = cur.curriculum()
     scheduled = schedule(curriculum, [cohort.day_one, cohort.day_two], cohort.timezone)
     attendees = _attendees(_people(cohort))
     organizer = _organizer(cohort)
@@ -103,7 +104,7 @@ def follow_up_slot(cohort: Cohort, members: list[Participant], chosen: str | Non
 
 
 def _team_spec(cohort: Cohort, team: Team, organizer: Person) -> EventSpec | None:
-    f = load_curriculum().follow_up
+    f = cur.curriculum().follow_up
     people = _people(cohort, list(team.member_ids))
     start = follow_up_slot(cohort, [p for p, _ in people], team.follow_up_slot)
     if start is None:
@@ -134,19 +135,34 @@ def _fingerprint(spec: EventSpec) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def versioned(cohort: Cohort, specs: list[EventSpec], kind: str) -> list[tuple[EventSpec, bool]]:
-    """Attach each event's SEQUENCE (raised when it changed); says which changed since last time."""
+def _rows(cohort: Cohort) -> dict[str, CalendarEvent]:
+    return {r.uid: r for r in db.session.execute(db.select(CalendarEvent)
+                                                 .where(CalendarEvent.cohort_id == cohort.id)).scalars()}
+
+
+def _changed(row: CalendarEvent | None, spec: EventSpec) -> bool:
+    return row is None or row.fingerprint != _fingerprint(spec) or row.status != spec.status
+
+
+def versioned(cohort: Cohort, specs: list[EventSpec], kind: str,
+              rows: dict[str, CalendarEvent] | None = None) -> list[tuple[EventSpec, bool]]:
+    """Record each event's version: a new row, or SEQUENCE raised when it changed. Says which changed.
+
+    This is a write, made by the actions that change events (saving a cohort, publishing teams, a
+    withdrawal, follow-up edits, sending); pages and downloads only read (``current_specs``).
+    """
+    rows = _rows(cohort) if rows is None else rows
     out = []
     for spec in specs:
-        row = db.session.execute(db.select(CalendarEvent).where(CalendarEvent.uid == spec.uid)).scalars().first()
-        fingerprint = _fingerprint(spec)
-        changed = row is None or row.fingerprint != fingerprint or row.status != spec.status
+        row = rows.get(spec.uid)
+        changed = _changed(row, spec)
         if row is None:
-            row = CalendarEvent(cohort_id=cohort.id, uid=spec.uid, kind=kind, sequence=0, fingerprint=fingerprint,
-                                status=spec.status)
+            row = CalendarEvent(cohort_id=cohort.id, uid=spec.uid, kind=kind, sequence=0,
+                                fingerprint=_fingerprint(spec), status=spec.status)
             db.session.add(row)
+            rows[spec.uid] = row
         elif changed:  # (a cancelled event that comes back, e.g. blocks -> sessions -> blocks, counts too)
-            row.sequence, row.fingerprint, row.updated_at = row.sequence + 1, fingerprint, utcnow()
+            row.sequence, row.fingerprint, row.updated_at = row.sequence + 1, _fingerprint(spec), utcnow()
             row.status = spec.status
         out.append((dataclasses.replace(spec, sequence=row.sequence), changed))
     db.session.commit()
@@ -154,7 +170,26 @@ def versioned(cohort: Cohort, specs: list[EventSpec], kind: str) -> list[tuple[E
 
 
 def all_specs(cohort: Cohort) -> list[tuple[EventSpec, bool]]:
-    return versioned(cohort, lab_specs(cohort), "lab") + versioned(cohort, follow_up_specs(cohort), "follow_up")
+    """Record the versions of every current event of the cohort (a write; see ``versioned``)."""
+    rows = _rows(cohort)
+    return (versioned(cohort, lab_specs(cohort), "lab", rows)
+            + versioned(cohort, follow_up_specs(cohort), "follow_up", rows))
+
+
+def record_versions(cohort: Cohort) -> None:
+    """The explicit versioning step after a change, so pages show rows (links) for every event."""
+    all_specs(cohort)
+
+
+def current_specs(cohort: Cohort) -> list[tuple[EventSpec, CalendarEvent | None]]:
+    """Every current event with the SEQUENCE it has (or will get when next recorded), without writing."""
+    rows = _rows(cohort)
+    out = []
+    for spec in [*lab_specs(cohort), *follow_up_specs(cohort)]:
+        row = rows.get(spec.uid)
+        sequence = 0 if row is None else row.sequence + (1 if _changed(row, spec) else 0)
+        out.append((dataclasses.replace(spec, sequence=sequence), row))
+    return out
 
 
 def _utc_naive(dt: datetime) -> datetime:
@@ -190,16 +225,15 @@ def _with_overrides(master: EventSpec, overrides: list[FollowUpOverride]) -> lis
             *(_override_spec(master, o) for o in overrides if not o.cancelled)]
 
 
-def events_for(cohort: Cohort, participant: Participant | None = None) -> list[tuple[CalendarEvent, EventSpec]]:
-    """The cohort's current events (or one participant's), each with its row (for links and overrides)."""
-    specs = [spec for spec, _ in all_specs(cohort)]
+def events_for(cohort: Cohort, participant: Participant | None = None) -> list[tuple[CalendarEvent | None, EventSpec]]:
+    """The cohort's current events (or one participant's), each with its row if recorded (for links and
+    overrides). Read only: a page or download never changes an event's version."""
+    events = current_specs(cohort)
     if participant is not None:
         user = db.session.get(LtiUser, participant.user_id)
-        specs = [s for s in specs if participant.status == "enrolled"
-                 and any(a.email == user.contact_email for a in s.attendees)]
-    rows = {r.uid: r for r in db.session.execute(db.select(CalendarEvent)
-                                                 .where(CalendarEvent.cohort_id == cohort.id)).scalars()}
-    return [(rows[s.uid], s) for s in specs]
+        events = [(s, row) for s, row in events if participant.status == "enrolled"
+                  and any(a.email == user.contact_email for a in s.attendees)]
+    return [(row, spec) for spec, row in events]
 
 
 def _publish(cohort: Cohort, events: list[tuple[CalendarEvent, EventSpec]]) -> bytes:
@@ -210,7 +244,7 @@ def _publish(cohort: Cohort, events: list[tuple[CalendarEvent, EventSpec]]) -> b
         db.session.execute(db.select(db.func.max(FollowUpOverride.updated_at))
                            .where(FollowUpOverride.cohort_id == cohort.id)).scalar() or datetime.min)
     stamp = (utcnow() if last_change == datetime.min else last_change).replace(tzinfo=timezone.utc, microsecond=0)
-    specs = [s for row, spec in events for s in _with_overrides(spec, _overrides(row))]
+    specs = [s for row, spec in events for s in _with_overrides(spec, _overrides(row) if row else [])]
     return build_calendar(specs, method="PUBLISH", dtstamp=stamp).to_ical()
 
 
@@ -221,7 +255,7 @@ def calendar_for(cohort: Cohort, participant: Participant | None = None) -> byte
 
 def event_calendar(cohort: Cohort, event_id: int, participant: Participant | None = None) -> bytes | None:
     """One event as a PUBLISH calendar, if it is a current event of this cohort (and the participant's)."""
-    events = [(row, spec) for row, spec in events_for(cohort, participant) if row.id == event_id]
+    events = [(row, spec) for row, spec in events_for(cohort, participant) if row is not None and row.id == event_id]
     return _publish(cohort, events) if events else None
 
 
@@ -271,8 +305,9 @@ def _series(team: Team) -> tuple[Cohort, CalendarEvent, EventSpec]:
     if spec is None:
         raise FollowUpError("team", _l("This team has no follow-up series yet: the partners share no free time. "
                                        "Choose a weekly time both marked free."))
-    (spec, _), = versioned(cohort, [spec], "follow_up")
-    row = db.session.execute(db.select(CalendarEvent).where(CalendarEvent.uid == spec.uid)).scalar_one()
+    rows = _rows(cohort)
+    (spec, _), = versioned(cohort, [spec], "follow_up", rows)
+    row = rows[spec.uid]
     return cohort, row, spec
 
 
@@ -423,8 +458,7 @@ def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
     longer exist (a dissolved team's series). Returns the number of messages queued."""
     count = 0
     current = all_specs(cohort)
-    rows = {r.uid: r for r in db.session.execute(db.select(CalendarEvent)
-                                                 .where(CalendarEvent.cohort_id == cohort.id)).scalars()}
+    rows = _rows(cohort)
     for spec, _ in current:
         row = rows[spec.uid]
         overrides = _overrides(row)
