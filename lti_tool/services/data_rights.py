@@ -575,10 +575,12 @@ def purge_cohort(cohort: Cohort) -> dict[str, int]:
     trace = Trace(sorted({n for t in traces for n in t.names}), sorted({e for t in traces for e in t.emails}), "",
                   {p.id for p in people})
     _erase([], people, trace)
-    for run in db.session.execute(db.select(MatchRun).where(MatchRun.cohort_id == cohort.id)).scalars():
-        run.pool, run.result, run.error, run.created_by_user_id = None, None, None, None
+    # SQL NULL, not a JSON null: "holds nothing" is then one query
+    db.session.execute(db.update(MatchRun).where(MatchRun.cohort_id == cohort.id).values(
+        pool=db.null(), result=db.null(), error=None, created_by_user_id=None))
     db.session.execute(db.update(Team).where(Team.cohort_id == cohort.id).values(reasons=[], member_ids=[]))
-    db.session.execute(db.update(CalendarEvent).where(CalendarEvent.cohort_id == cohort.id).values(sent_spec=None))
+    db.session.execute(db.update(CalendarEvent).where(CalendarEvent.cohort_id == cohort.id)
+                       .values(sent_spec=db.null()))
     messages = db.session.execute(db.delete(OutboxMessage).where(OutboxMessage.cohort_id == cohort.id)).rowcount
     cohort.facilitator_user_id = None
     cohort.pinned_pairs, cohort.forbidden_pairs = [], []
