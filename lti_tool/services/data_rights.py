@@ -39,7 +39,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
 
-from flask import current_app, has_request_context, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import gettext as _
 
 from ..extensions import cache, db
@@ -392,8 +392,10 @@ def _scrub_outbox(cohort_ids: set[int], trace: Trace) -> None:
 
 def _forget_launches(trace: Trace) -> None:
     """Stored launch data (the LMS's id token: name, email, id) of the person."""
-    if has_request_context() and session.get("launch_id"):
-        cache.delete(session["launch_id"])  # the Redis backend keeps launches a day at most
+    if has_request_context() and session.get("launch_id"):  # with Redis: the current launch now, others expire
+        launch_id, browser = session["launch_id"], request.cookies.get("lti1p3-session-id")
+        keys = [launch_id] + ([f"lti1p3-{browser}-{launch_id.removeprefix('lti1p3-')}"] if browser else [])
+        cache.delete_many(*keys)
     quoted = json.dumps(trace.sub)
     for entry in db.session.execute(db.select(CacheEntry)).scalars().all():
         text = json.dumps(entry.value)
