@@ -1,4 +1,4 @@
-"""Command line: ``flask --app lti_tool platform|keys|demo …`` (``db upgrade`` comes from Flask-Migrate)."""
+"""Command line: ``flask --app lti_tool platform|keys|demo|invites|data|audit …`` (``db upgrade`` comes from Flask-Migrate)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -113,6 +113,68 @@ def invites_send(cohort_id):
                f"folder, {result['failed']} failed (kept for retry).")
 
 
+data_cli = AppGroup("data", help="Personal data: retention clean-up.")
+
+
+@data_cli.command("purge")
+@click.option("--older-than", "older_than", default=None, metavar="PERIOD",
+              help="Cohorts that ended longer ago than this: 18m (months), 90d (days) or 2y (years). "
+                   "Default: the RETENTION_MONTHS setting (18).")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+def data_purge(older_than, dry_run):
+    """Remove the personal data of cohorts that ended longer ago than the retention period.
+
+    A cohort ends with its last follow-up meeting (or its second lab day when it had no teams).
+    Anonymous ratings stay, so organisation-wide figures hold; each cohort purged is logged.
+    """
+    from .services import data_rights
+
+    text = older_than or f"{data_rights.retention_months()}m"
+    try:
+        period = data_rights.parse_period(text)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--older-than") from e
+    plans = data_rights.purge_plan(period)
+    if not plans:
+        click.echo(f"No cohort that ended more than {text} ago holds personal data.")
+        return
+    for plan in plans:
+        click.echo(f"{'Would purge' if dry_run else 'Purging'} cohort {plan.cohort.id} \"{plan.cohort.name}\" "
+                   f"(ended {plan.ended.isoformat()}): {plan.people} people, {plan.messages} messages.")
+    if dry_run:
+        click.echo(f"Dry run: nothing removed. {len(plans)} cohort(s) would be purged.")
+        return
+    done = data_rights.purge(period)
+    click.echo(f"Purged {len(done)} cohort(s): {sum(c['people'] for _, c in done)} people's data removed, "
+               f"anonymous ratings kept.")
+
+
+audit_cli = AppGroup("audit", help="The audit log of what was done with people's data.")
+
+
+@audit_cli.command("export")
+@click.option("--deployment", "deployment_id", required=True, help="The deployment id, as `platform list` shows it.")
+@click.option("--issuer", default=None, help="The platform's issuer, when two platforms use the same deployment id.")
+@click.option("--action", default=None, help="Only this action (export, deletion, removal, publish, ...).")
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-", help="File to write (default: stdout).")
+def audit_export(deployment_id, issuer, action, output):
+    """Write a deployment's audit log as CSV (the same as the L&D download)."""
+    from .services import audit
+
+    if action and action not in audit.ACTIONS:
+        raise click.BadParameter(f"choose one of {', '.join(audit.ACTIONS)}", param_hint="--action")
+    query = db.select(Deployment).join(Platform).where(Deployment.deployment_id == deployment_id)
+    if issuer:
+        query = query.where(Platform.issuer == issuer)
+    found = db.session.execute(query).scalars().all()
+    if len(found) != 1:
+        raise click.BadParameter(f"{len(found)} deployments have the id {deployment_id!r}"
+                                 + ("; add --issuer" if found else ""), param_hint="--deployment")
+    rows = audit.entries(found[0].id, action=action)
+    audit.record("audit_export", deployment=found[0], details={"rows": len(rows), "action": action})
+    output.write(audit.as_csv(rows).lstrip("\ufeff"))
+
+
 def init_app(app: Flask) -> None:
-    for group in (platform_cli, keys_cli, demo_cli, invites_cli):
+    for group in (platform_cli, keys_cli, demo_cli, invites_cli, data_cli, audit_cli):
         app.cli.add_command(group)

@@ -434,3 +434,25 @@ class GradeSync(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_attempt_at: Mapped[datetime | None] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class AuditEvent(db.Model):
+    """What a facilitator, L&D administrator, learner or the command line did with people's data.
+
+    Ids only, no personal free text: ``details`` holds counts, ids and short codes (``audit.record``
+    refuses anything else). The scope columns are plain ids, not foreign keys, so the log outlives
+    the cohort, course or user it mentions.
+    """
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    platform_id: Mapped[int | None] = mapped_column()
+    deployment_id: Mapped[int | None] = mapped_column(index=True)  # deployment.id: whose L&D may read it
+    course_id: Mapped[int | None] = mapped_column()
+    cohort_id: Mapped[int | None] = mapped_column()
+    actor_user_id: Mapped[int | None] = mapped_column()  # None: the command line, or a learner's own deletion
+    actor_role: Mapped[str] = mapped_column(String(30))  # facilitator | lnd | learner | cli | platform
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -9,7 +9,7 @@ from ..jobs import enqueue
 from ..lti.roles import FACILITATOR
 from ..extensions import db
 from ..models import MatchRun, OutboxMessage, Participant
-from ..services import intake, invites, matchmaking, notifications
+from ..services import audit, intake, invites, matchmaking, notifications
 from ..services import roster as roster_service
 from ..services.cohorts import cohort_in_course, roster, save_cohort
 from ..services.courses import cohorts_in_course
@@ -118,6 +118,7 @@ def roster_upload(cohort_id: int):
             result = roster_service.import_csv(cohort, upload.file.data.read())
         except roster_service.RosterError as e:
             return _cohort_page(cohort, 422, upload=upload, csv_problems=e.problems)
+        audit.record("roster_import", cohort=cohort, details={"added": result.added, "already": result.already})
         flash(_("Imported: %(added)s added, %(already)s already in the cohort.", added=result.added,
                 already=result.already), "success")
         return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
@@ -220,6 +221,8 @@ def match_publish(cohort_id: int, run_id: int):
     if run.published_at:
         abort(409)
     teams, new, queued = notifications.publish_and_announce(run)
+    audit.record("publish", cohort=cohort, details={"run": run.id, "kind": run.kind, "teams": len(teams),
+                                                    "new_teams": len(new)})
     if run.kind == "rematch":
         flash(_("Re-match approved: %(n)s new teams; every other team stays as it was. The people in new teams "
                 "have been told by email.", n=len(new)), "success")
@@ -244,6 +247,7 @@ def participant_remove(cohort_id: int, participant_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         intake.withdraw(participant)
+        audit.record("removal", cohort=cohort, details={"participant": participant.id})
         flash(_("%(name)s is no longer in this cohort.", name=participant.user.name or _("The participant")), "success")
         return redirect(url_for("facilitator.cohort", cohort_id=cohort.id, _anchor="dropouts-h"), code=303)
     return render_template("facilitator/remove.html", cohort=cohort, participant=participant, action=form,
@@ -270,6 +274,7 @@ def rematch_start(cohort_id: int):
 @role_required(FACILITATOR)
 def cohort_calendar(cohort_id: int):
     cohort = cohort_in_course(cohort_id)
+    audit.record("export", cohort=cohort, details={"what": "cohort_calendar"})
     return Response(invites.calendar_for(cohort), mimetype="text/calendar",
                     headers={"Content-Disposition": f"attachment; filename={cohort.slug}.ics"})
 
@@ -281,6 +286,7 @@ def event_calendar(cohort_id: int, event_id: int):
     body = invites.event_calendar(cohort, event_id)
     if body is None:
         abort(404)
+    audit.record("export", cohort=cohort, details={"what": "event_calendar", "event": event_id})
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": f"attachment; filename={cohort.slug}-event-{event_id}.ics"})
 
@@ -349,6 +355,8 @@ def outbox_retry(cohort_id: int, message_id: int):
 @bp.get("/cohorts/<int:cohort_id>/outbox/<int:message_id>.eml")
 @role_required(FACILITATOR)
 def outbox_download(cohort_id: int, message_id: int):
-    message = _message_in_cohort(cohort_in_course(cohort_id), message_id)
+    cohort = cohort_in_course(cohort_id)
+    message = _message_in_cohort(cohort, message_id)
+    audit.record("export", cohort=cohort, details={"what": "message", "message": message.id})
     return Response(message.body, mimetype="message/rfc822",
                     headers={"Content-Disposition": f"attachment; filename=message-{message.id}.eml"})

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
 
-from . import routes  # noqa: E402,F401
+from . import audit, routes  # noqa: E402,F401

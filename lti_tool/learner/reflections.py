@@ -112,6 +112,14 @@ def mutual(cohort_id: int):
 @bp.get("/my-data")
 @role_required(LEARNER)
 def my_data():
+    """"Your data": everything held about the launched person, in labelled sections."""
+    return render_template("learner/my_data.html", data=data_rights.export_user(g.lti.user))
+
+
+@bp.get("/my-data.json")
+@role_required(LEARNER)
+def my_data_json():
+    """The same as a JSON file to keep (sections and labels as on the page)."""
     body = json.dumps(data_rights.export_user(g.lti.user), indent=2, ensure_ascii=False, default=str)
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": 'attachment; filename="my-mentoring-lab-data.json"'})
@@ -124,8 +132,8 @@ def my_data_delete():
         if request.form.get("confirm") != "yes":
             flash(_("Tick the box to confirm you want your data deleted."), "error")
             return render_template("learner/reflections/delete.html"), 422
-        data_rights.delete_user_data(g.lti.user)
-        return render_template("learner/reflections/deleted.html")
+        result = data_rights.delete_user_data(g.lti.user)
+        return render_template("learner/reflections/deleted.html", result=result)
     return render_template("learner/reflections/delete.html")
 
 

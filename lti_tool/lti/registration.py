@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Deployment, Platform, RegistrationInvite, utcnow
+from ..services import audit
 from . import outbound
 
 log = logging.getLogger(__name__)
@@ -281,6 +282,7 @@ def save_platform(*, issuer: str, client_id: str, deployment_id: str | None, aut
     platform = db.session.execute(
         db.select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
     ).scalars().first()
+    change = "added" if platform is None else None
     values = {"name": name or (platform.name if platform else "") or issuer, "auth_login_url": auth_login_url,
               "auth_token_url": auth_token_url, "jwks_url": jwks_url, "auth_audience": auth_audience,
               "key_set": key_set, "registered_via": registered_via}
@@ -305,17 +307,26 @@ def save_platform(*, issuer: str, client_id: str, deployment_id: str | None, aut
         for key in changed:
             setattr(platform, key, values[key])
         if changed:
+            change = "changed"
             log.warning("platform changed id=%s issuer=%s client_id=%s fields=%s", platform.id, issuer, client_id,
                         ",".join(changed))
         db.session.flush()
+    deployment = None
     if deployment_id:
-        exists = db.session.execute(
+        deployment = db.session.execute(
             db.select(Deployment).where(Deployment.platform_id == platform.id,
                                         Deployment.deployment_id == str(deployment_id))
         ).scalars().first()
-        if exists is None:
-            db.session.add(Deployment(platform_id=platform.id, deployment_id=str(deployment_id)))
+        if deployment is None:
+            deployment = Deployment(platform_id=platform.id, deployment_id=str(deployment_id))
+            db.session.add(deployment)
+            db.session.flush()
+            change = change or "deployment_added"
             log.info("deployment added platform=%s deployment_id=%s", platform.id, deployment_id)
+    if change:
+        audit.record("registration", deployment=deployment, commit=False,
+                     actor_role="platform" if registered_via == "dynamic" else "cli",
+                     details={"platform": platform.id, "via": registered_via, "change": change})
     if commit:
         db.session.commit()
     else:

@@ -56,6 +56,30 @@ def announce_teams(cohort: Cohort, teams: list[Team]) -> int:
     return written
 
 
+PARTNER_LEFT_SUBJECT = "Your mentoring partner has left the lab"
+
+
+def tell_partners(cohort: Cohort, partner_ids: list[int], *, team_goes_on: bool) -> int:
+    """Tell the people left in a team, in plain words, that a member has left the lab and what happens
+    next. The one who left is not named: the message must not keep anything about them."""
+    people = [p for p in db.session.execute(db.select(Participant).where(Participant.id.in_(partner_ids))).scalars()
+              if p.status == "enrolled" and p.user.contact_email]
+    for me in people:
+        others = " and ".join(p.user.name or "your partner" for p in people if p.id != me.id)
+        if team_goes_on:
+            news = (f"One member of your team in {cohort.name} has left the lab. You carry on together with "
+                    f"{others}; your follow-up meetings stay as they are, and a calendar update follows.")
+        else:
+            news = (f"Your partner in {cohort.name} has left the lab, so your pair has ended. Your follow-up "
+                    "meetings together are cancelled; a separate calendar message removes them from your calendar.\n\n"
+                    "Your facilitator will find you a new partner, and you will get an email as soon as they have. "
+                    "You do not need to do anything until then.")
+        write(cohort, me.user.contact_email, PARTNER_LEFT_SUBJECT,
+              f"Hello {me.user.name or ''},\n\n{news}\n\n{where_to_open(cohort)}\n")
+    db.session.commit()
+    return len(people)
+
+
 def publish_and_announce(run: MatchRun) -> tuple[list[Team], list[Team], int]:
     """Publish a proposal, tell the people in new teams, and queue the calendar invites it changes.
 

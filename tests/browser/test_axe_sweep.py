@@ -51,9 +51,10 @@ def test_learner_pages(page, live_server):
     page.goto(live_server + spring + "/reflections")
     first_session = href(page, "Mapping what each of us knows")
     check_pages(page, live_server, ["/learner/", spring + "/intake", spring + "/reflections", first_session,
-                                    spring + "/team", spring + "/withdraw", "/learner/my-data/delete"])  # my-data is a download
+                                    spring + "/team", spring + "/withdraw", "/learner/my-data",
+                                    "/learner/my-data/delete"])  # my-data.json is a download
 
 
 def test_lnd_and_public_pages(page, live_server):
     open_tool_page(page, live_server, *LND)
-    check_pages(page, live_server, ["/insights/", "/", "/lti/setup", "/dev/"])  # /lti/config is JSON
+    check_pages(page, live_server, ["/insights/", "/insights/audit", "/", "/lti/setup", "/dev/"])  # /lti/config is JSON

@@ -89,6 +89,12 @@ def test_a_link_registers_once(app, client, runner, lms):
     finally:
         second.close()
     assert count_platforms(app) == 1
+    with app.app_context():
+        from lti_tool.models import AuditEvent
+
+        [logged] = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "registration")).scalars()
+        assert logged.actor_role == "platform" and logged.details["via"] == "dynamic"
+        assert logged.details["change"] == "added" and logged.deployment_id is not None
 
 
 def test_an_expired_link_is_refused(app, client, runner, lms):
@@ -142,7 +148,12 @@ def test_cli_changes_an_existing_platform_and_logs_it(app, runner, platform, cap
         assert runner.invoke(args=args).exit_code == 0
     assert any("platform changed" in r.message and "auth_login_url" in r.message for r in caplog.records)
     with app.app_context():
+        from lti_tool.models import AuditEvent
+
         assert db.session.execute(db.select(Platform.auth_login_url)).scalar_one() == platform.issuer + "/auth2"
+        changes = db.session.execute(db.select(AuditEvent.details).where(AuditEvent.action == "registration")
+                                     .order_by(AuditEvent.id)).scalars().all()
+        assert [c["change"] for c in changes] == ["added", "changed"]
 
 
 def test_no_redirect_to_another_host_is_followed(app, client, runner, lms):

@@ -17,13 +17,14 @@ def test_download_and_delete_keep_anonymous_ratings(app, client, lti):
     cid = cohort_id(app)
     make_team(app, "ana", "bea")
     reflect(client, cid, learned_from_partner="MY-TEXT", gain_self="5", gain_partner="4")
-    download = client.get("/learner/my-data")
+    download = client.get("/learner/my-data.json")
     assert download.status_code == 200 and download.mimetype == "application/json"
     assert "attachment" in download.headers["Content-Disposition"]
     data = json.loads(download.get_data(as_text=True))
-    assert data["user"]["sub"] == "ana"
-    assert data["participations"][0]["reflections"][0]["answers"]["learned_from_partner"] == "MY-TEXT"
-    assert data["participations"][0]["teams"]
+    assert data["Profile"]["Your id in your learning platform"] == "ana"
+    (answer,) = [a for a in data["Reflections"][0]["Answers"] if a["Your answer"] == "MY-TEXT"]
+    assert answer["Who may read it"] == "your partner and the facilitator"
+    assert data["Teams"][0]["Partners"] == ["Person bea"]
 
     with app.app_context():
         deployment_id = db.session.execute(db.select(LtiUser)).scalars().first().platform.deployments[0].id

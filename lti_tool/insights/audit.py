@@ -1,0 +1,38 @@
+"""The audit log for L&D administrators of the deployment: read it, download it (facilitators cannot)."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, g, render_template, request
+
+from ..auth import role_required
+from ..lti.roles import LND
+from ..services import audit
+from . import bp
+
+PAGE_SIZE = 500
+
+
+def _action() -> str | None:
+    action = request.args.get("action") or None
+    return action if action in audit.ACTIONS else None
+
+
+@bp.get("/audit")
+@role_required(LND)
+def audit_log():
+    """What facilitators, L&D and the command line did with people's data in this deployment."""
+    action = _action()
+    rows = audit.entries(g.lti.course.deployment_id, action=action, limit=PAGE_SIZE)
+    return render_template("insights/audit.html", rows=rows, actions=audit.ACTIONS, action=action,
+                           page_size=PAGE_SIZE)
+
+
+@bp.get("/audit.csv")
+@role_required(LND)
+def audit_csv():
+    action = _action()
+    rows = audit.entries(g.lti.course.deployment_id, action=action)
+    audit.record("audit_export", details={"rows": len(rows), "action": action})
+    return Response(audit.as_csv(rows), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="lab-audit-log-{date.today().isoformat()}.csv"'})
