@@ -304,9 +304,9 @@ def rematch(pool: dict, previous_pairs: list[list[Any]], dropped: list[Any]) -> 
     part = read_pool(sub, allow_empty=True)
     scorer = Scorer(full)
     specs, unmatched, solver = _match(part, Scorer(part)) if part.n else ([], [], {})
-    position = lambda members: [full.index[part.ids[m]] for m in members]  # noqa: E731
     teams = ([_team(full, scorer, [full.index[pid] for pid in team], "kept") for team in kept]
-             + [_team(full, scorer, position(members), origin, extra) for members, origin, extra in specs])
+             + [_team(full, scorer, [full.index[part.ids[m]] for m in members], origin, extra)
+                for members, origin, extra in specs])
     team_of = {m: t for t in kept for m in t}
     skipped = []
     for a, b in full.must:
