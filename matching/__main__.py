@@ -1,6 +1,9 @@
 """Command line: ``python -m matching solve POOL.json [-o RESULT.json]``.
 
-Bad input prints one message naming the participant and field and exits with status 2.
+Bad input prints one message naming the participant and field and exits with status 2; so does a
+must-pair a manager line, a never-pair or a decline refuses (the message names the people), and
+a POOL.json with no participants (on the command line that is the wrong file; the library returns
+an empty result). Anything else a must-pair breaks keeps the team: exit 0, ``stats.warnings``.
 """
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import json
 import sys
 
 from . import MatchingError, solve
+from ._pool import read_pool
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.pool} is not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}", file=sys.stderr)
         return 2
     try:
+        if isinstance(data, dict) and data.get("participants") == []:
+            read_pool(data)  # raises the plain "no participants" error
         result = solve(data)
     except MatchingError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -42,7 +42,19 @@ REQUIRED_FIELDS = ("id", "gender", "department", "location", "timezone", "level"
 
 
 class MatchingError(ValueError):
-    """Bad input or an infeasible request; the message names the participant and the field."""
+    """Bad input, or a must-pair that a hard rule refuses.
+
+    Bad input: the message names the participant and the field ("participant 'p7', field 'level':
+    must be an integer"). A refused must-pair: the message names the people in plain words, and
+    ``rule`` ("manager", "never_pair" or "decline") and ``people`` (the must-pair's ids) say which
+    rule refused which pair; ``refusals`` lists every refused must-pair as
+    ``{"rule", "rules", "members", "message"}``. For bad input ``rule`` is None.
+    """
+
+    def __init__(self, message: str, *, rule: str | None = None, people: list | tuple = (),
+                 refusals: list[dict] | tuple = ()):
+        super().__init__(message)
+        self.rule, self.people, self.refusals = rule, list(people), list(refusals)
 
 
 @dataclass
@@ -111,12 +123,16 @@ def _offset_hours(tz: str, at: datetime) -> float:
     return ZoneInfo(tz).utcoffset(at.astimezone(ZoneInfo(tz)).replace(tzinfo=None)).total_seconds() / 3600
 
 
-def read_pool(data: dict) -> Pool:
-    """Validate POOL data (DESIGN.md's contract) and build the arrays."""
+def read_pool(data: dict, *, allow_empty: bool = False) -> Pool:
+    """Validate POOL data (DESIGN.md's contract) and build the arrays.
+
+    An empty ``participants`` list is bad input unless ``allow_empty`` (the library then returns an
+    empty result; the command line still calls it an error: an empty POOL.json is the wrong file).
+    """
     if not isinstance(data, dict):
         raise _fail(None, "participants", "the pool must be a JSON object")
     people = data.get("participants")
-    if not isinstance(people, list) or not people:
+    if not isinstance(people, list) or not (people or allow_empty):
         raise _fail(None, "participants", "the pool has no participants")
     policy = merge_policy(data.get("policy"))
     seen: dict[Any, int] = {}
@@ -251,10 +267,7 @@ def read_pool(data: dict) -> Pool:
         return out
 
     must = list(dict.fromkeys(pairs("must_pair")))
-    never = set(pairs("never_pair"))
-    for a, b in must:
-        if (a, b) in never:
-            raise _fail(ids[a], "must_pair", f"the pair [{ids[a]!r}, {ids[b]!r}] is also in never_pair")
+    never = set(pairs("never_pair"))  # a must-pair also in never_pair is refused when solving
     in_must: dict[int, int] = {}
     for a, b in must:
         for x in (a, b):

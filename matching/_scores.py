@@ -66,8 +66,11 @@ class Scorer:
         g_cr = (p.wants[cols] @ p.offers[rows].T).T
         return g_rc, g_cr
 
-    def block(self, rows: np.ndarray, cols: np.ndarray | None = None):
-        """Values, feasibility and both gains for rows x cols (default: every column)."""
+    def block(self, rows: np.ndarray, cols: np.ndarray | None = None, *, masked: bool = True):
+        """Values, feasibility and both gains for rows x cols (default: every column).
+
+        Infeasible pairs are worth 0 unless ``masked`` is False (the value a pinned or kept team
+        has even though the matcher would not have chosen it)."""
         p, pol = self.pool, self.pool.policy
         cols = np.arange(p.n) if cols is None else cols
         g_rc, g_cr = self.gains(rows, cols)
@@ -114,7 +117,8 @@ class Scorer:
             bonus = np.zeros_like(value)
             self._apply_requests(bonus, rows, cols)
             value += w["requests"] * bonus
-        value = np.where(feasible, value, 0.0)
+        if masked:
+            value = np.where(feasible, value, 0.0)
         return value, feasible, g_rc, g_cr
 
     def _lookup(self, rows, cols):
@@ -137,9 +141,9 @@ class Scorer:
                 if x in row_pos and y in col_pos:
                     bonus[row_pos[x], col_pos[y]] = amount
 
-    def pair(self, a: int, b: int):
+    def pair(self, a: int, b: int, *, masked: bool = True):
         """Value, feasibility, gain of a from b, gain of b from a for one pair."""
-        value, feasible, g_ab, g_ba = self.block(np.array([a]), np.array([b]))
+        value, feasible, g_ab, g_ba = self.block(np.array([a]), np.array([b]), masked=masked)
         return float(value[0, 0]), bool(feasible[0, 0]), float(g_ab[0, 0]), float(g_ba[0, 0])
 
     def blocks(self, rows: np.ndarray):

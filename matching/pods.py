@@ -14,8 +14,9 @@ def _pod_count(teams: int) -> int:
 def form_pods(pairs: list[dict] | list[Any], participants: list[dict]) -> list[list[list[Any]]]:
     """Pods as lists of teams (each team a list of member ids), deterministic.
 
-    ``pairs`` are RESULT.json pairs (``a``, ``b``, optional ``c``) or :class:`~matching.Pair`
-    objects; ``participants`` the pool's participants (for departments, locations and skills).
+    ``pairs`` are RESULT.json teams (``members``; results stored before it existed: ``a``, ``b``,
+    optional ``c``) or :class:`~matching.Team` objects; ``participants`` the pool's participants
+    (for departments, locations and skills).
     Teams are placed greedily, largest skill set first, each into the open pod (fewest teams first)
     where it adds the most new departments, locations and skills, so pods are mixed and balanced.
     """
@@ -23,8 +24,7 @@ def form_pods(pairs: list[dict] | list[Any], participants: list[dict]) -> list[l
     teams = []
     for pair in pairs:
         get = pair.get if isinstance(pair, dict) else (lambda k, _p=pair: getattr(_p, k, None))
-        members = [m for m in (get("a"), get("b"), get("c")) if m is not None]
-        teams.append(members)
+        teams.append(list(get("members") or [m for m in (get("a"), get("b"), get("c")) if m is not None]))
     if not teams:
         return []
     count = _pod_count(len(teams))

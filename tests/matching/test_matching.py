@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matching
-from matching import MatchingError, form_pods, rematch, solve
+from matching import MatchingError, MatchResult, form_pods, rematch, solve
 from matching._pool import read_pool
 from matching._scores import Scorer
 from matching.generate import corporate_pool
@@ -64,13 +65,18 @@ def assert_valid(pool_data, result):
     seen = set()
     for pair in result.pairs:
         members = [pair.a, pair.b] + ([pair.c] if pair.c is not None else [])
+        assert tuple(members) == pair.members and set(pair.gains) == set(members)
         for m in members:
             assert m not in seen, f"{m} is in two teams"
             seen.add(m)
-        value, feasible, g_ab, g_ba = scorer.pair(pool.index[pair.a], pool.index[pair.b])
-        assert feasible, f"{pair.a}-{pair.b} breaks a hard rule"
-        assert g_ab > 0 and g_ba > 0
-        assert pair.reasons
+        for i, x in enumerate(members):
+            for y in members[i + 1:]:
+                value, feasible, g_xy, g_yx = scorer.pair(pool.index[x], pool.index[y])
+                assert feasible, f"{x}-{y} breaks a hard rule"
+                assert g_xy > 0 and g_yx > 0
+        assert all(g > 0 for g in pair.gains.values())
+        assert pair.reasons and pair.flags == [] and pair.origin == "matched"
+    assert result.stats["warnings"] == []
     for u in result.unmatched:
         assert u.id not in seen and u.reason
 
@@ -174,8 +180,9 @@ def test_must_pair_kept_and_infeasible_must_pair_reported():
     result = solve({"participants": people, "must_pair": [["a", "c"]], "policy": {}})
     assert [(p.a, p.b) for p in result.pairs] == [("a", "c")]
     people[2]["manager_id"] = "a"
-    with pytest.raises(MatchingError, match="participant 'a', field 'must_pair'"):
+    with pytest.raises(MatchingError, match=r"^a and c cannot be a team: a is c's manager\.$") as refused:
         solve({"participants": people, "must_pair": [["a", "c"]], "policy": {}})
+    assert (refused.value.rule, refused.value.people) == ("manager", ["a", "c"])
 
 
 def test_balance_beats_a_lopsided_pair_with_the_same_sum():
@@ -235,6 +242,20 @@ def test_pods_have_two_or_three_teams_and_mix_departments():
     assert sum(len(p) for p in pods) == len(result.pairs)
     assert all(2 <= len(p) <= 3 for p in pods)
     assert form_pods(result.to_dict()["pairs"], data["participants"]) == pods
+    assert form_pods(result.pairs, data["participants"]) == pods
+    stored_before_members = [{k: v for k, v in p.items() if k != "members"} for p in result.to_dict()["pairs"]]
+    assert form_pods(stored_before_members, data["participants"]) == pods
+
+
+def test_pods_keep_trios_whole():
+    people = [person(p, "man" if i % 2 else "woman", department=d) for i, (p, d) in
+              enumerate([("a", "Sales"), ("b", "IT"), ("c", "HR"), ("d", "Legal"), ("e", "IT"), ("f", "Sales"),
+                         ("g", "HR")])]
+    result = rematch({"participants": people, "policy": {"cross_gender": "off"}},
+                     [["a", "b", "c"], ["d", "e"], ["f", "g"]], [])
+    pods = form_pods(result.to_dict()["pairs"], people)
+    assert sorted(m for pod in pods for team in pod for m in team) == list("abcdefg")
+    assert ["a", "b", "c"] in [team for pod in pods for team in pod]
 
 
 @pytest.mark.parametrize("mutate, message", [
@@ -375,3 +396,255 @@ def test_fractional_matching_equals_the_lp_and_its_cover_proves_it(graph):
         assert abs(-lp.fun - doubled / 2) < 1e-9
     else:
         assert doubled == 0
+
+
+def test_rematch_keeps_a_published_trio_whole():
+    """A kept trio's third member used to vanish from both the teams and the unmatched list."""
+    people = [person("a"), person("b", "man", offers=["data analysis"], wants=["negotiation"], department="IT"),
+              person("c", "non-binary", offers=["data analysis", "writing"], wants=["negotiation"], department="HR"),
+              person("d", "man", offers=["data analysis"], wants=["negotiation"], department="IT"),
+              person("e", offers=["negotiation"], wants=["data analysis"], department="HR")]
+    data = {"participants": people, "policy": {"cross_gender": "off"}}
+    result = rematch(data, [["a", "b", "c"], ["d", "e"]], [])
+    placed = [m for team in result.pairs for m in team.members]
+    assert sorted(placed) == ["a", "b", "c", "d", "e"] and result.unmatched == []
+    [trio] = [team for team in result.pairs if len(team.members) == 3]
+    assert (trio.a, trio.b, trio.c) == ("a", "b", "c") and trio.members == ("a", "b", "c")
+    assert set(trio.gains) == {"a", "b", "c"} and trio.gain_c == trio.gains["c"] > 0
+    item = next(i for i in result.to_dict()["pairs"] if i["members"] == ["a", "b", "c"])
+    assert (item["c"], item["gain_c"]) == ("c", trio.gain_c) and item["gains"]["c"] == trio.gain_c
+
+
+def named_pool(**extra):
+    """Chloé and Ben (Ben offers nothing Chloé wants), Ana and Dev who complete each other, Eve."""
+    people = [person("chloe", name="Chloé", offers=["negotiation"], wants=["python"]),
+              person("ben", "man", name="Ben", offers=["data analysis"], wants=["negotiation"], department="IT"),
+              person("ana", name="Ana", offers=["negotiation"], wants=["data analysis"], department="HR"),
+              person("dev", "man", name="Dev", offers=["data analysis"], wants=["negotiation"], department="IT"),
+              person("eve", name="Eve", offers=["coaching"], wants=["data analysis"], department="Legal")]
+    return {"participants": people, "policy": {"cross_gender": "off"}, **extra}
+
+
+def test_one_sided_must_pair_is_kept_and_flagged():
+    result = solve(named_pool(must_pair=[["chloe", "ben"]]))
+    [team] = [t for t in result.pairs if "chloe" in t.members]
+    assert set(team.members) == {"chloe", "ben"} and team.origin == "must_pair"
+    assert team.gains == {"ben": 1.0, "chloe": 0.0}
+    message = "Chloé gains nothing from Ben: nothing Ben offers is on Chloé's list to learn; add a skill or swap."
+    assert team.flags == [{"kind": "one_sided", "members": ["ben", "chloe"], "people": ["chloe"],
+                           "person": "chloe", "message": message}]
+    assert result.stats["warnings"] == team.flags
+    assert result.to_dict()["pairs"][0]["flags"] == team.flags
+    # the rest of the pool is still matched, and by the rules
+    assert {t.members for t in result.pairs if t.origin == "matched"} == {("ana", "dev")}
+
+
+@pytest.mark.parametrize("policy, change, kind, words", [
+    ({"cross_gender": "require"}, {"gender": "woman"}, "cross_gender", "share a gender identity"),
+    ({"department": "different"}, {"department": "HR"}, "department", "are both in HR"),
+    ({"max_timezone_hours": 2}, {"timezone": "Asia/Kolkata"}, "timezone", "4.5 hours apart"),
+    ({"min_shared_slots": 1}, {"availability": ["wed-09"]}, "shared_slots", "share 0 free hours a week"),
+    ({"max_level_gap": 1}, {"level": 6}, "level_gap", "are 3 levels apart"),
+    ({}, {"previous_partners": ["ana"]}, "previous_partner", "were partners before"),
+])
+def test_a_must_pair_overrides_every_soft_and_policy_rule(policy, change, kind, words):
+    """Pinned Ana and Ben break one rule each time: the team is kept and flagged, never refused."""
+    data = named_pool(must_pair=[["ana", "ben"]])
+    data["policy"].update(policy)
+    next(p for p in data["participants"] if p["id"] == "ben").update(change)
+    before = read_pool(data)
+    assert not Scorer(before).pair(before.index["ana"], before.index["ben"])[1]  # the matcher alone would not
+    result = solve(data)
+    [team] = [t for t in result.pairs if t.origin == "must_pair"]
+    assert team.members == ("ana", "ben") and team.score > 0
+    [warning] = result.stats["warnings"]
+    assert warning["kind"] == kind and warning["members"] == ["ana", "ben"] and words in warning["message"]
+    assert warning["message"].endswith("kept because they are pinned together.")
+    assert_valid(data, MatchResult([t for t in result.pairs if t.origin == "matched"], result.unmatched, {
+        "warnings": []}))
+
+
+@pytest.mark.parametrize("extra, rule, people, words", [
+    ({"participants_update": {"ben": {"manager_id": "ana"}}}, "manager", ["ana", "ben"], "Ana is Ben's manager"),
+    ({"never_pair": [["ben", "ana"]]}, "never_pair", ["ana", "ben"], "marked them never to be paired"),
+    ({"declines": [["ben", "ana"]]}, "decline", ["ana", "ben"], "Ben declined to work with Ana"),
+    ({"declines": [["ana", "ben"]]}, "decline", ["ana", "ben"], "Ana declined to work with Ben"),
+])
+def test_only_manager_never_pair_and_decline_refuse_a_must_pair(extra, rule, people, words):
+    data = named_pool(must_pair=[["ana", "ben"], ["chloe", "dev"]])
+    for pid, change in extra.pop("participants_update", {}).items():
+        next(p for p in data["participants"] if p["id"] == pid).update(change)
+    data.update(extra)
+    with pytest.raises(MatchingError) as refused:
+        solve(data)
+    error = refused.value
+    assert (error.rule, error.people) == (rule, people)
+    assert str(error).startswith("Ana and Ben cannot be a team: ") and words in str(error)
+    assert "field" not in str(error) and "participant" not in str(error)
+    assert error.refusals == [{"rule": rule, "rules": [rule], "members": people, "message": str(error)}]
+
+
+def test_every_refused_must_pair_is_named_at_once():
+    data = named_pool(must_pair=[["ana", "ben"], ["chloe", "dev"]], declines=[["dev", "chloe"]])
+    next(p for p in data["participants"] if p["id"] == "ben")["manager_id"] = "ana"
+    data["never_pair"] = [["ana", "ben"]]
+    with pytest.raises(MatchingError) as refused:
+        solve(data)
+    assert [(r["members"], r["rules"]) for r in refused.value.refusals] == [
+        (["ana", "ben"], ["manager", "never_pair"]), (["chloe", "dev"], ["decline"])]
+    assert str(refused.value) == ("Ana and Ben cannot be a team: Ana is Ben's manager and a facilitator marked "
+                                  "them never to be paired (the pair is also in never_pair). Chloé and Dev cannot "
+                                  "be a team: Dev declined to work with Chloé.")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(min_value=2, max_value=24), seed=st.integers(0, 10_000),
+       cross=st.sampled_from(["require", "prefer", "off"]), dept=st.sampled_from(["any", "different"]),
+       tz=st.sampled_from([None, 0, 3]), slots=st.sampled_from([0, 1, 3]), gap=st.sampled_from([None, 0, 2]),
+       mutual=st.booleans())
+def test_the_rule_explainer_agrees_with_the_scorer_on_every_pair(n, seed, cross, dept, tz, slots, gap, mutual):
+    """A pair breaks no rule in the explainer exactly when the scorer finds it feasible."""
+    from matching._rules import pair_breaches
+
+    data = corporate_pool(n, seed=seed, nonbinary_share=0.1, undisclosed_share=0.1, policy={
+        "cross_gender": cross, "department": dept, "max_timezone_hours": tz, "min_shared_slots": slots,
+        "max_level_gap": gap, "require_mutual_gain": mutual})
+    people = data["participants"]
+    people[-1]["previous_partners"] = [people[0]["id"]]
+    data["declines"] = [[people[1]["id"], people[0]["id"]]]
+    pool = read_pool(data)
+    scorer = Scorer(pool)
+    _, feasible, _, _ = scorer.block(np.arange(pool.n))
+    for a in range(pool.n):
+        for b in range(pool.n):
+            if a != b and not scorer.excluded[a] and not scorer.excluded[b]:
+                assert bool(feasible[a, b]) == (pair_breaches(pool, a, b) == []), (a, b)
+
+
+def test_preferences_say_which_were_honoured_and_why_not():
+    data = named_pool(must_pair=[["chloe", "ben"]],
+                      requests=[["ana", "dev"], ["ana", "ben"], ["eve", "dev"], ["eve", "ana"], ["dev", "eve"]],
+                      declines=[["eve", "chloe"]])
+    next(p for p in data["participants"] if p["id"] == "eve").update(manager_id="dev")
+    result = solve(data)
+    prefs = {(p["kind"], p["from"], p["to"]): p for p in result.stats["preferences"]}
+    assert len(prefs) == 6
+    assert prefs["request", "ana", "dev"]["honoured"] and prefs["request", "ana", "dev"]["why_not"] == []
+    assert prefs["request", "ana", "dev"]["message"] == "Ana asked to work with Dev: they are in the same team."
+    pinned = prefs["request", "ana", "ben"]
+    assert not pinned["honoured"] and pinned["why_not"] == [{"kind": "must_pair",
+                                                            "message": "Ben is already pinned with Chloé"}]
+    assert pinned["message"] == ("Ana asked to work with Ben: they are not in the same team, because Ben is "
+                                 "already pinned with Chloé.")
+    assert [w["kind"] for w in prefs["request", "eve", "dev"]["why_not"]] == ["manager", "one_sided"]
+    assert prefs["request", "eve", "dev"]["why_not"][0]["message"] == "Dev is Eve's manager (a hard rule)"
+    # Eve and Ana offer nothing the other wants: one reason, both people named.
+    [one_sided] = prefs["request", "eve", "ana"]["why_not"]
+    assert one_sided == {"kind": "one_sided", "message": (
+        "the pair would give neither side anything (Eve gains nothing from Ana: nothing Ana offers is on Eve's list "
+        "to learn; Ana gains nothing from Eve: nothing Eve offers is on Ana's list to learn)")}
+    assert prefs["decline", "eve", "chloe"]["honoured"] is True
+    assert prefs["decline", "eve", "chloe"]["message"] == "Eve declined to work with Chloé: they are not in the same team."
+
+
+def test_a_request_lost_to_a_better_set_of_teams_says_so_with_the_scores():
+    # Ana and Dev complete each other; so do Ben and Chloé. Ana asked for Ben, who gains a little from her.
+    people = [person("ana", name="Ana", offers=["negotiation"], wants=["data analysis"]),
+              person("dev", "man", name="Dev", offers=["data analysis"], wants=["negotiation"], department="IT"),
+              person("ben", "man", name="Ben", offers=["data analysis", "python"], wants=["writing", "negotiation"]),
+              person("chloe", name="Chloé", offers=["writing"], wants=["python"], department="HR")]
+    result = solve({"participants": people, "requests": [["ana", "ben"]],
+                    "policy": {"cross_gender": "off", "weights": {"requests": 1}}})
+    assert {t.members for t in result.pairs} == {("ana", "dev"), ("ben", "chloe")}
+    [pref] = result.stats["preferences"]
+    [why] = pref["why_not"]
+    assert not pref["honoured"] and why["kind"] == "optimised"
+    scores = {t.members: t.score for t in result.pairs}
+    assert why["message"].startswith("a better overall set of teams (the highest total): together Ana and Ben "
+                                     "would score ")
+    assert f"Ana's team scores {scores['ana', 'dev']:.2f} and Ben's team scores {scores['ben', 'chloe']:.2f}" \
+        in why["message"]
+
+
+def test_an_empty_pool_is_an_empty_result_with_a_note():
+    for result in (solve({"participants": []}), rematch({"participants": []}, [], [])):
+        assert (result.pairs, result.unmatched) == ([], [])
+        assert result.stats["note"] == "No one to match yet."
+        assert (result.stats["teams"], result.stats["participants"], result.stats["warnings"]) == (0, 0, [])
+        assert result.to_dict()["pairs"] == []
+    with pytest.raises(MatchingError, match="policy.cross_gender"):  # the rest is still checked
+        solve({"participants": [], "policy": {"cross_gender": "always"}})
+    with pytest.raises(MatchingError, match="participant 'ghost', field 'must_pair'"):
+        solve({"participants": [], "must_pair": [["ghost", "ana"]]})
+
+
+def test_rematch_reports_pins_it_cannot_apply_and_declines_inside_kept_teams():
+    data = named_pool(must_pair=[["chloe", "eve"]], declines=[["dev", "ana"]])
+    result = rematch(data, [["ana", "dev"], ["ben", "chloe"]], ["ben"])
+    kept = [t for t in result.pairs if t.origin == "kept"]
+    assert [t.members for t in kept] == [("ana", "dev")]
+    assert [f["kind"] for f in kept[0].flags] == ["decline"]
+    assert kept[0].flags[0]["message"] == "Dev declined to work with Ana; kept as published."
+    assert {t.members for t in result.pairs} >= {("chloe", "eve")}  # both affected: the pin applies
+    decline = next(p for p in result.stats["preferences"] if p["kind"] == "decline")
+    assert not decline["honoured"] and decline["why_not"][0]["kind"] == "kept"
+    # A pin across a kept team cannot apply: a warning, not a silent drop.
+    data["must_pair"] = [["chloe", "dev"]]
+    result = rematch(data, [["ana", "dev"], ["ben", "chloe"]], ["ben"])
+    skipped = [w for w in result.stats["warnings"] if w["kind"] == "must_pair_skipped"]
+    assert skipped == [{"kind": "must_pair_skipped", "members": ["chloe", "dev"], "people": ["chloe", "dev"],
+                        "message": "Chloé and Dev are pinned together, but Dev's published team was kept as it "
+                                   "was, so the pin is not applied."}]
+    assert result.stats["teams"] == len(result.pairs) and result.stats["kept"] == 1
+
+
+@pytest.mark.parametrize("teams, message", [
+    ([["ana"]], "field 'previous_pairs': ['ana'] is not a team of 2 or 3 ids"),
+    ([["ana", "ben", "chloe", "dev"]], "is not a team of 2 or 3 ids"),
+    ([["ana", "ben"], ["ben", "chloe"]], "participant 'ben', field 'previous_pairs': appears in more than one team"),
+])
+def test_rematch_rejects_teams_that_cannot_be_teams(teams, message):
+    with pytest.raises(MatchingError, match=re.escape(message)):
+        rematch(named_pool(), teams, [])
+
+
+def _must_pairs(data, count, one_sided):
+    """``count`` must-pairs from the pool, none refused, the first ``one_sided`` of them one-sided."""
+    pool = read_pool(data)
+    scorer = Scorer(pool)
+    used, pairs, lopsided = set(), [], 0
+    for a in range(pool.n):
+        for b in range(a + 1, pool.n):
+            if len(pairs) == count or {a, b} & used:
+                continue
+            gain_ab, gain_ba = scorer.pair(a, b)[2:]
+            refused = pool.manager[a] == b or pool.manager[b] == a or (a, b) in pool.never
+            wanted_one_sided = lopsided < one_sided
+            if not refused and (gain_ab == 0 < gain_ba if wanted_one_sided else gain_ab > 0 and gain_ba > 0):
+                pairs.append([pool.ids[a], pool.ids[b]])
+                used |= {a, b}
+                lopsided += wanted_one_sided
+    return pairs
+
+
+@pytest.mark.parametrize("n", [40, 2000])
+def test_cli_keeps_must_pairs_one_sided_included_and_warns(tmp_path, n):
+    """A large pool with 10 must-pairs, one of them one-sided, is solved (exit 0) with a warning."""
+    data = corporate_pool(n, seed=n)
+    data["must_pair"] = _must_pairs(data, 10 if n > 40 else 3, 1)
+    path, out = tmp_path / "pool.json", tmp_path / "result.json"
+    path.write_text(json.dumps(data))
+    run = subprocess.run([sys.executable, "-m", "matching", "solve", str(path), "-o", str(out)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(out.read_text())
+    teams = {tuple(t["members"]): t for t in result["pairs"]}
+    assert all(tuple(p) in teams and teams[tuple(p)]["origin"] == "must_pair" for p in data["must_pair"])
+    lopsided = data["must_pair"][0]
+    [warning] = result["stats"]["warnings"]
+    assert (warning["kind"], warning["members"], warning["person"]) == ("one_sided", lopsided, lopsided[0])
+    names = {p["id"]: p["name"] for p in data["participants"]}
+    assert warning["message"].startswith(f"{names[lopsided[0]]} gains nothing from {names[lopsided[1]]}")
+    assert teams[tuple(lopsided)]["flags"] == [warning]
+    assert len(result["stats"]["preferences"]) == len(data["requests"])
+    assert result["stats"]["certified"] and result["stats"]["teams"] >= n // 2 - 10
