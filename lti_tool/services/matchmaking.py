@@ -142,9 +142,9 @@ def latest_runs(cohort: Cohort, limit: int = 2) -> list[MatchRun]:
 
 def compare(current: dict | None, previous: dict | None) -> dict[str, list[tuple[str, str]]]:
     """Teams kept, added and dropped between two proposals."""
-    def pairs(result):
-        return {tuple(sorted((p["a"], p["b"]))) for p in (result or {}).get("pairs", [])}
-    now, before = pairs(current), pairs(previous)
+    def teams(result):
+        return {tuple(sorted(map(str, members_of(p)))) for p in (result or {}).get("pairs", [])}
+    now, before = teams(current), teams(previous)
     return {"kept": sorted(now & before), "added": sorted(now - before), "dropped": sorted(before - now)}
 
 
@@ -189,14 +189,22 @@ def publish(run: MatchRun) -> list[Team]:
     return teams
 
 
+def members_of(pair: dict) -> list:
+    """A result team's member ids (2 or 3); results stored before teams had ``members`` give a, b, c."""
+    if pair.get("members"):
+        return list(pair["members"])
+    return [pair["a"], pair["b"]] + ([pair["c"]] if pair.get("c") else [])
+
+
 def _members(pair: dict) -> list[int]:
-    return [int(pair["a"]), int(pair["b"])] + ([int(pair["c"])] if pair.get("c") else [])
+    return [int(m) for m in members_of(pair)]
 
 
 def _team_from_pair(team: Team, run: MatchRun, pair: dict) -> Team:
     """Fill a team (new, or one the proposal keeps) with this run's score, gains and reasons."""
     team.match_run_id, team.score = run.id, float(pair["score"])
-    team.gains = {str(pair["a"]): pair["gain_a"], str(pair["b"]): pair["gain_b"]}
+    team.gains = {str(k): v for k, v in pair["gains"].items()} if pair.get("gains") else \
+        {str(pair["a"]): pair["gain_a"], str(pair["b"]): pair["gain_b"]}
     team.reasons = list(pair.get("reasons", []))
     db.session.add(team)
     return team
@@ -218,11 +226,16 @@ def add_pair(cohort: Cohort, attribute: str, a: int, b: int) -> None:
 
 
 def swap(cohort: Cohort, run: MatchRun, x: int, y: int) -> None:
-    """Exchange the partners of x and y: pin (x, partner of y) and (y, partner of x)."""
+    """Exchange the partners of x and y: pin (x, partner of y) and (y, partner of x).
+
+    In a trio the first other member is the partner swapped; the third is free for the matcher.
+    """
     partner = {}
     for pair in run.result.get("pairs", []):
-        partner[int(pair["a"])], partner[int(pair["b"])] = int(pair["b"]), int(pair["a"])
-    if x not in partner or y not in partner or partner[x] == y:
+        members = _members(pair)
+        for m in members:
+            partner[m] = next(o for o in members if o != m)
+    if x not in partner or y not in partner or partner[x] == y or partner[y] == x:
         raise ValueError("Choose two people who are in different teams.")
     px, py = partner[x], partner[y]
     cohort.pinned_pairs = [p for p in cohort.pinned_pairs or [] if not set(p) & {x, y, px, py}]

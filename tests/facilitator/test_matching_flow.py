@@ -60,8 +60,11 @@ def test_propose_adjust_publish_and_learners_see_partner(app, platform, lti, cli
     assert swapped.status_code == 303
     second_page = client.get(swapped.headers["Location"])
     second = second_page.get_data(as_text=True)
-    # Swapping pins Ana-Dan and Cleo-Ben, but Dan offers nothing Ana wants: the run says why, not ignores it.
-    assert "The matcher could not run" in second and "must-pair" in second
+    # Swapping pins Ana-Dan and Cleo-Ben, but Dan offers nothing Ana wants: the facilitator's choice stands,
+    # and the team is flagged with what to do about it.
+    assert "The matcher could not run" not in second
+    assert shows_team(second, "Ana", "Dan") and shows_team(second, "Ben", "Cleo")
+    assert "Check:" in second and "add a skill or swap" in second
     cleared = client.post(swapped.headers["Location"] + "/adjust", data={"csrf_token": csrf_token_in(second_page),
                                                                          "action": "clear"})
     assert shows_team(client.get(cleared.headers["Location"]).get_data(as_text=True), "Ana", "Ben")
