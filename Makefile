@@ -40,6 +40,7 @@ system-deps:
 	fi
 
 test: system-deps $(STAMP) $(MO_FILES)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP) $(MO_FILES)

@@ -41,7 +41,7 @@ def feasible_lists(scorer: Scorer, top: int | None):
     pool = scorer.pool
     out = []
     for rows, (value, feasible, _, _) in scorer.blocks(np.arange(pool.n)):
-        for i, row in enumerate(rows):
+        for i in range(len(rows)):
             cols = np.flatnonzero(feasible[i])
             if top is not None and len(cols) > top:
                 cols = cols[np.argpartition(-value[i, cols], top)[:top]]

@@ -1,7 +1,7 @@
 """Configuration: defaults here, secrets and deployment details from the environment.
 
 ``create_app`` picks ``ProductionConfig`` unless told otherwise; ``make demo`` and the tests use
-``DevelopmentConfig`` and ``TestingConfig``. Only environment variables named in DESIGN.md are read.
+``DevelopmentConfig`` and ``TestingConfig``. Only the environment variables listed in the README's configuration table are read.
 """
 from __future__ import annotations
 

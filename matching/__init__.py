@@ -1,7 +1,7 @@
 """Reciprocal team matching: optimal, explainable and fast. Pure Python (numpy/scipy); no web app.
 
 Each person is mentor and mentee: a team is worth something only when each partner offers what
-the other wants. ``solve`` takes a pool as in DESIGN.md (``participants``, ``must_pair``,
+the other wants. ``solve`` takes a pool as in docs/contracts.md (``participants``, ``must_pair``,
 ``never_pair``, optional ``requests`` and ``declines``, ``policy``) and returns a
 :class:`MatchResult` whose :meth:`MatchResult.to_dict` is RESULT.json.
 
@@ -140,7 +140,7 @@ class MatchResult:
         return self.pairs
 
     def to_dict(self) -> dict[str, Any]:
-        """RESULT.json (DESIGN.md's contract, with each team's ``members``, ``gains`` and ``flags`` added)."""
+        """RESULT.json (docs/contracts.md, with each team's ``members``, ``gains`` and ``flags`` added)."""
         return {"pairs": [t.to_dict() for t in self.pairs], "unmatched": [asdict(u) for u in self.unmatched],
                 "stats": self.stats}
 
@@ -210,6 +210,7 @@ def _result(pool: Pool, scorer: Scorer, teams: list[Team], unmatched: list[Unmat
     """The result with its summary figures, warnings and preferences, on the whole ``pool``."""
     gains = [g for t in teams for g in t.gains.values()]
     team_of = {pool.index[m]: t for t in teams for m in t.members}
+    details = [f for t in teams for f in t.flags] + list(warnings)
     stats = {
         **solver,
         "participants": pool.n, "teams": len(teams), "unmatched": len(unmatched),
@@ -217,7 +218,9 @@ def _result(pool: Pool, scorer: Scorer, teams: list[Team], unmatched: list[Unmat
         "worst_team_value": round(min((t.score for t in teams), default=0.0), 6),
         "worst_individual_gain": round(min(gains, default=0.0), 6),
         "both_sides_gain": sum(1 for t in teams if all(g > 0 for g in t.gains.values())),
-        "warnings": [f for t in teams for f in t.flags] + list(warnings),
+        # The contract's plain sentences; the same with machine-readable fields in warning_details.
+        "warnings": [w["message"] for w in details],
+        "warning_details": details,
         "preferences": preferences(pool, scorer, team_of, dropped),
     }
     if pool.n == 0:

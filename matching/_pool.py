@@ -124,7 +124,7 @@ def _offset_hours(tz: str, at: datetime) -> float:
 
 
 def read_pool(data: dict, *, allow_empty: bool = False) -> Pool:
-    """Validate POOL data (DESIGN.md's contract) and build the arrays.
+    """Validate POOL data (docs/contracts.md) and build the arrays.
 
     An empty ``participants`` list is bad input unless ``allow_empty`` (the library then returns an
     empty result; the command line still calls it an error: an empty POOL.json is the wrong file).
@@ -210,7 +210,7 @@ def read_pool(data: dict, *, allow_empty: bool = False) -> Pool:
         if boss == pid:
             raise _fail(pid, "manager_id", "a person cannot be their own manager")
         manager[i] = index.get(boss, -1) if boss is not None else -1
-        for name, entries, strength in (("wants", want_entries, None), ("offers", offer_entries, None)):
+        for name, entries in (("wants", want_entries), ("offers", offer_entries)):
             items = person[name]
             if not isinstance(items, list) or not all(isinstance(s, str) and s.strip() for s in items):
                 raise _fail(pid, name, "must be a list of skill names")

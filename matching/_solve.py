@@ -260,7 +260,9 @@ def _price(graph: _Graph, y: np.ndarray, per_row: int, keep_above: float | None)
         if keep_above is not None:
             r, c = np.nonzero(reduced >= -keep_above)
             keep_a.append(r + start), keep_b.append(c), keep_w.append(block[r, c])
-    join = (lambda parts: np.concatenate(parts) if parts else np.zeros(0))
+    def join(parts):
+        return np.concatenate(parts) if parts else np.zeros(0)
+
     added = _edge_codes(join(add_a), join(add_b), join(add_w), graph.m)
     kept = _edge_codes(join(keep_a), join(keep_b), join(keep_w), graph.m) if keep_above is not None else None
     return added, worst, kept

@@ -28,7 +28,7 @@ def bar_chart(chart_id: str, title: str, labels: list[str], series: list[tuple[s
         y0 = 32 + r * row_h
         parts.append(f'<text x="{label_w - 8}" y="{y0 + row_h / 2}" font-size="12" text-anchor="end">'
                      f'{escape(str(label))}</text>')
-        for s, (name, values) in enumerate(series):
+        for s, (_name, values) in enumerate(series):
             value = values[r]
             y = y0 + s * 18
             if value is None:

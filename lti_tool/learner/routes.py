@@ -3,7 +3,6 @@ from flask_babel import gettext as _
 
 from ..auth import role_required
 from ..lti.roles import LEARNER
-from ..extensions import db
 from ..facilitator.forms import ActionForm
 from ..services import intake, invites
 from ..services.courses import cohorts_of_learner

@@ -258,7 +258,7 @@ def external_manager_id(name: str) -> str:
 
 
 def matching_pool_entry(participant: Participant) -> dict:
-    """One participant in the POOL.json shape of DESIGN.md."""
+    """One participant in the POOL.json shape (docs/contracts.md)."""
     p = participant
     if p.manager_participant_id:
         manager = str(p.manager_participant_id)

@@ -1,6 +1,6 @@
 """The bridge between the cohort's rows and the pure ``matching`` library.
 
-This is the only module that knows both worlds: it builds a POOL (DESIGN.md's contract) from
+This is the only module that knows both worlds: it builds a POOL (docs/contracts.md) from
 participants, runs the matcher in a background job, and turns a reviewed proposal into teams.
 """
 from __future__ import annotations
@@ -56,7 +56,7 @@ def build_pool(cohort: Cohort) -> dict[str, Any]:
 
 
 def result_as_dict(result: Any) -> dict[str, Any]:
-    """The matcher's result in RESULT.json's shape (DESIGN.md contract)."""
+    """The matcher's result in RESULT.json's shape (docs/contracts.md)."""
     if isinstance(result, dict):
         return result
     if hasattr(result, "to_dict"):

@@ -60,7 +60,7 @@ def test_learner_intake_browse_and_request(page, live_server):
 @pytest.mark.parametrize("width", [1000, 320])
 @pytest.mark.parametrize("path_name", ["home", "intake", "people"])
 def test_learner_pages_pass_axe(page, live_server, width, path_name):
-    url = tool_page(page, live_server, "Chloé", "Welcome, Chloé Martin")
+    tool_page(page, live_server, "Chloé", "Welcome, Chloé Martin")
     if path_name != "home":
         link = {"intake": "Edit your intake", "people": "Browse people and request partners"}[path_name]
         page.get_by_role("link", name=link).first.click()

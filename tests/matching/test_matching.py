@@ -433,7 +433,7 @@ def test_one_sided_must_pair_is_kept_and_flagged():
     message = "Chloé gains nothing from Ben: nothing Ben offers is on Chloé's list to learn; add a skill or swap."
     assert team.flags == [{"kind": "one_sided", "members": ["ben", "chloe"], "people": ["chloe"],
                            "person": "chloe", "message": message}]
-    assert result.stats["warnings"] == team.flags
+    assert result.stats["warning_details"] == team.flags and result.stats["warnings"] == [message]
     assert result.to_dict()["pairs"][0]["flags"] == team.flags
     # the rest of the pool is still matched, and by the rules
     assert {t.members for t in result.pairs if t.origin == "matched"} == {("ana", "dev")}
@@ -457,7 +457,8 @@ def test_a_must_pair_overrides_every_soft_and_policy_rule(policy, change, kind, 
     result = solve(data)
     [team] = [t for t in result.pairs if t.origin == "must_pair"]
     assert team.members == ("ana", "ben") and team.score > 0
-    [warning] = result.stats["warnings"]
+    [warning] = result.stats["warning_details"]
+    assert result.stats["warnings"] == [warning["message"]]
     assert warning["kind"] == kind and warning["members"] == ["ana", "ben"] and words in warning["message"]
     assert warning["message"].endswith("kept because they are pinned together.")
     assert_valid(data, MatchResult([t for t in result.pairs if t.origin == "matched"], result.unmatched, {
@@ -591,7 +592,8 @@ def test_rematch_reports_pins_it_cannot_apply_and_declines_inside_kept_teams():
     # A pin across a kept team cannot apply: a warning, not a silent drop.
     data["must_pair"] = [["chloe", "dev"]]
     result = rematch(data, [["ana", "dev"], ["ben", "chloe"]], ["ben"])
-    skipped = [w for w in result.stats["warnings"] if w["kind"] == "must_pair_skipped"]
+    skipped = [w for w in result.stats["warning_details"] if w["kind"] == "must_pair_skipped"]
+    assert skipped[0]["message"] in result.stats["warnings"]
     assert skipped == [{"kind": "must_pair_skipped", "members": ["chloe", "dev"], "people": ["chloe", "dev"],
                         "message": "Chloé and Dev are pinned together, but Dev's published team was kept as it "
                                    "was, so the pin is not applied."}]
@@ -641,7 +643,8 @@ def test_cli_keeps_must_pairs_one_sided_included_and_warns(tmp_path, n):
     teams = {tuple(t["members"]): t for t in result["pairs"]}
     assert all(tuple(p) in teams and teams[tuple(p)]["origin"] == "must_pair" for p in data["must_pair"])
     lopsided = data["must_pair"][0]
-    [warning] = result["stats"]["warnings"]
+    [warning] = result["stats"]["warning_details"]
+    assert result["stats"]["warnings"] == [warning["message"]]
     assert (warning["kind"], warning["members"], warning["person"]) == ("one_sided", lopsided, lopsided[0])
     names = {p["id"]: p["name"] for p in data["participants"]}
     assert warning["message"].startswith(f"{names[lopsided[0]]} gains nothing from {names[lopsided[1]]}")

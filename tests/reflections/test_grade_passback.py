@@ -99,9 +99,10 @@ def test_failure_is_recorded_shown_to_facilitator_and_retried(app, client, lti, 
 
 def test_worker_reraises_so_rq_retries(app, client, lti, platform, monkeypatch):
     import pytest
+    from pylti1p3.exception import LtiServiceException
 
     from lti_tool.extensions import db
-    from lti_tool.models import ResourceLink
+    from lti_tool.models import GradeSync, ResourceLink
     from lti_tool.services import grades
 
     launch(lti, "ana", with_ags=True)
@@ -109,8 +110,9 @@ def test_worker_reraises_so_rq_retries(app, client, lti, platform, monkeypatch):
     monkeypatch.setattr(grades, "_in_worker", lambda: True)
     with app.app_context():
         link_id = db.session.execute(db.select(ResourceLink.id)).scalar_one()
-        with pytest.raises(Exception):
+        with pytest.raises(LtiServiceException):  # the LMS's 503, re-raised so RQ retries
             grades.push_score(participant_id(app, "ana"), link_id)
+        assert db.session.execute(db.select(GradeSync.status)).scalar_one() == "failed"
 
 
 def test_enqueue_uses_rq_retry_with_backoff(app, monkeypatch):

@@ -11,14 +11,14 @@ from lti_tool.services import invites
 from tests.conftest import https_client
 from tests.lti_platform import Launcher
 
-from scheduling_helpers import LAB_DAY, Inbox, free_port
+from tests.scheduling.scheduling_helpers import LAB_DAY, Inbox, free_port
 
 
 @pytest.fixture
 def lab(app, platform):
     """A cohort with dates, four learners with intake, and two published teams."""
     learners = {}
-    for sub, slots in (("ana", ["tue-10", "thu-14"]), ("ben", ["tue-10"]), ("cleo", ["wed-09"]), ("dan", ["wed-09"])):
+    for sub in ("ana", "ben", "cleo", "dan"):
         launcher = Launcher(https_client(app), platform)
         launcher(role="learner", sub=sub, name=sub.capitalize(), email=f"{sub}@example.com", custom={"cohort": "lab"})
         learners[sub] = launcher.client

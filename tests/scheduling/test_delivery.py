@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 from lti_tool.extensions import db
 from lti_tool.models import OutboxMessage
 from lti_tool.services import invites
-from scheduling_helpers import Inbox, calendar_part, free_port, parse_calendar, withdraw_as_learner
+from tests.scheduling.scheduling_helpers import Inbox, calendar_part, free_port, parse_calendar, withdraw_as_learner
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_TEST_URL = "redis://127.0.0.1:6379/15"

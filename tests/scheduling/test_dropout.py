@@ -11,7 +11,7 @@ from lti_tool.services import invites, matchmaking
 from tests.conftest import csrf_token_in, https_client
 from tests.lti_platform import Launcher
 
-from scheduling_helpers import last_outbox_id, outbox_since, withdraw_as_learner
+from tests.scheduling.scheduling_helpers import last_outbox_id, outbox_since, withdraw_as_learner
 
 
 def _ids(app):

@@ -16,7 +16,7 @@ from lti_tool.services import invites
 from tests.conftest import csrf_token_in, https_client
 from tests.lti_platform import Launcher
 
-from scheduling_helpers import last_outbox_id, outbox_since, parse_calendar
+from tests.scheduling.scheduling_helpers import last_outbox_id, outbox_since, parse_calendar
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -5,7 +5,7 @@ import icalendar
 import pytest
 import vobject
 
-from lti_tool.scheduling.ics import Attendee, EventSpec, Person, build_calendar, cancel_event, stable_uid, to_ics_bytes
+from lti_tool.scheduling.ics import Attendee, EventSpec, Person, cancel_event, stable_uid, to_ics_bytes
 
 BER = ZoneInfo("Europe/Berlin")
 NY = ZoneInfo("America/New_York")

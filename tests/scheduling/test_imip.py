@@ -7,7 +7,7 @@ import pytest
 from lti_tool.scheduling.ics import to_ics_bytes
 from lti_tool.scheduling.imip import DeliveryError, SmtpSettings, build_invite_message, send_message, write_eml
 
-from test_ics import spec
+from tests.scheduling.test_ics import spec
 
 
 def _free_port():
@@ -46,7 +46,6 @@ def test_settings_from_url():
 
 def test_real_smtp_roundtrip():
     from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Sink
 
     got = []
 

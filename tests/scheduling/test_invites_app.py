@@ -13,7 +13,7 @@ from lti_tool.models import Cohort, OutboxMessage
 from lti_tool.services import invites
 from tests.conftest import csrf_token_in
 
-from scheduling_helpers import LAB_DAY, Inbox, free_port
+from tests.scheduling.scheduling_helpers import LAB_DAY, Inbox, free_port
 
 
 def test_lab_calendar_has_blocks_series_and_rule_timezones(app, lab, lti, client):

@@ -16,6 +16,8 @@ from tests.conftest import csrf_token_in, https_client
 from tests.lti_platform import Launcher
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+# The one write a read may make: the audit log records who downloaded people's data (an export).
+AUDIT = re.compile(r"^\s*INSERT INTO audit_event\b", re.IGNORECASE)
 # OIDC login initiation must store its state and nonce: that is the protocol, not a page view.
 NOT_PAGES = ("/lti/login", "/lti/launch", "/dev/")
 
@@ -47,7 +49,7 @@ def crawl(client, start: str, limit: int = 60) -> dict[str, list[str]]:
             path = queue.pop(0)
             statements.clear()
             response = client.get(path)
-            writes[path] = [s for s in statements if WRITE.match(s)]
+            writes[path] = [s for s in statements if WRITE.match(s) and not AUDIT.match(s)]
             assert response.status_code < 500, f"GET {path}: {response.status_code}"
             if response.mimetype == "text/html":
                 for link in links(response.get_data(as_text=True), "https://tool.test" + path):

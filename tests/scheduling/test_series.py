@@ -6,11 +6,10 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import icalendar
-import pytest
 import requests
 
 from lti_tool.scheduling.ics import build_calendar, to_ics_bytes
-from test_ics import spec
+from tests.scheduling.test_ics import spec
 
 BER = ZoneInfo("Europe/Berlin")
 AUTH = ("lab", "x")  # auth type none accepts any user; the login creates /lab/
