@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytz
+from babel import negotiate_locale
 from flask import Flask, g, has_request_context, request
 from flask_babel import format_datetime, get_locale, get_timezone
 
@@ -29,13 +30,8 @@ def best_locale(tags, available: list[str]) -> str | None:
     """The first of ``tags`` (BCP 47, most wanted first) with a catalogue: the exact one, or failing
     that its shorter forms ("fr-CA" -> "fr"), before the next tag is tried."""
     by_lower = {locale.lower(): locale for locale in available}
-    for tag in tags:
-        parts = tag.replace("-", "_").lower().split("_")
-        for n in range(len(parts), 0, -1):
-            match = by_lower.get("_".join(parts[:n]))
-            if match:
-                return match
-    return None
+    found = negotiate_locale([tag.replace("-", "_") for tag in tags], list(by_lower), sep="_", aliases=None)
+    return by_lower.get(found.lower()) if found else None
 
 
 def select_locale() -> str:

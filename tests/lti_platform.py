@@ -12,10 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, jsonify, render_template_string, request
 from jwcrypto.jwk import JWK
 from werkzeug.serving import make_server
+
+from lti_tool.lti.keys import new_rsa_key_pems
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 ROLE = {
@@ -30,9 +31,7 @@ ROLE = {
 
 
 def new_rsa_pem() -> bytes:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return new_rsa_key_pems()[0]
 
 
 class TestPlatform:

@@ -6,10 +6,10 @@ import uuid
 from pathlib import Path
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import current_app, has_request_context, url_for
 from jwcrypto.jwk import JWK
+
+from ..lti.keys import new_rsa_key_pems
 
 from ..lti import claims
 from ..lti.registration import public_url, save_platform
@@ -55,10 +55,8 @@ def _key_path() -> Path:
 def private_key_pem() -> bytes:
     path = _key_path()
     if not path.exists():
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+        path.write_bytes(new_rsa_key_pems()[0])
         path.chmod(0o600)
     return path.read_bytes()
 

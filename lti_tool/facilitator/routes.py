@@ -1,9 +1,10 @@
 """Facilitator views: thin wrappers over services.cohorts and services.roster."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..downloads import download
 from ..auth import role_required
 from ..jobs import enqueue
 from ..lti.roles import FACILITATOR
@@ -128,8 +129,7 @@ def roster_upload(cohort_id: int):
 @bp.get("/roster-template.csv")
 @role_required(FACILITATOR)
 def roster_template():
-    return Response("\ufeff" + roster_service.csv_template(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=roster-template.csv"})
+    return download("\ufeff" + roster_service.csv_template(), "roster-template.csv", "text/csv")
 
 
 # --- matching -------------------------------------------------------------------------------------
@@ -275,8 +275,7 @@ def rematch_start(cohort_id: int):
 def cohort_calendar(cohort_id: int):
     cohort = cohort_in_course(cohort_id)
     audit.record("export", cohort=cohort, details={"what": "cohort_calendar"})
-    return Response(invites.calendar_for(cohort), mimetype="text/calendar",
-                    headers={"Content-Disposition": f"attachment; filename={cohort.slug}.ics"})
+    return download(invites.calendar_for(cohort), f"{cohort.slug}.ics", "text/calendar")
 
 
 @bp.get("/cohorts/<int:cohort_id>/events/<int:event_id>.ics")
@@ -287,8 +286,7 @@ def event_calendar(cohort_id: int, event_id: int):
     if body is None:
         abort(404)
     audit.record("export", cohort=cohort, details={"what": "event_calendar", "event": event_id})
-    return Response(body, mimetype="text/calendar",
-                    headers={"Content-Disposition": f"attachment; filename={cohort.slug}-event-{event_id}.ics"})
+    return download(body, f"{cohort.slug}-event-{event_id}.ics", "text/calendar")
 
 
 @bp.post("/cohorts/<int:cohort_id>/invites")
@@ -358,5 +356,4 @@ def outbox_download(cohort_id: int, message_id: int):
     cohort = cohort_in_course(cohort_id)
     message = _message_in_cohort(cohort, message_id)
     audit.record("export", cohort=cohort, details={"what": "message", "message": message.id})
-    return Response(message.body, mimetype="message/rfc822",
-                    headers={"Content-Disposition": f"attachment; filename=message-{message.id}.eml"})
+    return download(message.body, f"message-{message.id}.eml", "message/rfc822")

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..downloads import download
 from ..auth import role_required
 from ..extensions import db
 from ..lti.roles import LEARNER
@@ -121,8 +122,7 @@ def my_data():
 def my_data_json():
     """The same as a JSON file to keep (sections and labels as on the page)."""
     body = json.dumps(data_rights.export_user(g.lti.user), indent=2, ensure_ascii=False, default=str)
-    return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": 'attachment; filename="my-mentoring-lab-data.json"'})
+    return download(body, "my-mentoring-lab-data.json", "application/json")
 
 
 @bp.route("/my-data/delete", methods=["GET", "POST"])

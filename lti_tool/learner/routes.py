@@ -1,6 +1,7 @@
-from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..downloads import download
 from ..auth import role_required
 from ..lti.roles import LEARNER
 from ..facilitator.forms import ActionForm
@@ -159,8 +160,7 @@ def withdraw(cohort_id: int):
 def my_calendar(cohort_id: int):
     """The lab days and my team's follow-up meetings, to import into any calendar."""
     me = _me(cohort_id)
-    return Response(invites.calendar_for(me.cohort, me), mimetype="text/calendar",
-                    headers={"Content-Disposition": "attachment; filename=reciprocal-mentoring-lab.ics"})
+    return download(invites.calendar_for(me.cohort, me), "reciprocal-mentoring-lab.ics", "text/calendar")
 
 
 @bp.get("/cohorts/<int:cohort_id>/events/<int:event_id>.ics")
@@ -171,8 +171,7 @@ def my_event(cohort_id: int, event_id: int):
     body = invites.event_calendar(me.cohort, event_id, me)
     if body is None:
         abort(404)
-    return Response(body, mimetype="text/calendar",
-                    headers={"Content-Disposition": f"attachment; filename=lab-event-{event_id}.ics"})
+    return download(body, f"lab-event-{event_id}.ics", "text/calendar")
 
 
 @bp.post("/cohorts/<int:cohort_id>/feed")

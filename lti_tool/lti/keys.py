@@ -14,16 +14,20 @@ from ..extensions import db
 from ..models import ToolKey, utcnow
 
 
-def _new_key() -> ToolKey:
+def new_rsa_key_pems() -> tuple[bytes, bytes]:
+    """A new 2048-bit RSA key as (private PKCS#8 PEM, public SubjectPublicKeyInfo PEM).
+
+    The one place keys are made: the tool's signing keys, the development LMS and the test LMS.
+    """
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public_pem = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return (private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()),
+            private.public_key().public_bytes(serialization.Encoding.PEM,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def _new_key() -> ToolKey:
+    private_pem, public_pem = (pem.decode() for pem in new_rsa_key_pems())
     # The kid is the RFC 7638 thumbprint, the same value pylti1p3 puts in the JWT header.
     kid = JWK.from_pem(public_pem.encode()).thumbprint()
     return ToolKey(kid=kid, private_key_pem=private_pem, public_key_pem=public_pem)
