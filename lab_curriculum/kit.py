@@ -225,7 +225,8 @@ def _fmt_days(days: int) -> str:
 
 _env.filters["days_before"] = _fmt_days
 _env.filters["longdate"] = lambda d: d.strftime("%a %d %b %Y") if d else ""
-_env.globals.update(format_label=lambda f: rules.FORMAT_LABELS.get(f, f), cos=math.cos, sin=math.sin)
+_env.globals.update(format_label=lambda f: rules.FORMAT_LABELS.get(f, f), cos=math.cos, sin=math.sin,
+                    plural=lambda unit: {"person": "people", "mixed": "mixed groups"}.get(unit, unit + "s"))
 
 
 def render_html(curriculum: Curriculum | None = None, cohort: dict | None = None,
