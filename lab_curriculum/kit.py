@@ -199,6 +199,8 @@ def _tents(cohort: dict | None, size: dict | None) -> list[dict]:
         tents.append({"kind": "pod", "pod": pod, "teams": ", ".join(t.get("name", "") for t in teams)})
     if not tents and size:
         tents += [{"kind": "pod", "pod": str(n), "teams": ""} for n in range(1, size["pods"] + 1)]
+    if size is None:  # no cohort yet: blank pod tents to write on, as many as needed
+        tents += [{"kind": "pod", "pod": "____", "teams": ""}, {"kind": "pod", "pod": "____", "teams": ""}]
     tents += [{"kind": "blank"}, {"kind": "blank"}]
     return tents
 
