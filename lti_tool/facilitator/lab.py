@@ -9,7 +9,7 @@ from ..lti.roles import FACILITATOR
 from ..services import invites, lab_day
 from ..services.cohorts import cohort_in_course
 from ..services.intake import cohort_roster
-from lab_curriculum.kit import DOCUMENTS
+from lab_curriculum.kit import DOCUMENTS, stylesheet
 from . import bp
 from .forms import ActionForm
 
@@ -62,10 +62,18 @@ def kit(cohort_id: int, name: str, fmt: str):
     cohort = cohort_in_course(cohort_id)
     if name not in dict(DOCUMENTS) or fmt not in ("html", "pdf"):
         abort(404)
-    body = lab_day.kit_document(cohort, name, fmt)
+    href = url_for("facilitator.kit_stylesheet") if fmt == "html" else None
+    body = lab_day.kit_document(cohort, name, fmt, stylesheet_href=href)
     filename = f"{cohort.slug}-{name}.{fmt}"
     return Response(body, mimetype="application/pdf" if fmt == "pdf" else "text/html",
                     headers={"Content-Disposition": f"{'attachment' if fmt == 'pdf' else 'inline'}; filename={filename}"})
+
+
+@bp.get("/kit/kit.css")
+@role_required(FACILITATOR)
+def kit_stylesheet():
+    """The kit's style sheet, linked from the kit's web pages (the app's CSP blocks inline styles)."""
+    return Response(stylesheet(), mimetype="text/css")
 
 
 @bp.post("/cohorts/<int:cohort_id>/remind")

@@ -9,6 +9,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from lab_curriculum import ScheduledSession, render_html, schedule
+from lab_curriculum.kit import render_pdf
 
 from ..extensions import db
 from ..models import Attendance, Cohort, LtiUser, OutboxMessage, Participant, Team, utcnow
@@ -97,14 +98,15 @@ def kit_cohort(cohort: Cohort) -> dict | None:
     }
 
 
-def kit_document(cohort: Cohort, name: str, fmt: str) -> bytes:
-    """One kit document for this cohort, as HTML or PDF (KeyError for an unknown name)."""
-    html = render_html(cur.curriculum(), kit_cohort(cohort))[name]
-    if fmt == "html":
-        return html.encode("utf-8")
-    from weasyprint import HTML  # imported late: only PDF needs Pango
+def kit_document(cohort: Cohort, name: str, fmt: str, stylesheet_href: str | None = None) -> bytes:
+    """One kit document for this cohort, as HTML or PDF (KeyError for an unknown name).
 
-    return HTML(string=html).write_pdf()
+    HTML links ``stylesheet_href`` when given (pages served under the app's Content-Security-Policy
+    may not carry inline styles); the PDF always embeds its styles.
+    """
+    if fmt == "html":
+        return render_html(cur.curriculum(), kit_cohort(cohort), stylesheet_href=stylesheet_href)[name].encode("utf-8")
+    return render_pdf(render_html(cur.curriculum(), kit_cohort(cohort))[name])
 
 
 def remind_intake(cohort: Cohort) -> tuple[int, int]:
