@@ -190,7 +190,7 @@ def _cards(curriculum: Curriculum, items: list[dict]) -> list[dict]:
 def _tents(cohort: dict | None, size: dict | None) -> list[dict]:
     """Table tents: one per team, one per pod, and two blank ones for late changes."""
     tents = []
-    for pod, teams in (size or {}).get("pod_list", []):
+    for _pod, teams in (size or {}).get("pod_list", []):
         for team in teams:
             names = team.get("members", [])
             tents.append({"kind": "team", "names": names, "long": max(map(len, names), default=0) > 18,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..downloads import download
 from ..auth import role_required
 from ..lti.roles import FACILITATOR
 from ..services import invites, lab_day
@@ -64,9 +65,8 @@ def kit(cohort_id: int, name: str, fmt: str):
         abort(404)
     href = url_for("facilitator.kit_stylesheet") if fmt == "html" else None
     body = lab_day.kit_document(cohort, name, fmt, stylesheet_href=href)
-    filename = f"{cohort.slug}-{name}.{fmt}"
-    return Response(body, mimetype="application/pdf" if fmt == "pdf" else "text/html",
-                    headers={"Content-Disposition": f"{'attachment' if fmt == 'pdf' else 'inline'}; filename={filename}"})
+    return download(body, f"{cohort.slug}-{name}.{fmt}", "application/pdf" if fmt == "pdf" else "text/html",
+                    inline=fmt == "html")
 
 
 @bp.get("/kit/kit.css")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lab_curriculum import CurriculumError, half_day_blocks, load_curriculum, render_kit, schedule
+from lab_curriculum import CurriculumError, half_day_blocks, load_curriculum, schedule
 from lab_curriculum.loader import DEFAULT_PATH
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -115,7 +115,7 @@ def test_activity_cards_are_a6_four_to_an_a4_with_participant_text_only(kits, pe
     assert len(pages) == math.ceil(len(with_cards) / 4)
     assert all("595.276 x 841.89 pts (A4)" in p for p in pages), pages
     assert cards.count('class="crop ') == 6 * len(pages)
-    for s, a in with_cards:
+    for _session, a in with_cards:
         for line in a.card:
             assert str(escape(line)) in cards
         for step in a.steps:  # the facilitator's steps stay in the guide
