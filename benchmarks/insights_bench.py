@@ -57,9 +57,10 @@ def seed(db, course_id: int, platform_id: int) -> None:
     teams = []
     for k in range(0, len(people) - 1, 2):
         (a, c), (b, _) = people[k], people[k + 1]
-        teams.append(dict(cohort_id=c, member_ids=[a, b], score=round(rng.random(), 3),
+        teams.append(Team(cohort_id=c, member_ids=[a, b], score=round(rng.random(), 3),
                           gains={str(a): rng.random(), str(b): rng.random()}, reasons=[]))
-    db.session.execute(db.insert(Team), teams)
+    db.session.add_all(teams)
+    db.session.flush()
     rows, n = [], 0
     follow = [f"follow-up-{i}" for i in range(1, 7)]
     for p, c in people:

@@ -285,6 +285,18 @@ class MatchRun(db.Model):
     published_at: Mapped[datetime | None] = mapped_column()
 
 
+class TeamMember(db.Model):
+    """One person in a team; ``position`` keeps the order the matcher gave (a, b, then c)."""
+
+    __tablename__ = "team_member"
+    __table_args__ = (UniqueConstraint("team_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
 class Team(db.Model):
     """A published reciprocal mentoring team (a pair, or a trio when numbers force it)."""
 
@@ -293,7 +305,8 @@ class Team(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
     match_run_id: Mapped[int | None] = mapped_column(ForeignKey("match_run.id"))
-    member_ids: Mapped[list[int]] = mapped_column(JSON)  # participant ids
+    memberships: Mapped[list[TeamMember]] = relationship(order_by=TeamMember.position, cascade="all, delete-orphan",
+                                                         lazy="selectin")
     score: Mapped[float] = mapped_column(default=0.0)
     gains: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)  # participant id -> gain
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -302,6 +315,23 @@ class Team(db.Model):
     # The facilitator's choice of weekly slot for the follow-up series ("tue-10"); None: first shared slot.
     follow_up_slot: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def member_ids(self) -> list[int]:
+        """The members' participant ids, in the matcher's order."""
+        return [m.participant_id for m in self.memberships]
+
+    @member_ids.setter
+    def member_ids(self, ids) -> None:
+        kept = {m.participant_id: m for m in self.memberships}
+        self.memberships = [kept.get(pid) or TeamMember(participant_id=pid) for pid in ids]
+        for position, member in enumerate(self.memberships):
+            member.position = position
+
+    @classmethod
+    def having_member(cls, participant_id: int):
+        """A condition for ``select(Team)``: the team includes this participant."""
+        return cls.memberships.any(TeamMember.participant_id == participant_id)
 
 
 class Attendance(db.Model):

@@ -10,8 +10,9 @@ from ..jobs import enqueue
 from ..lti.roles import FACILITATOR
 from ..extensions import db
 from ..models import MatchRun, OutboxMessage, Participant
-from ..services import audit, intake, invites, matchmaking, notifications
+from ..services import audit, invites, matchmaking, notifications, teams, withdrawal
 from ..services import roster as roster_service
+from ..services.slots import SLOT_CHOICES
 from ..services.cohorts import cohort_in_course, roster, save_cohort
 from ..services.courses import cohorts_in_course
 from lab_curriculum.kit import DOCUMENTS as KIT_DOCUMENTS
@@ -53,7 +54,7 @@ def cohort_edit(cohort_id: int):
 
 
 def _follow_up_form(cohort, overview, **kwargs) -> FollowUpForm:
-    return FollowUpForm(teams=[(row["team"].id, row["names"]) for row in overview], slots=invites.SLOT_CHOICES, **kwargs)
+    return FollowUpForm(teams=[(row["team"].id, row["names"]) for row in overview], slots=SLOT_CHOICES, **kwargs)
 
 
 def _cohort_page(cohort, status: int = 200, **context):
@@ -246,12 +247,12 @@ def participant_remove(cohort_id: int, participant_id: int):
         abort(404)
     form = ActionForm()
     if form.validate_on_submit():
-        intake.withdraw(participant)
+        withdrawal.withdraw(participant)
         audit.record("removal", cohort=cohort, details={"participant": participant.id})
         flash(_("%(name)s is no longer in this cohort.", name=participant.user.name or _("The participant")), "success")
         return redirect(url_for("facilitator.cohort", cohort_id=cohort.id, _anchor="dropouts-h"), code=303)
     return render_template("facilitator/remove.html", cohort=cohort, participant=participant, action=form,
-                           team=intake.my_team(participant))
+                           team=teams.my_team(participant))
 
 
 @bp.post("/cohorts/<int:cohort_id>/rematch")
@@ -313,10 +314,10 @@ def send_invites(cohort_id: int):
 def follow_up_change(cohort_id: int):
     """Move or cancel one follow-up meeting of a team, or move its whole series to another weekly time."""
     cohort = cohort_in_course(cohort_id)
-    teams = {team.id: team for team in invites.active_teams(cohort)}
+    by_id = {team.id: team for team in teams.active_teams(cohort)}
     form = _follow_up_form(cohort, invites.follow_up_overview(cohort))
     if form.validate_on_submit():
-        team = teams[form.team.data]  # the choices are this cohort's active teams
+        team = by_id[form.team.data]  # the choices are this cohort's active teams
         try:
             if form.change.data == "series":
                 queued = invites.set_series_slot(team, form.slot.data)

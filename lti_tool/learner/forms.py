@@ -10,7 +10,7 @@ from wtforms import (BooleanField, HiddenField, RadioField, SelectField, SelectM
                      SubmitField, TextAreaField)
 from wtforms.validators import Length, ValidationError
 
-from ..services import intake
+from ..services import intake, slots
 from ..services.skills import taxonomy
 
 TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
@@ -54,7 +54,7 @@ class IntakeForm(FlaskForm):
                                 description=_l("Separate skills with commas, most important first."))
     goals = TextAreaField(_l("What do you hope to get from the lab?"), validators=[Length(max=2000)])
     availability = SelectMultipleField(_l("When could you meet your partner after the lab?"),
-                                       choices=choices((s, s) for s in intake.SLOTS), validate_choice=False,
+                                       choices=choices((s, s) for s in slots.SLOTS), validate_choice=False,
                                        validators=[one_of_or_empty])
     consent = BooleanField(_l("I agree that the lab uses my answers to match me with a partner, and that "
                               "other participants see the fields I choose to show."))
@@ -88,7 +88,7 @@ class IntakeForm(FlaskForm):
             "offers_other": (self.offers_other.data or "").strip() or None,
             "wants_other": (self.wants_other.data or "").strip() or None,
             "goals": (self.goals.data or "").strip() or None,
-            "availability": [s for s in intake.SLOTS if s in set(self.availability.data or [])],
+            "availability": [s for s in slots.SLOTS if s in set(self.availability.data or [])],
             "consent": bool(self.consent.data),
             "visible_fields": [k for k, _ in intake.VISIBLE_FIELDS if k in set(self.visible.data or [])],
         }

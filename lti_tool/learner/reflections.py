@@ -14,20 +14,11 @@ from ..models import Cohort, Participant
 from ..services import curriculum as cur
 from ..services import data_rights
 from ..services import reflections as svc
+from ..services import teams
 from ..services.progress import progress_for
 from ..services.visibility import DEFAULTS, LEVELS
 from . import bp
-
-
-def my_participant(cohort_id: int) -> Participant:
-    """The launched learner's participation in a cohort of the launched course, or 404."""
-    row = db.session.execute(
-        db.select(Participant).join(Cohort, Cohort.id == Participant.cohort_id)
-        .where(Participant.cohort_id == cohort_id, Participant.user_id == g.lti.user.id,
-               Cohort.course_id == g.lti.course.id)).scalars().first()
-    if row is None:
-        abort(404)
-    return row
+from .access import learner_participant_or_404
 
 
 def _session_or_404(session_id: str):
@@ -40,11 +31,11 @@ def _session_or_404(session_id: str):
 @bp.get("/cohorts/<int:cohort_id>/reflections")
 @role_required(LEARNER)
 def reflections(cohort_id: int):
-    participant = my_participant(cohort_id)
+    participant = learner_participant_or_404(cohort_id)
     mine = svc.reflections_of(participant)
     return render_template("learner/reflections/list.html", cohort=participant.cohort,
                            sessions=cur.reflective_sessions(), mine=mine, editable=svc.is_editable,
-                           until=svc.editable_until, team=svc.team_of(participant))
+                           until=svc.editable_until, team=teams.team_of(participant))
 
 
 def _form(participant, session, reflection, *, answers=None, visibility=None, errors=None, status=200):
@@ -65,7 +56,7 @@ def _posted():
 @bp.route("/cohorts/<int:cohort_id>/reflections/<session_id>", methods=["GET", "POST"])
 @role_required(LEARNER)
 def reflection(cohort_id: int, session_id: str):
-    participant = my_participant(cohort_id)
+    participant = learner_participant_or_404(cohort_id)
     session = _session_or_404(session_id)
     current = svc.get_reflection(participant, session.id)
     if request.method == "GET":
@@ -88,7 +79,7 @@ def reflection(cohort_id: int, session_id: str):
 @role_required(LEARNER)
 def reflection_draft(cohort_id: int, session_id: str):
     """Autosave (JSON, CSRF header). Keeps a submitted reflection submitted while its window is open."""
-    participant = my_participant(cohort_id)
+    participant = learner_participant_or_404(cohort_id)
     session = _session_or_404(session_id)
     try:
         answers, visibility = svc.draft_payload(request.get_data(as_text=True))
@@ -104,8 +95,8 @@ def reflection_draft(cohort_id: int, session_id: str):
 @bp.get("/cohorts/<int:cohort_id>/team")
 @role_required(LEARNER)
 def mutual(cohort_id: int):
-    participant = my_participant(cohort_id)
-    team = svc.team_of(participant)
+    participant = learner_participant_or_404(cohort_id)
+    team = teams.team_of(participant)
     return render_template("learner/reflections/mutual.html", cohort=participant.cohort, me=participant,
                            members=svc.mutual_view(team) if team else [])
 

@@ -5,19 +5,12 @@ from ..downloads import download
 from ..auth import role_required
 from ..lti.roles import LEARNER
 from ..facilitator.forms import ActionForm
-from ..services import intake, invites
+from ..services import intake, invites, slots, teams, withdrawal
 from ..services.courses import cohorts_of_learner
 from ..services.skills import taxonomy
 from . import bp
+from .access import learner_participant_or_404
 from .forms import IntakeForm, PreferenceForm, WithdrawForm
-
-
-def _me(cohort_id: int):
-    """The launched learner's participant row in this cohort of their course; 404 otherwise."""
-    me = intake.learner_participant(g.lti.course, g.lti.user.id, cohort_id)
-    if me is None:
-        abort(404)
-    return me
 
 
 @bp.get("/")
@@ -27,33 +20,33 @@ def home():
     cards = []
     for cohort in cohorts_of_learner(g.lti.course, g.lti.user.id):
         me = intake.learner_participant(g.lti.course, g.lti.user.id, cohort.id)
-        team = intake.my_team(me)
+        team = teams.my_team(me)
         partners, pod = [], []
         if team is not None:
-            people = intake.participants_by_id(team.member_ids)
+            people = teams.participants_by_id(team.member_ids)
             partners = [people[i] for i in team.member_ids if i != me.id and i in people]
-            for other in intake.pod_teams(team):
-                members = intake.participants_by_id(other.member_ids)
+            for other in teams.pod_teams(team):
+                members = teams.participants_by_id(other.member_ids)
                 pod.append([members[i] for i in other.member_ids if i in members])
         feed = invites.current_feed(me, cohort)
         events = invites.events_for(cohort, me) if cohort.day_one and me.status == "enrolled" else []
         cards.append({"cohort": cohort, "me": me, "team": team, "partners": partners, "pod": pod,
-                      "published": intake.is_published(cohort), "feed": feed, "events": events})
+                      "published": teams.is_published(cohort), "feed": feed, "events": events})
     return render_template("learner/home.html", cards=cards, action=ActionForm())
 
 
 def _render_intake(me, form, status=200):
     return render_template(
         "learner/intake.html", me=me, cohort=me.cohort, form=form, taxonomy=taxonomy(),
-        weekdays=intake.WEEKDAYS, hours=intake.HOURS, visible_fields=dict(intake.VISIBLE_FIELDS),
-        closed=intake.is_published(me.cohort), roster=intake.participants_by_id(
+        weekdays=slots.WEEKDAYS, hours=slots.HOURS, visible_fields=dict(intake.VISIBLE_FIELDS),
+        closed=teams.is_published(me.cohort), roster=teams.participants_by_id(
             [me.manager_participant_id] if me.manager_participant_id else [])), status
 
 
 @bp.route("/cohorts/<int:cohort_id>/intake", methods=["GET", "POST"])
 @role_required(LEARNER)
 def intake_page(cohort_id: int):
-    me = _me(cohort_id)
+    me = learner_participant_or_404(cohort_id)
     if me.status == "withdrawn":
         flash(_("You have withdrawn from this lab."), "info")
         return redirect(url_for(".home"))
@@ -62,7 +55,7 @@ def intake_page(cohort_id: int):
     if request.method == "GET":
         form.load(me)
         return _render_intake(me, form)
-    if intake.is_published(me.cohort):
+    if teams.is_published(me.cohort):
         flash(_("Teams are published, so your intake can no longer change."), "error")
         return _render_intake(me, form, 409)
     submitting = bool(form.submit_intake.data)
@@ -87,8 +80,8 @@ def intake_page(cohort_id: int):
 @role_required(LEARNER)
 def intake_autosave(cohort_id: int):
     """Autosave (JSON): the intake form posted by script with the CSRF token in X-CSRFToken."""
-    me = _me(cohort_id)
-    if me.status == "withdrawn" or intake.is_published(me.cohort):
+    me = learner_participant_or_404(cohort_id)
+    if me.status == "withdrawn" or teams.is_published(me.cohort):
         return jsonify(saved=False, message=_("Your intake can no longer change.")), 409
     form = IntakeForm()
     form.set_choices(intake.cohort_roster(me.cohort), me)
@@ -102,7 +95,7 @@ def intake_autosave(cohort_id: int):
 @bp.get("/cohorts/<int:cohort_id>/people")
 @role_required(LEARNER)
 def people(cohort_id: int):
-    me = _me(cohort_id)
+    me = learner_participant_or_404(cohort_id)
     filters = {k: (request.args.get(k) or "").strip()[:200] for k in ("skill", "department", "location")}
     rows = [(p, *intake.mutual_learning(me, p)) for p in intake.browsable(me, **filters)]
     prefs = intake.my_preferences(me)
@@ -110,14 +103,14 @@ def people(cohort_id: int):
         "learner/people.html", me=me, cohort=me.cohort, rows=rows, filters=filters,
         options=intake.filter_options(me), prefs=prefs, form=PreferenceForm(),
         requests=sum(1 for k in prefs.values() if k == "request"), max_requests=intake.MAX_REQUESTS,
-        closed=intake.is_published(me.cohort), labels=dict(intake.LEVELS), genders=dict(intake.GENDERS),
-        managers=intake.participants_by_id({p.manager_participant_id for p, *_ in rows if p.manager_participant_id}))
+        closed=teams.is_published(me.cohort), labels=dict(intake.LEVELS), genders=dict(intake.GENDERS),
+        managers=teams.participants_by_id({p.manager_participant_id for p, *_ in rows if p.manager_participant_id}))
 
 
 @bp.post("/cohorts/<int:cohort_id>/people/<int:other_id>")
 @role_required(LEARNER)
 def preference(cohort_id: int, other_id: int):
-    me = _me(cohort_id)
+    me = learner_participant_or_404(cohort_id)
     form = PreferenceForm()
     if not form.validate():
         abort(400)
@@ -143,13 +136,13 @@ def preference(cohort_id: int, other_id: int):
 @bp.route("/cohorts/<int:cohort_id>/withdraw", methods=["GET", "POST"])
 @role_required(LEARNER)
 def withdraw(cohort_id: int):
-    me = _me(cohort_id)
+    me = learner_participant_or_404(cohort_id)
     form = WithdrawForm()
     if me.status == "withdrawn":
         flash(_("You have withdrawn from this lab."), "info")
         return redirect(url_for(".home"))
     if request.method == "POST" and form.validate():
-        intake.withdraw(me)
+        withdrawal.withdraw(me)
         flash(_("You have withdrawn from this lab. Thank you for letting us know."), "success")
         return redirect(url_for(".home"))
     return render_template("learner/withdraw.html", me=me, cohort=me.cohort, form=form)
@@ -159,7 +152,7 @@ def withdraw(cohort_id: int):
 @role_required(LEARNER)
 def my_calendar(cohort_id: int):
     """The lab days and my team's follow-up meetings, to import into any calendar."""
-    me = _me(cohort_id)
+    me = learner_participant_or_404(cohort_id)
     return download(invites.calendar_for(me.cohort, me), "reciprocal-mentoring-lab.ics", "text/calendar")
 
 
@@ -167,7 +160,7 @@ def my_calendar(cohort_id: int):
 @role_required(LEARNER)
 def my_event(cohort_id: int, event_id: int):
     """One of my events on its own (a lab block, or my team's follow-up series with its changes)."""
-    me = _me(cohort_id)
+    me = learner_participant_or_404(cohort_id)
     body = invites.event_calendar(me.cohort, event_id, me)
     if body is None:
         abort(404)
@@ -178,7 +171,7 @@ def my_event(cohort_id: int, event_id: int):
 @role_required(LEARNER)
 def my_feed(cohort_id: int):
     """Create (or replace, revoking the old address) my private subscription feed."""
-    me = _me(cohort_id)
+    me = learner_participant_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     invites.feed_for(me, me.cohort, rotate=request.form.get("rotate") == "1")

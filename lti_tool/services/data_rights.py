@@ -5,7 +5,7 @@ with words rather than internal codes (the "Your data" page and its JSON downloa
 
 Deletion (``delete_user_data``) removes the person or irreversibly anonymises them everywhere:
 
-- They first leave their cohorts the way a withdrawal does (``intake.withdraw``): a pair is dissolved,
+- They first leave their cohorts the way a withdrawal does (``withdrawal.withdraw``): a pair is dissolved,
   everyone's calendars are updated without them, and the remaining partner is told in plain words
   (``notifications.tell_partners``) that their partner has left and the facilitator finds a new one.
   Whatever is due in the outbox is sent right away, so the person's own cancellations go out before
@@ -45,8 +45,10 @@ from flask_babel import gettext as _
 from ..extensions import cache, db
 from ..models import (AnonymousRating, Attendance, CacheEntry, CalendarEvent, CalendarFeed, Cohort, Course,
                       GradeSync, LtiUser, MatchRun, Membership, OutboxMessage, Participant, PartnerPreference,
-                      Reflection, ResourceLink, Team, utcnow)
+                      Reflection, ResourceLink, Team, TeamMember, utcnow)
 from .curriculum import GAIN_PARTNER, GAIN_SELF
+from .teams import team_of
+from .withdrawal import withdraw
 
 log = logging.getLogger(__name__)
 FORMER = "a former participant"
@@ -82,7 +84,7 @@ def _name_of(participant_id: int | None) -> str:
 
 def _intake(p: Participant) -> dict:
     from .intake import GENDERS, LEVELS, VISIBLE_FIELDS
-    from .invites import slot_label
+    from .slots import slot_label
 
     genders, levels, fields = dict(GENDERS), dict(LEVELS), dict(VISIBLE_FIELDS)
     cohort = p.cohort
@@ -115,7 +117,7 @@ def _intake(p: Participant) -> dict:
 
 
 def _teams(p: Participant) -> list[dict]:
-    from .invites import slot_label
+    from .slots import slot_label
 
     out = []
     for team in db.session.execute(db.select(Team).where(Team.cohort_id == p.cohort_id).order_by(Team.id)).scalars():
@@ -417,18 +419,17 @@ def _keep_ratings(ids: list[int]) -> None:
 
 def _leave_cohorts(people: list[Participant]) -> int:
     """Withdraw as a learner would (teams, calendars), then tell the remaining partners; returns how many."""
-    from . import intake, notifications
+    from . import notifications
 
     told = 0
     for p in people:
         if p.status != "enrolled":
             continue
-        teams = [t for t in db.session.execute(db.select(Team).where(
-            Team.cohort_id == p.cohort_id, Team.status == "active")).scalars() if p.id in (t.member_ids or [])]
-        partners = {t.id: [m for m in t.member_ids if m != p.id] for t in teams}
-        intake.withdraw(p)
-        for team in teams:
-            told += notifications.tell_partners(p.cohort, partners[team.id], team_goes_on=team.status == "active")
+        team = team_of(p)
+        partners = [m for m in team.member_ids if m != p.id] if team else []
+        withdraw(p)
+        if team is not None:
+            told += notifications.tell_partners(p.cohort, partners, team_goes_on=team.status == "active")
     db.session.commit()
     return told
 
@@ -580,7 +581,9 @@ def purge_cohort(cohort: Cohort) -> dict[str, int]:
     # SQL NULL, not a JSON null: "holds nothing" is then one query
     db.session.execute(db.update(MatchRun).where(MatchRun.cohort_id == cohort.id).values(
         pool=db.null(), result=db.null(), error=None, created_by_user_id=None))
-    db.session.execute(db.update(Team).where(Team.cohort_id == cohort.id).values(reasons=[], member_ids=[]))
+    db.session.execute(db.update(Team).where(Team.cohort_id == cohort.id).values(reasons=[]))
+    db.session.execute(db.delete(TeamMember).where(
+        TeamMember.team_id.in_(db.select(Team.id).where(Team.cohort_id == cohort.id))))
     db.session.execute(db.update(CalendarEvent).where(CalendarEvent.cohort_id == cohort.id)
                        .values(sent_spec=db.null()))
     messages = db.session.execute(db.delete(OutboxMessage).where(OutboxMessage.cohort_id == cohort.id)).rowcount

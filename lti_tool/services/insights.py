@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import case, func
 
 from ..extensions import db
-from ..models import AnonymousRating, Attendance, Cohort, Course, Participant, Reflection, Team
+from ..models import AnonymousRating, Attendance, Cohort, Course, Participant, Reflection, Team, TeamMember
 from . import curriculum as cur
 
 SUPPRESSED = None  # a cell whose group is too small
@@ -122,8 +122,13 @@ def compute(deployment_id: int, filters: Filters) -> dict:
                       func.count(AnonymousRating.gain_self), func.sum(AnonymousRating.gain_partner),
                       func.count(AnonymousRating.gain_partner)).where(AnonymousRating.cohort_id.in_(ids))
             .group_by(AnonymousRating.cohort_id))}  # query 5
-    teams = db.session.execute(db.select(Team.cohort_id, Team.score, Team.gains, Team.member_ids).where(
-        Team.cohort_id.in_(ids), Team.status == "active")).all()  # query 6
+    by_team: dict[int, tuple] = {}
+    for team_id, cohort_id, score, gains, member in db.session.execute(  # query 6: one row per team member
+            db.select(Team.id, Team.cohort_id, Team.score, Team.gains, TeamMember.participant_id)
+            .join(TeamMember, TeamMember.team_id == Team.id)
+            .where(Team.cohort_id.in_(ids), Team.status == "active").order_by(Team.id, TeamMember.position)):
+        by_team.setdefault(team_id, (cohort_id, score, gains, []))[3].append(member)
+    teams = list(by_team.values())
     month = _month(Reflection.submitted_at)
     trend_q = db.select(month, func.count(), func.count(func.distinct(Reflection.participant_id)),
                         func.avg(gs), func.avg(gp)).where(*submitted)

@@ -10,7 +10,8 @@ import re
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Cohort, Course, Participant, PartnerPreference, Team, utcnow
+from .teams import is_published
+from ..models import Cohort, Course, Participant, PartnerPreference, utcnow
 from .skills import taxonomy
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,6 @@ VISIBLE_FIELDS = [("gender", _l("Gender identity")), ("department", _l("Departme
                   ("manager", _l("Manager")), ("offers", _l("Skills I offer")), ("wants", _l("Skills I want")),
                   ("goals", _l("Goals")), ("availability", _l("Availability"))]
 DEFAULT_VISIBLE = ["department", "location", "offers", "wants"]
-WEEKDAYS = [("mon", _l("Monday")), ("tue", _l("Tuesday")), ("wed", _l("Wednesday")),
-            ("thu", _l("Thursday")), ("fri", _l("Friday"))]
-HOURS = list(range(8, 18))  # slots start 08:00 … 17:00 and end by 18:00
-SLOTS = [f"{day}-{hour:02d}" for day, _ in WEEKDAYS for hour in HOURS]
 MAX_REQUESTS = 3
 
 
@@ -56,10 +53,6 @@ def cohort_roster(cohort: Cohort) -> list[Participant]:
         db.select(Participant).where(Participant.cohort_id == cohort.id, Participant.status == "enrolled")
         .order_by(Participant.id)
     ).scalars())
-
-
-def is_published(cohort: Cohort) -> bool:
-    return cohort.published_run_id is not None
 
 
 # ---------------------------------------------------------------- saving
@@ -240,102 +233,3 @@ def preferences_for_cohort(cohort: Cohort) -> dict[str, list[list[str]]]:
             out["requests" if row.kind == "request" else "declines"].append(
                 [str(row.from_participant_id), str(row.to_participant_id)])
     return out
-
-
-# ---------------------------------------------------------------- matcher
-
-def pool_gender(p: Participant) -> str:
-    if p.gender in ("woman", "man", "non-binary"):
-        return p.gender
-    if p.gender == "self-described" and (p.gender_self_described or "").strip():
-        return f"self-described:{p.gender_self_described.strip()}"
-    return "undisclosed"
-
-
-def external_manager_id(name: str) -> str:
-    """A stable id for a manager outside the roster: the name, case and spacing normalised."""
-    return "ext:" + " ".join(name.split()).casefold()
-
-
-def matching_pool_entry(participant: Participant) -> dict:
-    """One participant in the POOL.json shape (docs/contracts.md)."""
-    p = participant
-    if p.manager_participant_id:
-        manager = str(p.manager_participant_id)
-    elif (p.manager_name or "").strip():
-        manager = external_manager_id(p.manager_name)
-    else:
-        manager = None
-    known = set(taxonomy().skills)
-    return {
-        "id": str(p.id),
-        "name": (p.user.name if p.user is not None else None) or f"Participant {p.id}",
-        "gender": pool_gender(p),
-        "department": p.department or "",
-        "location": p.location or "",
-        "timezone": p.timezone or p.cohort.timezone,
-        "level": p.level,
-        "manager_id": manager,
-        "offers": list(dict.fromkeys([s for s in p.offers or [] if s in known] + split_free_text(p.offers_other))),
-        "wants": list(dict.fromkeys([s for s in p.wants or [] if s in known] + split_free_text(p.wants_other))),
-        "availability": [s for s in SLOTS if s in set(p.availability or [])],
-        "previous_partners": [],
-    }
-
-
-# ---------------------------------------------------------------- after publishing
-
-def my_team(me: Participant) -> Team | None:
-    cohort = me.cohort
-    if not is_published(cohort):
-        return None
-    teams = db.session.execute(db.select(Team).where(
-        Team.cohort_id == cohort.id, Team.status == "active")).scalars()  # a re-match adds teams of later runs
-    return next((t for t in teams if me.id in (t.member_ids or [])), None)
-
-
-def pod_teams(team: Team) -> list[Team]:
-    if team.pod is None:
-        return []
-    return list(db.session.execute(db.select(Team).where(
-        Team.cohort_id == team.cohort_id, Team.pod == team.pod, Team.status == "active",
-        Team.id != team.id)).scalars())
-
-
-def participants_by_id(ids) -> dict[int, Participant]:
-    ids = list(ids)
-    if not ids:
-        return {}
-    return {p.id: p for p in db.session.execute(db.select(Participant).where(Participant.id.in_(ids))).scalars()}
-
-
-def withdraw(participant: Participant) -> Participant:
-    """The learner can no longer take part (they said so, or the facilitator removed them): mark them
-    withdrawn, with the time, and take them out of their team; a pair left with one person is
-    dissolved until a re-match. Then everyone concerned hears of it by calendar mail
-    (``invites.participant_left``). Their partner preferences stay recorded but leave the matcher's
-    input (``preferences_for_cohort`` keeps only enrolled people)."""
-    from . import invites
-
-    if participant.status == "withdrawn":
-        return participant
-    participant.status = "withdrawn"
-    participant.withdrawn_at = utcnow()
-    for team in db.session.execute(db.select(Team).where(Team.cohort_id == participant.cohort_id,
-                                                         Team.status == "active")).scalars().all():
-        if participant.id not in (team.member_ids or []):
-            continue
-        remaining = [i for i in team.member_ids if i != participant.id]
-        if len(cohort_roster_ids(participant.cohort, remaining)) < 2:
-            team.status = "dissolved"  # the partner waits for a re-match; the pair stays in the history
-        else:
-            team.member_ids = remaining  # a trio goes on as a pair
-    db.session.commit()
-    log.info("participant %s withdrew from cohort %s", participant.id, participant.cohort_id)
-    invites.participant_left(participant)
-    return participant
-
-
-def cohort_roster_ids(cohort: Cohort, ids: list[int]) -> list[int]:
-    """Which of these participants are still enrolled in the cohort."""
-    return [p.id for p in cohort_roster(cohort) if p.id in set(ids)]

@@ -21,7 +21,6 @@ from email import policy as email_policy
 from email.utils import parseaddr
 
 from flask import current_app
-from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from lab_curriculum import half_day_blocks, schedule
@@ -33,11 +32,11 @@ from ..models import (CalendarEvent, CalendarFeed, Cohort, FollowUpOverride, Lti
                       Team, utcnow)
 from ..scheduling import Attendee, EventSpec, Person, build_calendar, stable_uid
 from . import curriculum as cur
-from .intake import SLOTS, WEEKDAYS
+from . import teams
+from .slots import SLOTS, slot_label, slot_parts
 from ..scheduling.imip import DeliveryError, SmtpSettings, build_invite_message, send_message, write_eml
 
 log = logging.getLogger(__name__)
-WEEKDAY = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 RETRY_MINUTES = [1, 5, 30, 120]
 
 
@@ -85,16 +84,11 @@ def lab_specs(cohort: Cohort) -> list[EventSpec]:
     return specs
 
 
-def _slot_parts(slot: str) -> tuple[int, int] | None:
-    day, _, hour = slot.partition("-")
-    return (WEEKDAY[day], int(hour)) if day in WEEKDAY and hour.isdigit() else None
-
-
 def follow_up_slot(cohort: Cohort, members: list[Participant], chosen: str | None = None) -> datetime | None:
     """The first meeting: at the facilitator's ``chosen`` slot, else the first slot every member marked
     free, from a week after the lab."""
     shared = set.intersection(*(set(m.availability or []) for m in members)) if members else set()
-    candidates = [p for p in map(_slot_parts, [chosen] if chosen else shared) if p]
+    candidates = [p for p in map(slot_parts, [chosen] if chosen else shared) if p]
     if not candidates or not cohort.day_two:
         return None
     day, hour = min(candidates)
@@ -119,14 +113,9 @@ def _team_spec(cohort: Cohort, team: Team, organizer: Person) -> EventSpec | Non
     )
 
 
-def active_teams(cohort: Cohort) -> list[Team]:
-    return list(db.session.execute(db.select(Team).where(Team.cohort_id == cohort.id, Team.status == "active")
-                                   .order_by(Team.id)).scalars())
-
-
 def follow_up_specs(cohort: Cohort) -> list[EventSpec]:
     organizer = _organizer(cohort)
-    return [spec for spec in (_team_spec(cohort, team, organizer) for team in active_teams(cohort)) if spec]
+    return [spec for spec in (_team_spec(cohort, team, organizer) for team in teams.active_teams(cohort)) if spec]
 
 
 def _fingerprint(spec: EventSpec) -> str:
@@ -290,13 +279,6 @@ class FollowUpError(ValueError):
         self.field, self.message = field, message
 
 
-def slot_label(slot: str) -> LazyString:
-    """"Tuesday 10:00" in the reader's language (evaluated when shown, not when imported)."""
-    day, _, hour = slot.partition("-")
-    return LazyString(lambda: f"{dict(WEEKDAYS).get(day, day)} {int(hour) if hour.isdigit() else hour}:00")
-
-
-SLOT_CHOICES = [(slot, slot_label(slot)) for slot in SLOTS]
 
 
 def _series(team: Team) -> tuple[Cohort, CalendarEvent, EventSpec]:
@@ -370,7 +352,7 @@ def set_series_slot(team: Team, slot: str) -> int:
     """Move the whole series to a weekly slot every member marked free (an update of the same event)."""
     cohort = db.session.get(Cohort, team.cohort_id)
     people = _people(cohort, list(team.member_ids))
-    if _slot_parts(slot or "") is None:
+    if slot_parts(slot or "") is None:
         raise FollowUpError("slot", _l("Choose a weekday and hour."))
     missing = [user.name or "Participant" for p, user in people if slot not in (p.availability or [])]
     if len(missing) == len(people):
@@ -393,7 +375,7 @@ def set_series_slot(team: Team, slot: str) -> int:
 def follow_up_overview(cohort: Cohort) -> list[dict]:
     """Per active team: names, shared free slots, chosen slot, and each meeting with its change."""
     organizer, out = _organizer(cohort), []
-    for team in active_teams(cohort):
+    for team in teams.active_teams(cohort):
         people = _people(cohort, list(team.member_ids))
         shared = set.intersection(*(set(p.availability or []) for p, _ in people)) if people else set()
         spec = _team_spec(cohort, team, organizer)
@@ -526,7 +508,7 @@ def send_updates(cohort: Cohort) -> int:
 
 
 def participant_left(participant: Participant) -> int:
-    """Someone withdrew (``intake.withdraw`` calls this after marking them and dissolving their pair):
+    """Someone withdrew (``withdrawal.withdraw`` calls this after marking them and dissolving their pair):
     they get a cancellation of every event they were invited to; everyone else on those events an
     update without them; the remaining partner a cancellation of the dissolved team's series."""
     log.info("participant %s left cohort %s: sending cancellations and updates", participant.id, participant.cohort_id)

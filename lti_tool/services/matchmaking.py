@@ -11,7 +11,10 @@ from typing import Any
 
 from ..extensions import db
 from ..models import Cohort, LtiUser, MatchRun, Participant, Team, utcnow
-from .intake import matching_pool_entry, preferences_for_cohort
+from .teams import active_teams, kept_teams, previous_partners
+from .intake import preferences_for_cohort, split_free_text
+from .skills import taxonomy
+from .slots import SLOTS
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +27,43 @@ def eligible_participants(cohort: Cohort) -> list[Participant]:
     ).scalars())
 
 
-def previous_partners(cohort: Cohort) -> dict[int, set[int]]:
-    """Participant id -> ids they were teamed with in earlier published runs of this cohort."""
-    partners: dict[int, set[int]] = {}
-    for (members,) in db.session.execute(db.select(Team.member_ids).where(Team.cohort_id == cohort.id,
-                                                                        Team.status == "dissolved")):
-        for member in members:
-            partners.setdefault(member, set()).update(m for m in members if m != member)
-    return partners
+def pool_gender(p: Participant) -> str:
+    if p.gender in ("woman", "man", "non-binary"):
+        return p.gender
+    if p.gender == "self-described" and (p.gender_self_described or "").strip():
+        return f"self-described:{p.gender_self_described.strip()}"
+    return "undisclosed"
+
+
+def external_manager_id(name: str) -> str:
+    """A stable id for a manager outside the roster: the name, case and spacing normalised."""
+    return "ext:" + " ".join(name.split()).casefold()
+
+
+def matching_pool_entry(participant: Participant) -> dict:
+    """One participant in the POOL.json shape (docs/contracts.md)."""
+    p = participant
+    if p.manager_participant_id:
+        manager = str(p.manager_participant_id)
+    elif (p.manager_name or "").strip():
+        manager = external_manager_id(p.manager_name)
+    else:
+        manager = None
+    known = set(taxonomy().skills)
+    return {
+        "id": str(p.id),
+        "name": (p.user.name if p.user is not None else None) or f"Participant {p.id}",
+        "gender": pool_gender(p),
+        "department": p.department or "",
+        "location": p.location or "",
+        "timezone": p.timezone or p.cohort.timezone,
+        "level": p.level,
+        "manager_id": manager,
+        "offers": list(dict.fromkeys([s for s in p.offers or [] if s in known] + split_free_text(p.offers_other))),
+        "wants": list(dict.fromkeys([s for s in p.wants or [] if s in known] + split_free_text(p.wants_other))),
+        "availability": [s for s in SLOTS if s in set(p.availability or [])],
+        "previous_partners": [],
+    }
 
 
 def build_pool(cohort: Cohort) -> dict[str, Any]:
@@ -102,18 +134,6 @@ def run_matching(run_id: int) -> None:
         return
     run.result, run.status, run.progress = result, "done", 100
     db.session.commit()
-
-
-def active_teams(cohort: Cohort) -> list[Team]:
-    return list(db.session.execute(db.select(Team).where(Team.cohort_id == cohort.id, Team.status == "active")
-                                   .order_by(Team.id)).scalars())
-
-
-def kept_teams(cohort: Cohort) -> list[Team]:
-    """Published teams whose members are all still taking part (a re-match leaves them alone)."""
-    enrolled = set(db.session.execute(db.select(Participant.id).where(
-        Participant.cohort_id == cohort.id, Participant.status == "enrolled")).scalars())
-    return [team for team in active_teams(cohort) if set(team.member_ids) <= enrolled]
 
 
 def dropout_summary(cohort: Cohort) -> dict[str, list[Participant]] | None:

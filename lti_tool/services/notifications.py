@@ -14,6 +14,7 @@ from flask import current_app
 from ..extensions import db
 from ..models import Cohort, Course, MatchRun, OutboxMessage, Participant, Team
 from . import invites, matchmaking
+from .teams import active_teams
 
 log = logging.getLogger(__name__)
 PARTNER_SUBJECT = "Your reciprocal mentoring partner"
@@ -87,7 +88,7 @@ def publish_and_announce(run: MatchRun) -> tuple[list[Team], list[Team], int]:
     get no message; the invites follow what changed (see ``invites.queue_invites``).
     """
     cohort = db.session.get(Cohort, run.cohort_id)
-    before = {frozenset(team.member_ids) for team in matchmaking.active_teams(cohort)}
+    before = {frozenset(team.member_ids) for team in active_teams(cohort)}
     teams = matchmaking.publish(run)
     new = [team for team in teams if frozenset(team.member_ids) not in before]
     announce_teams(cohort, new)

@@ -128,15 +128,6 @@ def save(participant: Participant, session, raw_answers: dict, raw_visibility: d
     return reflection, result
 
 
-def team_of(participant: Participant) -> Team | None:
-    teams = db.session.execute(db.select(Team).where(
-        Team.cohort_id == participant.cohort_id, Team.status == "active")).scalars()
-    for team in teams:
-        if participant.id in (team.member_ids or []):
-            return team
-    return None
-
-
 @dataclass
 class MemberView:
     participant: Participant

@@ -5,7 +5,7 @@ import pytest
 
 from lti_tool.extensions import db
 from lti_tool.models import Cohort, MatchRun, Participant, Team
-from lti_tool.services import intake
+from lti_tool.services import intake, matchmaking, withdrawal
 from lti_tool.services.skills import TaxonomyError, load_taxonomy, taxonomy
 from tests.conftest import csrf_token_in
 from tests.learner.conftest import fill, participant_of
@@ -59,7 +59,7 @@ def test_withdrawn_people_leave_browse_and_preferences(people, app):
         intake.set_preference(me, ben, "request")
         cohort = db.session.get(Cohort, people)
         assert intake.preferences_for_cohort(cohort)["requests"] == [[str(ana), str(ben)]]
-        intake.withdraw(db.session.get(Participant, ben))
+        withdrawal.withdraw(db.session.get(Participant, ben))
         assert intake.preferences_for_cohort(cohort) == {"requests": [], "declines": []}
         assert intake.browsable(me) == []
         with pytest.raises(intake.PreferenceError):
@@ -72,7 +72,7 @@ def test_matching_pool_entry_shape(people, app):
                offers=["Negotiation", "Leadership"], offers_other="Budgeting, negotiation tactics",
                wants=["Data analysis"], wants_other=None, availability=["tue-14", "mon-08"])
     with app.app_context():
-        entry = intake.matching_pool_entry(db.session.get(Participant, ana))
+        entry = matchmaking.matching_pool_entry(db.session.get(Participant, ana))
         assert entry == {
             "id": str(ana), "gender": "self-described:two-spirit", "department": "Finance", "location": "Lisbon",
             "timezone": "Europe/Lisbon", "level": 3, "manager_id": "ext:maria schmidt",
@@ -80,7 +80,7 @@ def test_matching_pool_entry_shape(people, app):
             "availability": ["mon-08", "tue-14"], "previous_partners": [], "name": "Ana Costa"}
         p = db.session.get(Participant, ana)
         p.manager_participant_id, p.gender, p.timezone = ben, "undisclosed", None
-        entry = intake.matching_pool_entry(p)
+        entry = matchmaking.matching_pool_entry(p)
         assert entry["manager_id"] == str(ben) and entry["gender"] == "undisclosed" and entry["timezone"] == "UTC"
 
 
