@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, request
 
 from .extensions import db
 from .models import CalendarFeed, Cohort, Participant
-from .services.invites import calendar_for
+from .services.calendar_events import calendar_for
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from ..downloads import download
 from ..auth import role_required
 from ..lti.roles import FACILITATOR
-from ..services import invites, lab_day
+from ..services import outbox, lab_day
 from ..services.cohorts import cohort_in_course
 from ..services.intake import cohort_roster
 from lab_curriculum.kit import DOCUMENTS, stylesheet
@@ -84,7 +84,7 @@ def remind(cohort_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     queued, skipped = lab_day.remind_intake(cohort)
-    job = invites.deliver_later(cohort)
+    job = outbox.deliver_later(cohort)
     flash(_("Reminders: %(queued)s written, %(skipped)s skipped (reminded in the last day or no email address). "
             "See the messages below for their delivery.", queued=queued, skipped=skipped)
           + (" " + _("They are being sent in the background.") if job else ""), "success")

@@ -10,7 +10,8 @@ from ..jobs import enqueue
 from ..lti.roles import FACILITATOR
 from ..extensions import db
 from ..models import MatchRun, OutboxMessage, Participant
-from ..services import audit, invites, matchmaking, notifications, teams, withdrawal
+from ..services import (audit, calendar_events, follow_ups, invites, matchmaking, notifications, outbox, teams,
+                        withdrawal)
 from ..services import roster as roster_service
 from ..services.slots import SLOT_CHOICES
 from ..services.cohorts import cohort_in_course, roster, save_cohort
@@ -62,12 +63,12 @@ def _cohort_page(cohort, status: int = 200, **context):
     runs = matchmaking.latest_runs(cohort, limit=5)
     outbox = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.cohort_id == cohort.id)
                                 .order_by(OutboxMessage.id.desc()).limit(50)).scalars().all()
-    events = invites.events_for(cohort)
-    overview = invites.follow_up_overview(cohort)
+    events = calendar_events.events_for(cohort)
+    overview = follow_ups.follow_up_overview(cohort)
     context.setdefault("upload", RosterUploadForm())
     context.setdefault("follow_up", _follow_up_form(cohort, overview, formdata=None))
     return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort), action=ActionForm(),
-                           runs=runs, outbox=outbox, feed=invites.current_feed(None, cohort), events=events,
+                           runs=runs, outbox=outbox, feed=calendar_events.current_feed(None, cohort), events=events,
                            overview=overview, dropouts=matchmaking.dropout_summary(cohort),
                            kit_documents=KIT_DOCUMENTS, **context), status
 
@@ -85,8 +86,8 @@ def cohort_feed(cohort_id: int):
     cohort = cohort_in_course(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    had_feed = invites.current_feed(None, cohort) is not None
-    invites.feed_for(None, cohort, rotate=had_feed)
+    had_feed = calendar_events.current_feed(None, cohort) is not None
+    calendar_events.feed_for(None, cohort, rotate=had_feed)
     flash(_("The cohort's calendar address was replaced; the old address no longer works.") if had_feed
           else _("The cohort's private calendar address is ready."), "success")
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
@@ -276,14 +277,14 @@ def rematch_start(cohort_id: int):
 def cohort_calendar(cohort_id: int):
     cohort = cohort_in_course(cohort_id)
     audit.record("export", cohort=cohort, details={"what": "cohort_calendar"})
-    return download(invites.calendar_for(cohort), f"{cohort.slug}.ics", "text/calendar")
+    return download(calendar_events.calendar_for(cohort), f"{cohort.slug}.ics", "text/calendar")
 
 
 @bp.get("/cohorts/<int:cohort_id>/events/<int:event_id>.ics")
 @role_required(FACILITATOR)
 def event_calendar(cohort_id: int, event_id: int):
     cohort = cohort_in_course(cohort_id)
-    body = invites.event_calendar(cohort, event_id)
+    body = calendar_events.event_calendar(cohort, event_id)
     if body is None:
         abort(404)
     audit.record("export", cohort=cohort, details={"what": "event_calendar", "event": event_id})
@@ -297,7 +298,7 @@ def send_invites(cohort_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     queued = invites.queue_invites(cohort)
-    job = invites.deliver_later(cohort)
+    job = outbox.deliver_later(cohort)
     if job:
         flash(_("Invites: %(queued)s new, updated or cancelled; they are being sent in the background.",
                 queued=queued), "success")
@@ -315,17 +316,17 @@ def follow_up_change(cohort_id: int):
     """Move or cancel one follow-up meeting of a team, or move its whole series to another weekly time."""
     cohort = cohort_in_course(cohort_id)
     by_id = {team.id: team for team in teams.active_teams(cohort)}
-    form = _follow_up_form(cohort, invites.follow_up_overview(cohort))
+    form = _follow_up_form(cohort, follow_ups.follow_up_overview(cohort))
     if form.validate_on_submit():
         team = by_id[form.team.data]  # the choices are this cohort's active teams
         try:
             if form.change.data == "series":
-                queued = invites.set_series_slot(team, form.slot.data)
+                queued = follow_ups.set_series_slot(team, form.slot.data)
             elif form.change.data == "cancel":
-                queued = invites.cancel_meeting(team, form.occurrence.data)
+                queued = follow_ups.cancel_meeting(team, form.occurrence.data)
             else:
-                queued = invites.move_meeting(team, form.occurrence.data, form.new_time.data, form.new_date.data)
-        except invites.FollowUpError as e:
+                queued = follow_ups.move_meeting(team, form.occurrence.data, form.new_time.data, form.new_date.data)
+        except follow_ups.FollowUpError as e:
             form[e.field].errors = [*form[e.field].errors, e.message]
         else:
             flash(_("Follow-up meetings changed; %(n)s calendar messages queued for people already invited.",
@@ -347,7 +348,7 @@ def outbox_retry(cohort_id: int, message_id: int):
     cohort = cohort_in_course(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    invites.retry(_message_in_cohort(cohort, message_id))
+    outbox.retry(_message_in_cohort(cohort, message_id))
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
 
 

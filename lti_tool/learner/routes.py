@@ -5,7 +5,7 @@ from ..downloads import download
 from ..auth import role_required
 from ..lti.roles import LEARNER
 from ..facilitator.forms import ActionForm
-from ..services import intake, invites, slots, teams, withdrawal
+from ..services import calendar_events, intake, slots, teams, withdrawal
 from ..services.courses import cohorts_of_learner
 from ..services.skills import taxonomy
 from . import bp
@@ -28,8 +28,8 @@ def home():
             for other in teams.pod_teams(team):
                 members = teams.participants_by_id(other.member_ids)
                 pod.append([members[i] for i in other.member_ids if i in members])
-        feed = invites.current_feed(me, cohort)
-        events = invites.events_for(cohort, me) if cohort.day_one and me.status == "enrolled" else []
+        feed = calendar_events.current_feed(me, cohort)
+        events = calendar_events.events_for(cohort, me) if cohort.day_one and me.status == "enrolled" else []
         cards.append({"cohort": cohort, "me": me, "team": team, "partners": partners, "pod": pod,
                       "published": teams.is_published(cohort), "feed": feed, "events": events})
     return render_template("learner/home.html", cards=cards, action=ActionForm())
@@ -153,7 +153,7 @@ def withdraw(cohort_id: int):
 def my_calendar(cohort_id: int):
     """The lab days and my team's follow-up meetings, to import into any calendar."""
     me = learner_participant_or_404(cohort_id)
-    return download(invites.calendar_for(me.cohort, me), "reciprocal-mentoring-lab.ics", "text/calendar")
+    return download(calendar_events.calendar_for(me.cohort, me), "reciprocal-mentoring-lab.ics", "text/calendar")
 
 
 @bp.get("/cohorts/<int:cohort_id>/events/<int:event_id>.ics")
@@ -161,7 +161,7 @@ def my_calendar(cohort_id: int):
 def my_event(cohort_id: int, event_id: int):
     """One of my events on its own (a lab block, or my team's follow-up series with its changes)."""
     me = learner_participant_or_404(cohort_id)
-    body = invites.event_calendar(me.cohort, event_id, me)
+    body = calendar_events.event_calendar(me.cohort, event_id, me)
     if body is None:
         abort(404)
     return download(body, f"lab-event-{event_id}.ics", "text/calendar")
@@ -174,6 +174,6 @@ def my_feed(cohort_id: int):
     me = learner_participant_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    invites.feed_for(me, me.cohort, rotate=request.form.get("rotate") == "1")
+    calendar_events.feed_for(me, me.cohort, rotate=request.form.get("rotate") == "1")
     flash(_("Your private calendar address is ready."), "success")
     return redirect(url_for("learner.home"), code=303)

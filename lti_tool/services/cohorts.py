@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, g
 
 from ..extensions import db
-from . import invites
+from . import calendar_events
 from ..lti.sync import slugify
 from ..models import Cohort, LtiUser, Participant
 
@@ -42,7 +42,7 @@ def save_cohort(form, cohort: Cohort | None = None) -> Cohort:
     cohort.schedule_mode = form.schedule_mode.data
     cohort.policy = form.policy()
     db.session.commit()
-    invites.record_versions(cohort)  # new dates or venue: the events' new versions, ready to send
+    calendar_events.record_versions(cohort)  # new dates or venue: the events' new versions, ready to send
     return cohort
 
 

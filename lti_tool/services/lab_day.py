@@ -14,7 +14,7 @@ from lab_curriculum.kit import render_pdf
 from ..extensions import db
 from ..models import Attendance, Cohort, LtiUser, OutboxMessage, Participant, Team, utcnow
 from . import curriculum as cur
-from . import notifications
+from . import notifications, outbox
 from .intake import cohort_roster
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def remind_intake(cohort: Cohort) -> tuple[int, int]:
             continue
         when = (f" The lab runs on {cohort.day_one:%A %d %B %Y}" + (f" and {cohort.day_two:%A %d %B}" if cohort.day_two
                 else "") + ".") if cohort.day_one else ""
-        notifications.write(cohort, address, REMINDER_SUBJECT,
+        outbox.write(cohort, address, REMINDER_SUBJECT,
                             f"Hello {person.user.name or ''},\n\n"
                             f"You are enrolled in {cohort.name}, but your mentoring profile is not submitted yet.{when}\n"
                             "It takes about five minutes: what you can offer, what you want to learn and when you are "

@@ -6,27 +6,15 @@ the same outbox, so they are kept, retried and shown to the facilitator the same
 from __future__ import annotations
 
 import logging
-from email import policy as email_policy
-from email.message import EmailMessage
 
-from flask import current_app
 
 from ..extensions import db
-from ..models import Cohort, Course, MatchRun, OutboxMessage, Participant, Team
-from . import invites, matchmaking
+from ..models import Cohort, Course, MatchRun, Participant, Team
+from . import invites, matchmaking, outbox
 from .teams import active_teams
 
 log = logging.getLogger(__name__)
 PARTNER_SUBJECT = "Your reciprocal mentoring partner"
-
-
-def write(cohort: Cohort, recipient: str, subject: str, text: str) -> OutboxMessage:
-    message = EmailMessage(policy=email_policy.SMTP)
-    message["From"], message["To"], message["Subject"] = current_app.config["MAIL_FROM"], recipient, subject
-    message.set_content(text)
-    row = OutboxMessage(cohort_id=cohort.id, recipient=recipient, subject=subject, body=message.as_string())
-    db.session.add(row)
-    return row
 
 
 def where_to_open(cohort: Cohort) -> str:
@@ -47,7 +35,7 @@ def announce_teams(cohort: Cohort, teams: list[Team]) -> int:
             partners = " and ".join(people[m].user.name or "your partner" for m in team.member_ids
                                     if m != member and m in people)
             reasons = "\n".join(f"- {reason}" for reason in team.reasons or [])
-            write(cohort, me.user.contact_email, PARTNER_SUBJECT,
+            outbox.write(cohort, me.user.contact_email, PARTNER_SUBJECT,
                   f"Hello {me.user.name or ''},\n\nIn {cohort.name} you are teamed with {partners}. "
                   "Each of you has something the other wants to learn:\n\n"
                   f"{reasons}\n\n{where_to_open(cohort)} There you see your pod, add the meetings to your "
@@ -75,7 +63,7 @@ def tell_partners(cohort: Cohort, partner_ids: list[int], *, team_goes_on: bool)
                     "meetings together are cancelled; a separate calendar message removes them from your calendar.\n\n"
                     "Your facilitator will find you a new partner, and you will get an email as soon as they have. "
                     "You do not need to do anything until then.")
-        write(cohort, me.user.contact_email, PARTNER_LEFT_SUBJECT,
+        outbox.write(cohort, me.user.contact_email, PARTNER_LEFT_SUBJECT,
               f"Hello {me.user.name or ''},\n\n{news}\n\n{where_to_open(cohort)}\n")
     db.session.commit()
     return len(people)
@@ -93,6 +81,6 @@ def publish_and_announce(run: MatchRun) -> tuple[list[Team], list[Team], int]:
     new = [team for team in teams if frozenset(team.member_ids) not in before]
     announce_teams(cohort, new)
     queued = invites.queue_invites(cohort) if cohort.day_one else 0
-    invites.deliver_later(cohort)
+    outbox.deliver_later(cohort)
     log.info("run %s published: %s teams, %s new, %s invites queued", run.id, len(teams), len(new), queued)
     return teams, new, queued

@@ -7,7 +7,7 @@ import pytest
 
 from lti_tool.extensions import db
 from lti_tool.models import Cohort, Participant, Team
-from lti_tool.services import invites
+from lti_tool.services import calendar_events
 from tests.conftest import https_client
 from tests.lti_platform import Launcher
 
@@ -33,7 +33,7 @@ def lab(app, platform):
                             Team(cohort_id=cohort.id, member_ids=[people["cleo"].id, people["dan"].id], reasons=["y"])])
         cohort.published_run_id = None
         db.session.commit()
-        invites.record_versions(cohort)  # as saving the cohort and publishing its teams do in the app
+        calendar_events.record_versions(cohort)  # as saving the cohort and publishing its teams do in the app
         return cohort.id, learners
 
 

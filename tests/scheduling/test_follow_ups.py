@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from lti_tool.extensions import db
 from lti_tool.models import CalendarEvent, Cohort, FollowUpOverride, OutboxMessage, Participant, Team
 from lti_tool.scheduling import stable_uid
-from lti_tool.services import invites
+from lti_tool.services import follow_ups, invites
 from tests.conftest import csrf_token_in, https_client
 from tests.lti_platform import Launcher
 
@@ -30,7 +30,7 @@ def _team(app, *subs) -> int:
 
 def _meetings(app, cohort_id, team_id) -> list[datetime]:
     with app.app_context():
-        overview = invites.follow_up_overview(db.session.get(Cohort, cohort_id))
+        overview = follow_ups.follow_up_overview(db.session.get(Cohort, cohort_id))
         return [start for start, _, _ in next(t for t in overview if t["team"].id == team_id)["meetings"]]
 
 

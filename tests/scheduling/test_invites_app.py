@@ -10,7 +10,7 @@ from aiosmtpd.controller import Controller
 
 from lti_tool.extensions import db
 from lti_tool.models import Cohort, OutboxMessage
-from lti_tool.services import invites
+from lti_tool.services import invites, outbox
 from tests.conftest import csrf_token_in
 
 from tests.scheduling.scheduling_helpers import LAB_DAY, Inbox, free_port
@@ -122,7 +122,7 @@ def test_smtp_down_keeps_the_message_and_a_retry_delivers(app, lab):
         controller.start()
         try:
             with app.app_context():
-                invites.retry(db.session.get(OutboxMessage, failed.id))
+                outbox.retry(db.session.get(OutboxMessage, failed.id))
                 assert db.session.get(OutboxMessage, failed.id).status == "sent"
             assert len(inbox.messages) >= 1
         finally:

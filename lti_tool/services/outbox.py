@@ -1,0 +1,79 @@
+"""The outbox: every message is written here first, then delivered over SMTP (``SMTP_URL``) or as an
+.eml file (``OUTBOX_DIR``); failures are kept with their error and retried with back-off."""
+from __future__ import annotations
+
+import ssl
+from datetime import timedelta
+from email import message_from_string
+from email import policy as email_policy
+from email.message import EmailMessage
+from pathlib import Path
+
+from flask import current_app
+
+from ..extensions import db
+from ..jobs import enqueue
+from ..models import Cohort, OutboxMessage, utcnow
+from ..scheduling.imip import DeliveryError, SmtpSettings, send_message, write_eml
+
+RETRY_MINUTES = [1, 5, 30, 120]
+
+
+def write(cohort: Cohort, recipient: str, subject: str, text: str) -> OutboxMessage:
+    """A plain text message to one person, written to the outbox (delivery happens later)."""
+    message = EmailMessage(policy=email_policy.SMTP)
+    message["From"], message["To"], message["Subject"] = current_app.config["MAIL_FROM"], recipient, subject
+    message.set_content(text)
+    row = OutboxMessage(cohort_id=cohort.id, recipient=recipient, subject=subject, body=message.as_string())
+    db.session.add(row)
+    return row
+
+
+def deliver_later(cohort: Cohort) -> str | None:
+    """Send the cohort's outbox through the job queue (RQ with REDIS_URL, inline without)."""
+    return enqueue("lti_tool.services.outbox.deliver_outbox", cohort.id)
+
+
+def deliver_outbox(cohort_id: int | None = None) -> dict[str, int]:
+    """Send what is due: over SMTP when configured, else as .eml files. Failures are kept and retried."""
+    now = utcnow()
+    query = db.select(OutboxMessage).where(OutboxMessage.status.in_(("queued", "failed")),
+                                           db.or_(OutboxMessage.next_attempt_at.is_(None),
+                                                  OutboxMessage.next_attempt_at <= now))
+    if cohort_id is not None:
+        query = query.where(OutboxMessage.cohort_id == cohort_id)
+    smtp_url = current_app.config.get("SMTP_URL")
+    settings = SmtpSettings.from_url(smtp_url) if smtp_url else None
+    # TLS is always verified; SMTP_CAFILE trusts a private CA (or a test's own certificate) on top.
+    tls = ssl.create_default_context()
+    if current_app.config.get("SMTP_CAFILE"):
+        tls.load_verify_locations(cafile=current_app.config["SMTP_CAFILE"])
+    result = {"sent": 0, "written": 0, "failed": 0}
+    for row in db.session.execute(query.order_by(OutboxMessage.id)).scalars().all():
+        message = message_from_string(row.body, policy=email_policy.default)
+        row.attempts += 1
+        try:
+            if settings is None:
+                write_eml(message, Path(current_app.config["OUTBOX_DIR"]))
+                row.status = "written"
+                result["written"] += 1
+            else:
+                send_message(message, settings, timeout=15, ssl_context=tls)
+                row.status = "sent"
+                result["sent"] += 1
+            row.sent_at, row.last_error, row.next_attempt_at = utcnow(), None, None
+        except (DeliveryError, OSError) as e:
+            row.status, row.last_error = "failed", str(e)
+            wait = RETRY_MINUTES[min(row.attempts - 1, len(RETRY_MINUTES) - 1)]
+            row.next_attempt_at = utcnow() + timedelta(minutes=wait)
+            result["failed"] += 1
+        db.session.commit()
+    return result
+
+
+def retry(message: OutboxMessage) -> str | None:
+    """Send a failed message again now (through the job queue)."""
+    message.next_attempt_at = None
+    db.session.commit()
+    return enqueue("lti_tool.services.outbox.deliver_outbox", message.cohort_id)
+
