@@ -13,6 +13,7 @@ from datetime import datetime
 import pytz
 from babel import negotiate_locale
 from flask import Flask, g, has_request_context, request
+import flask_babel
 from flask_babel import format_datetime, get_locale, get_timezone
 
 from .extensions import babel, db
@@ -107,4 +108,5 @@ def local_datetime(value: datetime | None, format: str = "medium", zone: bool = 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters["format_date"] = flask_babel.format_date  # a date in the reader's language
     app.jinja_env.globals["page_lang"] = page_lang

@@ -117,6 +117,7 @@ class LtiUser(db.Model):
     lms_email: Mapped[str | None] = mapped_column(String(320))
     display_name: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320))
+    locale: Mapped[str | None] = mapped_column(String(35))  # of the last launch: mail is written in it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_launch_at: Mapped[datetime | None] = mapped_column()
 
@@ -406,6 +407,7 @@ class OutboxMessage(db.Model):
     recipient: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)  # the whole RFC 5322 message
+    kind: Mapped[str | None] = mapped_column(String(40), index=True)  # the email template, e.g. intake_reminder
     status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | sent | failed | written
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -137,3 +137,11 @@ def csrf_token_in(response) -> str:
     """The CSRF token a rendered form carries (forms post it back like a browser would)."""
     html = response.get_data(as_text=True)
     return html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+
+
+def plain_text(raw_message: str) -> str:
+    """The text/plain body of a stored message (mail is multipart: text and HTML)."""
+    import email
+    from email import policy
+
+    return email.message_from_string(raw_message, policy=policy.default).get_body(("plain",)).get_content()

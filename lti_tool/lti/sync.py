@@ -70,6 +70,9 @@ def sync_launch(data: dict, client_id: str) -> SyncedLaunch:
     user.lms_name = _full_name(data) or user.lms_name
     user.lms_email = data.get("email") or user.lms_email
     user.last_launch_at = utcnow()
+    locale = (data.get(claims.LAUNCH_PRESENTATION) or {}).get("locale")
+    if isinstance(locale, str) and locale:
+        user.locale = locale  # mail to this person is written in it
 
     lti_roles = list(data.get(claims.ROLES) or [])
     roles = map_roles(lti_roles)

@@ -11,8 +11,8 @@ from datetime import datetime
 from email import policy as email_policy
 from zoneinfo import ZoneInfo
 
-from flask import current_app
-from markupsafe import escape
+from flask import current_app, render_template
+from flask_babel import force_locale, format_datetime
 
 from ..extensions import db
 from ..models import Cohort, OutboxMessage, Participant, utcnow
@@ -22,11 +22,6 @@ from .calendar_events import overrides_of, override_spec, rows_of, with_override
 from .outbox import deliver_later, deliver_outbox
 
 log = logging.getLogger(__name__)
-
-
-def _text(value: str) -> str:
-    return str(escape(value))
-
 
 
 def _spec_to_json(spec: EventSpec) -> dict:
@@ -54,16 +49,18 @@ def _queue_message(cohort: Cohort, events: list[EventSpec], method: str, recipie
     """One iMIP message per recipient, written to the outbox (delivery happens later)."""
     calendar = build_calendar(events, method=method).to_ical()
     spec = events[0]
-    when = spec.start.strftime("%A %d %B %Y, %H:%M %Z")
     sender = current_app.config["MAIL_FROM"]
+    locale = current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+    with force_locale(locale):
+        when = format_datetime(spec.start, "EEEE d MMMM y, HH:mm zzz", rebase=False)
+        context = dict(summary=spec.summary, when=when, where=spec.location or spec.url,
+                       description=spec.description, lead=lead, lang=locale)
+        text, html = render_template("email/invite.txt", **context), render_template("email/invite.html", **context)
     for attendee in recipients:
-        text = f"{spec.summary}\n{when}\n{spec.location or spec.url}\n\n{spec.description}\n\n{lead}"
-        html = (f"<p><strong>{_text(spec.summary)}</strong><br>{_text(when)}<br>{_text(spec.location or spec.url)}</p>"
-                f"<pre>{_text(spec.description)}</pre><p>{_text(lead)}</p>")
         message = build_invite_message(calendar, sender=sender, recipient=attendee.email, subject=subject,
                                        text_body=text, html_body=html, method=method)
         db.session.add(OutboxMessage(cohort_id=cohort.id, recipient=attendee.email, subject=str(message["Subject"]),
-                                     body=message.as_string(policy=email_policy.SMTP)))
+                                     body=message.as_string(policy=email_policy.SMTP), kind="invite_" + method.lower()))
     return len(recipients)
 
 

@@ -14,11 +14,12 @@ from lab_curriculum.kit import render_pdf
 from ..extensions import db
 from ..models import Attendance, Cohort, LtiUser, OutboxMessage, Participant, Team, utcnow
 from . import curriculum as cur
-from . import notifications, outbox
+from . import outbox
 from .intake import cohort_roster
 
 log = logging.getLogger(__name__)
-REMINDER_SUBJECT = "Reminder: your reciprocal mentoring profile"
+REMINDER_KIND = "intake_reminder"  # templates/email/intake_reminder.*
+REMINDER_SUBJECT = "Reminder: your reciprocal mentoring profile"  # in English
 REMINDER_GAP = timedelta(hours=24)
 
 
@@ -116,7 +117,7 @@ def remind_intake(cohort: Cohort) -> tuple[int, int]:
     """
     since = utcnow() - REMINDER_GAP
     recent = set(db.session.execute(db.select(OutboxMessage.recipient).where(
-        OutboxMessage.cohort_id == cohort.id, OutboxMessage.subject == REMINDER_SUBJECT,
+        OutboxMessage.cohort_id == cohort.id, OutboxMessage.kind == REMINDER_KIND,
         OutboxMessage.created_at >= since)).scalars())
     queued = skipped = 0
     for person in cohort_roster(cohort):
@@ -126,14 +127,8 @@ def remind_intake(cohort: Cohort) -> tuple[int, int]:
         if not address or address in recent:
             skipped += 1
             continue
-        when = (f" The lab runs on {cohort.day_one:%A %d %B %Y}" + (f" and {cohort.day_two:%A %d %B}" if cohort.day_two
-                else "") + ".") if cohort.day_one else ""
-        outbox.write(cohort, address, REMINDER_SUBJECT,
-                            f"Hello {person.user.name or ''},\n\n"
-                            f"You are enrolled in {cohort.name}, but your mentoring profile is not submitted yet.{when}\n"
-                            "It takes about five minutes: what you can offer, what you want to learn and when you are "
-                            "free. We can only find you a partner once it is in.\n\n"
-                            f"{notifications.where_to_open(cohort)}\n")
+        outbox.write_to(cohort, person.user, REMINDER_KIND, name=person.user.name or "",
+                        day_one=cohort.day_one, day_two=cohort.day_two)
         queued += 1
     db.session.commit()
     log.info("intake reminders for cohort %s: %s queued, %s skipped", cohort.id, queued, skipped)

@@ -1,7 +1,8 @@
-"""Plain emails to participants (partner announcements, reminders), written to the outbox first.
+"""Emails to participants about their team (partner announcements, a partner leaving), from
+``templates/email/`` in each recipient's language, written to the outbox first.
 
-Calendar invites are iMIP messages built in ``invites``; these are ordinary text messages that use
-the same outbox, so they are kept, retried and shown to the facilitator the same way.
+Calendar invites are iMIP messages built in ``invites``; these use the same outbox, so they are kept,
+retried and shown to the facilitator the same way.
 """
 from __future__ import annotations
 
@@ -9,17 +10,14 @@ import logging
 
 
 from ..extensions import db
-from ..models import Cohort, Course, MatchRun, Participant, Team
+from ..models import Cohort, MatchRun, Participant, Team
 from . import invites, matchmaking, outbox
 from .teams import active_teams
 
 log = logging.getLogger(__name__)
+# The English subjects (tests and the audit of what was sent read them); mail is written in the recipient's language.
 PARTNER_SUBJECT = "Your reciprocal mentoring partner"
-
-
-def where_to_open(cohort: Cohort) -> str:
-    course = db.session.get(Course, cohort.course_id)
-    return f"Open the lab from the course \u201c{course.title or course.label or ''}\u201d in your learning platform."
+PARTNER_LEFT_SUBJECT = "Your mentoring partner has left the lab"
 
 
 def announce_teams(cohort: Cohort, teams: list[Team]) -> int:
@@ -32,20 +30,12 @@ def announce_teams(cohort: Cohort, teams: list[Team]) -> int:
             me = people.get(member)
             if me is None or not me.user.contact_email:
                 continue
-            partners = " and ".join(people[m].user.name or "your partner" for m in team.member_ids
-                                    if m != member and m in people)
-            reasons = "\n".join(f"- {reason}" for reason in team.reasons or [])
-            outbox.write(cohort, me.user.contact_email, PARTNER_SUBJECT,
-                  f"Hello {me.user.name or ''},\n\nIn {cohort.name} you are teamed with {partners}. "
-                  "Each of you has something the other wants to learn:\n\n"
-                  f"{reasons}\n\n{where_to_open(cohort)} There you see your pod, add the meetings to your "
-                  "calendar and, after each session, note what you learned from each other.\n")
+            partners = " & ".join(people[m].user.name or "?" for m in team.member_ids if m != member and m in people)
+            outbox.write_to(cohort, me.user, "partner", name=me.user.name or "", partners=partners,
+                            reasons=list(team.reasons or []))
             written += 1
     db.session.commit()
     return written
-
-
-PARTNER_LEFT_SUBJECT = "Your mentoring partner has left the lab"
 
 
 def tell_partners(cohort: Cohort, partner_ids: list[int], *, team_goes_on: bool) -> int:
@@ -54,17 +44,9 @@ def tell_partners(cohort: Cohort, partner_ids: list[int], *, team_goes_on: bool)
     people = [p for p in db.session.execute(db.select(Participant).where(Participant.id.in_(partner_ids))).scalars()
               if p.status == "enrolled" and p.user.contact_email]
     for me in people:
-        others = " and ".join(p.user.name or "your partner" for p in people if p.id != me.id)
-        if team_goes_on:
-            news = (f"One member of your team in {cohort.name} has left the lab. You carry on together with "
-                    f"{others}; your follow-up meetings stay as they are, and a calendar update follows.")
-        else:
-            news = (f"Your partner in {cohort.name} has left the lab, so your pair has ended. Your follow-up "
-                    "meetings together are cancelled; a separate calendar message removes them from your calendar.\n\n"
-                    "Your facilitator will find you a new partner, and you will get an email as soon as they have. "
-                    "You do not need to do anything until then.")
-        outbox.write(cohort, me.user.contact_email, PARTNER_LEFT_SUBJECT,
-              f"Hello {me.user.name or ''},\n\n{news}\n\n{where_to_open(cohort)}\n")
+        others = " & ".join(p.user.name or "?" for p in people if p.id != me.id)
+        outbox.write_to(cohort, me.user, "partner_left", name=me.user.name or "", others=others,
+                        team_goes_on=team_goes_on)
     db.session.commit()
     return len(people)
 

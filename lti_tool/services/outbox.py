@@ -3,30 +3,86 @@
 from __future__ import annotations
 
 import ssl
+import textwrap
+from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_string
 from email import policy as email_policy
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, render_template
+from flask_babel import force_locale
 
 from ..extensions import db
 from ..jobs import enqueue
-from ..models import Cohort, OutboxMessage, utcnow
+from ..i18n import available_locales, best_locale
+from ..lti.registration import public_url
+from ..models import Cohort, Course, LtiUser, OutboxMessage, utcnow
 from ..scheduling.imip import DeliveryError, SmtpSettings, send_message, write_eml
 
 RETRY_MINUTES = [1, 5, 30, 120]
 
 
-def write(cohort: Cohort, recipient: str, subject: str, text: str) -> OutboxMessage:
-    """A plain text message to one person, written to the outbox (delivery happens later)."""
+def recipient_locale(user: LtiUser | None) -> str:
+    """The language to write to someone in: the one of their last launch when a catalogue serves it."""
+    available = available_locales()
+    return (best_locale([user.locale], available) if user is not None and user.locale else None) \
+        or current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+
+
+def _wrap(text: str) -> str:
+    """Plain text wrapped at 76 columns, paragraphs and list lines kept (so it travels as 8-bit text)."""
+    lines = []
+    for line in text.splitlines():
+        indent = "  " if line.startswith("- ") else ""
+        lines.extend(textwrap.wrap(line, 76, subsequent_indent=indent, break_long_words=False,
+                                   break_on_hyphens=False) or [""])
+    return "\n".join(lines).strip() + "\n"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def render(template: str, locale: str, **context) -> Rendered:
+    """``templates/email/<template>.{subject.txt,txt,html}`` in ``locale``, with the lab's link and course."""
+    cohort: Cohort | None = context.get("cohort")
+    if cohort is not None:
+        course = db.session.get(Course, cohort.course_id)
+        context.setdefault("cohort_name", cohort.name)
+        context.setdefault("course_title", course.title or course.label or "")
+    context.setdefault("lab_url", public_url("lti.home"))
+    with force_locale(locale):
+        subject = " ".join(render_template(f"email/{template}.subject.txt", **context).split())
+        text = render_template(f"email/{template}.txt", subject=subject, **context)
+        html = render_template(f"email/{template}.html", subject=subject, lang=locale.replace("_", "-"), **context)
+    return Rendered(subject, _wrap(text), html)
+
+
+def write(cohort: Cohort, recipient: str, subject: str, text: str, *, html: str | None = None,
+          kind: str | None = None) -> OutboxMessage:
+    """A message to one person, written to the outbox (delivery happens later)."""
     message = EmailMessage(policy=email_policy.SMTP)
     message["From"], message["To"], message["Subject"] = current_app.config["MAIL_FROM"], recipient, subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=current_app.config["MAIL_FROM"].rsplit("@", 1)[-1].strip("> ") or None)
     message.set_content(text)
-    row = OutboxMessage(cohort_id=cohort.id, recipient=recipient, subject=subject, body=message.as_string())
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    row = OutboxMessage(cohort_id=cohort.id, recipient=recipient, subject=subject, body=message.as_string(), kind=kind)
     db.session.add(row)
     return row
+
+
+def write_to(cohort: Cohort, user: LtiUser, template: str, **context) -> OutboxMessage:
+    """An email from ``templates/email/<template>.*`` to a person, in their language (``kind`` = template)."""
+    mail = render(template, recipient_locale(user), cohort=cohort, **context)
+    return write(cohort, user.contact_email, mail.subject, mail.text, html=mail.html, kind=template)
 
 
 def deliver_later(cohort: Cohort) -> str | None:

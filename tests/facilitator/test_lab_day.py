@@ -1,7 +1,6 @@
 """During the lab: run-of-show (current session, timer, steps), attendance in a few taps, the kit, reminders."""
 from __future__ import annotations
 
-import email
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -10,7 +9,7 @@ from markupsafe import escape
 from lti_tool.extensions import db
 from lti_tool.models import Attendance, Cohort, OutboxMessage, Participant
 from lti_tool.services import lab_day
-from tests.conftest import csrf_token_in, https_client
+from tests.conftest import csrf_token_in, https_client, plain_text
 from tests.lti_platform import Launcher
 
 LAB_DAY = date.today() + timedelta(days=30)
@@ -113,7 +112,7 @@ def test_reminders_go_only_to_those_without_a_profile_and_not_twice_a_day(app, c
                                   ).scalars().all()
         assert sorted(r.recipient for r in rows) == ["ben@example.com", "cleo@example.com"]
         assert all(r.status == "written" for r in rows)  # no SMTP_URL in tests: saved as .eml files
-        body = email.message_from_string(rows[0].body).get_payload(decode=True).decode()
+        body = plain_text(rows[0].body)
         assert "profile is not submitted yet" in body and LAB_DAY.strftime("%d %B %Y") in body
     second = client.post(f"/facilitator/cohorts/{cohort_id}/remind", data={"csrf_token": csrf_token_in(page)})
     assert "0 written" in client.get(second.headers["Location"]).get_data(as_text=True)
@@ -124,3 +123,32 @@ def test_learners_cannot_reach_lab_day_pages(app, cohort_id, platform):
     learner(role="learner", sub="ana", name="Ana", email="ana@example.com", custom={"cohort": "lab"})
     for path in ("run-of-show", "kit/guide.pdf", "attendance/anything"):
         assert learner.client.get(f"/facilitator/cohorts/{cohort_id}/{path}").status_code == 403
+
+
+def test_reminder_mail_is_text_and_html_from_templates_with_a_date_and_the_lab_link(app, cohort_id, lti, client):
+    """Mail comes from templates/email/: a text part and an HTML part, escaped, dated, with a way back."""
+    import email
+    from email import policy
+
+    with app.app_context():  # a name that would be markup if it were not escaped
+        from lti_tool.models import LtiUser
+
+        ben = db.session.execute(db.select(LtiUser).where(LtiUser.sub == "ben")).scalar_one()
+        ben.display_name = "Ben <b>Bold</b> & Co"
+        db.session.commit()
+    lti(role="instructor", sub="teacher", name="Tess", email="tess@example.com")
+    page = client.get(f"/facilitator/cohorts/{cohort_id}")
+    client.post(f"/facilitator/cohorts/{cohort_id}/remind", data={"csrf_token": csrf_token_in(page)})
+    with app.app_context():
+        row = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.recipient == "ben@example.com")
+                                 ).scalar_one()
+        assert row.kind == "intake_reminder"
+        message = email.message_from_string(row.body, policy=policy.default)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["Date"] and message["Message-ID"]
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Hello Ben <b>Bold</b> & Co," in text
+    assert "Hello Ben &lt;b&gt;Bold&lt;/b&gt; &amp; Co," in html and "<b>Bold</b>" not in html
+    assert "https://tool.test/lti/home" in text and 'href="https://tool.test/lti/home"' in html
+    assert all(len(line) <= 78 for line in text.splitlines())

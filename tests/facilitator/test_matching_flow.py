@@ -1,12 +1,11 @@
 """Facilitator matching: propose, review with reasons, pin/forbid/swap with a re-run, publish; learners see partners."""
 from __future__ import annotations
 
-import email
 
 from lti_tool.extensions import db
 from lti_tool.models import Cohort, OutboxMessage, Participant, Team
 from lti_tool.services.notifications import PARTNER_SUBJECT
-from tests.conftest import csrf_token_in, https_client
+from tests.conftest import csrf_token_in, https_client, plain_text
 from tests.lti_platform import Launcher
 
 PROFILES = [
@@ -94,7 +93,7 @@ def test_propose_adjust_publish_and_learners_see_partner(app, platform, lti, cli
         told = {m.recipient: m.body for m in db.session.execute(db.select(OutboxMessage).where(
             OutboxMessage.subject == PARTNER_SUBJECT)).scalars()}
     assert set(told) == {f"{sub}@example.com" for sub, *_ in PROFILES}
-    ana_mail = email.message_from_string(told["ana@example.com"]).get_payload(decode=True).decode()
+    ana_mail = plain_text(told["ana@example.com"])
     assert "teamed with Ben" in ana_mail and "Ana offers negotiation, which Ben wants to learn" in ana_mail
     assert learners["ana"].post(f"/learner/cohorts/{cid}/intake", data={
         "csrf_token": ana_token, "department": "X",
