@@ -1,9 +1,33 @@
-"""L&D insights across the launch's deployment: aggregates only, small groups never shown.
+"""L&D insights across the launch's deployment: aggregates only, and no figure that reveals a person.
 
-A fixed number of queries whatever the number of cohorts (aggregation happens in SQL or over one
-row per participant). Individual answers are never read here: only the numeric gain ratings, and
-only as sums and counts. Anonymous ratings kept from deleted accounts count towards cohort and
-overall figures (they have no department or gender, so they are not in those breakdowns).
+Six queries whatever the number of cohorts (everything of the deployment is read once, grouped in SQL
+by person and month; every table and filter is then built in Python from those rows). Individual
+answers are never read here: only the numeric gain ratings, as sums and counts.
+
+The rules (docs/insights.md explains them for readers):
+
+1. Respondents. A figure is shown only when at least MIN_GROUP_SIZE distinct people stand behind it.
+   People are LMS users, so a person with three reflections, or in two cohorts, is one respondent.
+   Head count, intake, attendance and reflections completed count everyone in the group; a mean
+   rating counts the people who gave that rating. Anonymous ratings kept from deleted accounts cannot
+   be told apart by person: all of a figure's anonymous rows together count as one respondent.
+2. Complementary suppression. Every breakdown splits its total exactly (anonymous ratings sit in the
+   "Other" group of department and gender). When a column hides a group, it also hides the smallest
+   shown groups until at least two groups with at least MIN_GROUP_SIZE people between them are hidden,
+   so the total minus the shown groups gives nothing smaller.
+3. Filters. The unfiltered page is protected by 1 and 2; a filtered figure is shown only when it adds
+   nothing that the unfiltered page and every other filter together could narrow down to fewer people:
+   - overview and "by cohort" for a selection of cohorts (cohort list or date range): only when the
+     selection takes each hidden group of that column of the unfiltered "by cohort" table, and each
+     multi-cohort row, whole or not at all; the figure is then a sum of what the unfiltered page
+     already determines;
+   - a department's overview is its row of the unfiltered "by department" table, hidden where that is;
+   - any other breakdown under a filter: a column only when every cohort's (or department's) share of
+     every group holds no one or at least MIN_GROUP_SIZE respondents, so that any filtered figure is a
+     sum of such shares and subtracting two of them leaves whole shares;
+   - with a department filter, only the overview and "by cohort" (department and cohort shares); the
+     other breakdowns would publish a third cross-table (department by gender, month or team) that,
+     set against the others, can isolate a person.
 """
 from __future__ import annotations
 
@@ -18,7 +42,32 @@ from ..extensions import db
 from ..models import AnonymousRating, Attendance, Cohort, Course, Participant, Reflection, Team
 from . import curriculum as cur
 
-SUPPRESSED = None  # a cell whose group is too small
+MARKER = "not shown"  # the one text for a held-back figure, in pages, charts and CSV
+ANON = "anonymous ratings"  # all anonymous rows of a figure: one respondent
+OTHER = "__other__"
+
+
+class _Suppressed:
+    """A figure held back: it would come from fewer than MIN_GROUP_SIZE people, or let one be derived."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "SUPPRESSED"
+
+    def __str__(self):
+        return MARKER
+
+
+SUPPRESSED = _Suppressed()
+
+# The answers insights read, whatever visibility the learner chose for them: the reflection form says so
+# next to these prompts (``in_anonymous_totals``), and nothing else is ever aggregated.
+AGGREGATED_PROMPTS = (cur.GAIN_SELF, cur.GAIN_PARTNER)
+
+
+def in_anonymous_totals(prompt_id: str) -> bool:
+    return prompt_id in AGGREGATED_PROMPTS
 
 
 @dataclass
@@ -38,6 +87,13 @@ class Table:
     note: str = ""
 
 
+@dataclass
+class Cell:
+    value: object
+    who: set  # distinct respondents: user ids, and ANON for all anonymous rows together
+    data: bool  # anything behind it; an empty cell (0 people, no rating) reveals nothing
+
+
 def min_group() -> int:
     return int(current_app.config.get("MIN_GROUP_SIZE", 5))
 
@@ -45,16 +101,6 @@ def min_group() -> int:
 def cohorts_for(deployment_id: int) -> list[Cohort]:
     return list(db.session.execute(db.select(Cohort).join(Course, Course.id == Cohort.course_id)
                                    .where(Course.deployment_id == deployment_id).order_by(Cohort.id)).scalars())
-
-
-def departments_for(cohort_ids: list[int]) -> list[str]:
-    """Departments with at least MIN_GROUP_SIZE people (smaller ones are not offered as a filter)."""
-    if not cohort_ids:
-        return []
-    rows = db.session.execute(db.select(Participant.department, func.count()).where(
-        Participant.cohort_id.in_(cohort_ids), Participant.department.is_not(None))
-        .group_by(Participant.department)).all()
-    return sorted(d for d, n in rows if d and n >= min_group())
 
 
 def _cohort_day(c: Cohort) -> date:
@@ -69,6 +115,8 @@ def _month(column):
 
 @dataclass
 class Person:
+    pid: int
+    uid: int
     cohort_id: int
     department: str | None
     gender: str | None
@@ -79,146 +127,425 @@ class Person:
     gs_n: int = 0
     gp_sum: int = 0
     gp_n: int = 0
+    months: dict = field(default_factory=dict)  # month -> [reflections, gs_sum, gs_n, gp_sum, gp_n]
+
+
+# --- groups: what a table row (or a cohort's share of it) holds, and its cells ------------------------------
+
+class PeopleGroup:
+    """People and anonymous ratings: head count, intake, attendance, reflections completed, mean gains."""
+
+    def __init__(self):
+        self.people: list[Person] = []
+        self.anon = [0, 0, 0, 0]  # gs_sum, gs_n, gp_sum, gp_n
+
+    def add_anon(self, values):
+        self.anon = [a + b for a, b in zip(self.anon, values)]
+
+    def cells(self, n_sessions: int) -> list[Cell]:
+        ps, n = self.people, len(self.people)
+        users = {p.uid for p in ps}
+        s1, n1 = sum(p.gs_sum for p in ps) + self.anon[0], sum(p.gs_n for p in ps) + self.anon[1]
+        s2, n2 = sum(p.gp_sum for p in ps) + self.anon[2], sum(p.gp_n for p in ps) + self.anon[3]
+        return [Cell(n, users, n > 0), Cell(_pct(sum(p.intake for p in ps), n), users, n > 0),
+                Cell(_pct(sum(p.both_days for p in ps), n), users, n > 0),
+                Cell(_pct(sum(p.reflections for p in ps), n * n_sessions), users, n > 0),
+                Cell(_mean(s1, n1), {p.uid for p in ps if p.gs_n} | ({ANON} if self.anon[1] else set()), n1 > 0),
+                Cell(_mean(s2, n2), {p.uid for p in ps if p.gp_n} | ({ANON} if self.anon[3] else set()), n2 > 0)]
+
+
+class MonthGroup:
+    """Reflections submitted in one month: their number and mean gains."""
+
+    def __init__(self):
+        self.entries: list[tuple[Person, list]] = []
+        self.anon = [0, 0, 0, 0]
+
+    def add_anon(self, values):
+        self.anon = [a + b for a, b in zip(self.anon, values)]
+
+    def cells(self, _n_sessions=0) -> list[Cell]:
+        e = self.entries
+        n = sum(s[0] for _, s in e)
+        s1, n1 = sum(s[1] for _, s in e) + self.anon[0], sum(s[2] for _, s in e) + self.anon[1]
+        s2, n2 = sum(s[3] for _, s in e) + self.anon[2], sum(s[4] for _, s in e) + self.anon[3]
+        return [Cell(n, {p.uid for p, s in e if s[0]}, n > 0),
+                Cell(_mean(s1, n1), {p.uid for p, s in e if s[2]} | ({ANON} if self.anon[1] else set()), n1 > 0),
+                Cell(_mean(s2, n2), {p.uid for p, s in e if s[4]} | ({ANON} if self.anon[3] else set()), n2 > 0)]
+
+
+class TeamGroup:
+    """Active teams: their number, and (match quality) the shares predicted and reported to gain both ways."""
+
+    def __init__(self, data: "Deployment"):
+        self.data = data
+        self.teams: list[tuple] = []  # (score, gains, member ids)
+
+    def _members(self):
+        return {self.data.user_of.get(m, ("participant", m)) for _, _, members in self.teams for m in members}
+
+    def cells(self, _n_sessions=0) -> list[Cell]:
+        n = len(self.teams)
+        return [Cell(n, self._members(), n > 0)]
+
+    def quality_cells(self) -> list[Cell]:
+        people, n = self.data.by_pid, len(self.teams)
+        predicted = sum(1 for _, g, m in self.teams if m and all((g.get(str(x)) or 0) > 0 for x in m))
+        reported = 0
+        for _, _, m in self.teams:
+            means = [people[x].gs_sum / people[x].gs_n if x in people and people[x].gs_n else None for x in m]
+            if means and all(v is not None and v >= 3 for v in means):
+                reported += 1
+        members = self._members()
+        raters = {people[x].uid for _, _, m in self.teams for x in m if x in people and people[x].gs_n}
+        return [Cell(n, members, n > 0), Cell(_pct(predicted, n), members, n > 0),
+                Cell(_pct(reported, n), raters, bool(raters))]
+
+
+BANDS = [(0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.01)]
+
+
+def _band(score) -> int:
+    s = score or 0
+    return next((i for i, (lo, hi) in enumerate(BANDS) if lo <= s < hi), len(BANDS) - 1)
+
+
+# --- reading the deployment: six queries ----------------------------------------------------------------------
+
+class Deployment:
+    """Everything insights need about one deployment, read once."""
+
+    def __init__(self, deployment_id: int):
+        self.mg = min_group()
+        self.cohorts = cohorts_for(deployment_id)  # query 1
+        ids = [c.id for c in self.cohorts] or [-1]
+        self.user_of: dict[int, int] = {}
+        self.people: list[Person] = []
+        for pid, cid, uid, dept, gender, intake, status in db.session.execute(db.select(
+                Participant.id, Participant.cohort_id, Participant.user_id, Participant.department,
+                Participant.gender, Participant.intake_submitted_at.is_not(None), Participant.status)
+                .where(Participant.cohort_id.in_(ids))):  # query 2
+            self.user_of[pid] = uid
+            if status != "withdrawn":
+                self.people.append(Person(pid, uid, cid, dept, gender if gender != "undisclosed" else None,
+                                          bool(intake)))
+        self.by_pid = {p.pid: p for p in self.people}
+        days = cur.session_ids_by_day()
+        d1, d2 = sorted(days.get(1, set())), sorted(days.get(2, set()))
+        for pid, a1, a2 in db.session.execute(db.select(
+                Attendance.participant_id, func.max(case((Attendance.session_id.in_(d1), 1), else_=0)),
+                func.max(case((Attendance.session_id.in_(d2), 1), else_=0))).where(
+                Attendance.cohort_id.in_(ids), Attendance.present).group_by(Attendance.participant_id)):  # query 3
+            if pid in self.by_pid:
+                self.by_pid[pid].both_days = bool(a1 and a2)
+        gs = Reflection.answers[cur.GAIN_SELF].as_integer()
+        gp = Reflection.answers[cur.GAIN_PARTNER].as_integer()
+        month = _month(Reflection.submitted_at)
+        for pid, m, n, s1, n1, s2, n2 in db.session.execute(db.select(
+                Reflection.participant_id, month, func.count(), func.coalesce(func.sum(gs), 0), func.count(gs),
+                func.coalesce(func.sum(gp), 0), func.count(gp)).where(
+                Reflection.cohort_id.in_(ids), Reflection.status == "submitted")
+                .group_by(Reflection.participant_id, month)):  # query 4
+            p = self.by_pid.get(pid)
+            if p is not None:
+                p.months[m] = [n, int(s1), n1, int(s2), n2]
+                p.reflections += n
+                p.gs_sum, p.gs_n, p.gp_sum, p.gp_n = p.gs_sum + int(s1), p.gs_n + n1, p.gp_sum + int(s2), p.gp_n + n2
+        anon_month = _month(AnonymousRating.submitted_on)
+        self.anon = {(cid, m): [int(s1 or 0), n1, int(s2 or 0), n2] for cid, m, s1, n1, s2, n2 in db.session.execute(
+            db.select(AnonymousRating.cohort_id, anon_month, func.sum(AnonymousRating.gain_self),
+                      func.count(AnonymousRating.gain_self), func.sum(AnonymousRating.gain_partner),
+                      func.count(AnonymousRating.gain_partner)).where(AnonymousRating.cohort_id.in_(ids))
+            .group_by(AnonymousRating.cohort_id, anon_month))}  # query 5
+        self.teams = [(cid, score, gains or {}, list(members or [])) for cid, score, gains, members in
+                      db.session.execute(db.select(Team.cohort_id, Team.score, Team.gains, Team.member_ids).where(
+                          Team.cohort_id.in_(ids), Team.status == "active"))]  # query 6
+        self.n_sessions = len(cur.reflective_sessions())
+        # Groups of the unfiltered breakdowns: too small a cohort, department or gender joins "Other".
+        self.cohort_row = self._sizes(lambda p: p.cohort_id)
+        self.dept_row = self._sizes(lambda p: p.department)
+        self.gender_row = self._sizes(lambda p: p.gender)
+        self._atoms: dict = {}
+
+    def _sizes(self, key) -> dict:
+        users = defaultdict(set)
+        for p in self.people:
+            users[key(p)].add(p.uid)
+        return {k: k if k is not None and len(u) >= self.mg else OTHER for k, u in users.items()}
+
+    def cohort_key(self, cohort_id):
+        return self.cohort_row.get(cohort_id, OTHER)
+
+    def dept_key(self, p: Person):
+        return self.dept_row.get(p.department, OTHER)
+
+    def gender_key(self, p: Person):
+        return self.gender_row.get(p.gender, OTHER)
+
+    # one function per breakdown: rows of groups for the people (and anonymous ratings) kept by ``keep``
+
+    def people_groups(self, key, keep_person, keep_anon, anon_key=lambda cid: OTHER) -> dict:
+        groups = defaultdict(PeopleGroup)
+        for p in self.people:
+            if keep_person(p):
+                groups[key(p)].people.append(p)
+        for (cid, _m), values in self.anon.items():
+            if keep_anon(cid):
+                groups[anon_key(cid)].add_anon(values)
+        return groups
+
+    def month_groups(self, key, keep_person, keep_anon) -> dict:
+        groups = defaultdict(MonthGroup)
+        for p in self.people:
+            if keep_person(p):
+                for m, stats in p.months.items():
+                    groups[key(p, m)].entries.append((p, stats))
+        for (cid, m), values in self.anon.items():
+            if keep_anon(cid):
+                groups[key(None, m, cid)].add_anon(values)
+        return groups
+
+    def team_groups(self, key, keep_cohort, members_in=None) -> dict:
+        groups = {}
+        for cid, score, gains, members in self.teams:
+            if not keep_cohort(cid) or not set(members) & set(members_in if members_in is not None else self.by_pid):
+                continue
+            groups.setdefault(key(cid, score), TeamGroup(self)).teams.append((score, gains, members))
+        return groups
+
+    def atoms_ok(self, dimension: str) -> list[bool]:
+        """Per column: does every cohort's share of every group of ``dimension`` hold 0 or >= MIN people?"""
+        if dimension not in self._atoms:
+            every = lambda *_: True  # noqa: E731
+            if dimension == "department":
+                groups = self.people_groups(lambda p: (p.cohort_id, self.dept_key(p)), every, every,
+                                            lambda cid: (cid, OTHER))
+            elif dimension == "gender":
+                groups = self.people_groups(lambda p: (p.cohort_id, self.gender_key(p)), every, every,
+                                            lambda cid: (cid, OTHER))
+            elif dimension == "month":
+                groups = self.month_groups(lambda p, m, cid=None: (p.cohort_id if p else cid, m), every, every)
+            elif dimension == "band":
+                groups = self.team_groups(lambda cid, score: (cid, _band(score)), every)
+            else:  # "teams": match quality per cohort
+                groups = self.team_groups(lambda cid, score: cid, every)
+            columns = None
+            for g in groups.values():
+                cells = g.quality_cells() if dimension == "teams" else g.cells(self.n_sessions)
+                ok = [not c.data or len(c.who) >= self.mg for c in cells]
+                columns = ok if columns is None else [a and b for a, b in zip(columns, ok)]
+            self._atoms[dimension] = columns
+        return self._atoms[dimension]
+
+
+# --- suppression ------------------------------------------------------------------------------------------------
+
+def protect(rows: list[list[Cell]], mg: int) -> list[list]:
+    """Primary and complementary suppression of a breakdown whose total is known (rows split it exactly)."""
+    out = [[c.value for c in row] for row in rows]
+    for j in range(len(rows[0]) if rows else 0):
+        hidden = {i for i, row in enumerate(rows) if row[j].data and len(row[j].who) < mg}
+        while hidden:
+            union = set().union(*(rows[i][j].who for i in hidden))
+            if len(hidden) >= 2 and len(union) >= mg:
+                break
+            shown = [i for i, row in enumerate(rows) if i not in hidden and row[j].data]
+            if not shown:
+                break  # everything with data is hidden already
+            hidden.add(min(shown, key=lambda i: (len(rows[i][j].who), i)))
+        for i in hidden:
+            out[i][j] = SUPPRESSED
+    return out
+
+
+def _primary(cells: list[Cell], mg: int, allowed=None) -> list:
+    """Each cell shown when it has the respondents and its column is ``allowed`` (a filter's extra test)."""
+    allowed = allowed or [True] * len(cells)
+    return [c.value if not c.data or (ok and len(c.who) >= mg) else SUPPRESSED for c, ok in zip(cells, allowed)]
+
+
+# --- the tables -------------------------------------------------------------------------------------------------
+
+COLUMNS = ["Group", "People", "Intake completed (%)", "Attended both days (%)", "Reflections completed (%)",
+           "Own gain reported (mean 1-5)", "Gain seen in partner (mean 1-5)"]
+TREND_COLUMNS = ["Month", "Reflections submitted", "Own gain (mean)", "Gain seen in partner (mean)"]
+QUALITY_MEASURES = ["Teams", "Teams where the matcher expected both sides to gain (%)",
+                    "Teams where both members report gaining (mean own gain 3 or more) (%)"]
+TITLES = {"overview": "Overview", "by_cohort": "By cohort", "by_department": "By department",
+          "by_gender": "By gender", "match_scores": "Match score distribution (teams per score band)",
+          "match_quality": "Match quality", "trend": "Reflections over time (by month submitted)"}
+
+
+def _notes(mg: int) -> dict:
+    return {
+        "hidden": f"“{MARKER}”: fewer than {mg} people answered, or held back with such a group so that it "
+                  "cannot be worked out from the totals.",
+        "filtered": f"With filters, a column is shown only where no cohort's or department's part of a group "
+                    f"holds 1 to {mg - 1} people: otherwise comparing it with other filters could single "
+                    "someone out.",
+        "department": "Not shown with a department filter: set against the other tables it could single someone "
+                      "out. Clear the department filter to see it.",
+        "partial": f"“Other cohorts” is only partly selected: its figures are {MARKER}. Select all of its "
+                   "cohorts or none.",
+        "empty": f"Fewer than {mg} people match these filters: figures are not shown.",
+    }
+
+
+def _table(key, columns, rows, notes=()) -> Table:
+    note = " ".join(n for n in notes if n)
+    return Table(key, TITLES[key], columns, rows, note)
 
 
 def compute(deployment_id: int, filters: Filters) -> dict:
-    mg = min_group()
-    all_cohorts = cohorts_for(deployment_id)  # query 1
-    cohorts = [c for c in all_cohorts
-               if (not filters.cohort_ids or c.id in filters.cohort_ids)
-               and (not filters.date_from or _cohort_day(c) >= filters.date_from)
-               and (not filters.date_to or _cohort_day(c) <= filters.date_to)]
-    ids = [c.id for c in cohorts] or [-1]
-    names = {c.id: c.name for c in cohorts}
-    people_q = db.select(Participant.id, Participant.cohort_id, Participant.department, Participant.gender,
-                         Participant.intake_submitted_at.is_not(None)).where(
-        Participant.cohort_id.in_(ids), Participant.status != "withdrawn")
-    if filters.department:
-        people_q = people_q.where(Participant.department == filters.department)
-    people = {pid: Person(cid, dept, gender, bool(intake))
-              for pid, cid, dept, gender, intake in db.session.execute(people_q)}  # query 2
-    days = cur.session_ids_by_day()
-    d1, d2 = sorted(days.get(1, set())), sorted(days.get(2, set()))
-    att = db.select(Attendance.participant_id,
-                    func.max(case((Attendance.session_id.in_(d1), 1), else_=0)),
-                    func.max(case((Attendance.session_id.in_(d2), 1), else_=0))).where(
-        Attendance.cohort_id.in_(ids), Attendance.present).group_by(Attendance.participant_id)
-    for pid, a1, a2 in db.session.execute(att):  # query 3
-        if pid in people:
-            people[pid].both_days = bool(a1 and a2)
-    gs = Reflection.answers["gain_self"].as_integer()
-    gp = Reflection.answers["gain_partner"].as_integer()
-    submitted = (Reflection.cohort_id.in_(ids), Reflection.status == "submitted")
-    refl = db.select(Reflection.participant_id, func.count(), func.coalesce(func.sum(gs), 0), func.count(gs),
-                     func.coalesce(func.sum(gp), 0), func.count(gp)).where(*submitted).group_by(
-        Reflection.participant_id)
-    for pid, n, s1, n1, s2, n2 in db.session.execute(refl):  # query 4
-        if pid in people:
-            p = people[pid]
-            p.reflections, p.gs_sum, p.gs_n, p.gp_sum, p.gp_n = n, int(s1), n1, int(s2), n2
-    anon = {} if filters.department else {
-        cid: (int(s1 or 0), n1, int(s2 or 0), n2) for cid, s1, n1, s2, n2 in db.session.execute(
-            db.select(AnonymousRating.cohort_id, func.sum(AnonymousRating.gain_self),
-                      func.count(AnonymousRating.gain_self), func.sum(AnonymousRating.gain_partner),
-                      func.count(AnonymousRating.gain_partner)).where(AnonymousRating.cohort_id.in_(ids))
-            .group_by(AnonymousRating.cohort_id))}  # query 5
-    teams = db.session.execute(db.select(Team.cohort_id, Team.score, Team.gains, Team.member_ids).where(
-        Team.cohort_id.in_(ids), Team.status == "active")).all()  # query 6
-    month = _month(Reflection.submitted_at)
-    trend_q = db.select(month, func.count(), func.count(func.distinct(Reflection.participant_id)),
-                        func.avg(gs), func.avg(gp)).where(*submitted)
-    if filters.department:
-        trend_q = trend_q.join(Participant, Participant.id == Reflection.participant_id).where(
-            Participant.department == filters.department)
-    trend = db.session.execute(trend_q.group_by(month).order_by(month)).all()  # query 7
+    data = Deployment(deployment_id)
+    mg, ns = data.mg, data.n_sessions
+    notes = _notes(mg)
+    names = {c.id: c.name for c in data.cohorts}
+    every = lambda *_: True  # noqa: E731
 
-    n_sessions = len(cur.reflective_sessions())
+    def has_hidden(rows):
+        return any(v is SUPPRESSED for row in rows for v in row)
 
-    def metrics(group: list[Person], extra=(0, 0, 0, 0)):
-        n = len(group)
-        s1 = sum(p.gs_sum for p in group) + extra[0]
-        n1 = sum(p.gs_n for p in group) + extra[1]
-        s2 = sum(p.gp_sum for p in group) + extra[2]
-        n2 = sum(p.gp_n for p in group) + extra[3]
-        return [n, _pct(sum(p.intake for p in group), n), _pct(sum(p.both_days for p in group), n),
-                _pct(sum(p.reflections for p in group), n * n_sessions),
-                round(s1 / n1, 2) if n1 else None, round(s2 / n2, 2) if n2 else None]
+    # The unfiltered page (always built: filtered figures are checked against it).
+    def label(key, kind):
+        if key != OTHER:
+            return names.get(key, key) if kind == "cohort" else key
+        return f"Other cohorts (fewer than {mg} people each)" if kind == "cohort" else \
+            "Other (smaller groups and not stated)"
 
-    columns = ["Group", "People", "Intake completed (%)", "Attended both days (%)",
-               "Reflections completed (%)", "Own gain reported (mean 1-5)", "Gain seen in partner (mean 1-5)"]
+    def ordered(groups):
+        return sorted(groups, key=lambda k: (k == OTHER, str(k) if not isinstance(k, int) else f"{k:012d}"))
 
-    def breakdown(key, title, label_of, with_anon=False):
-        groups: dict[str, list[Person]] = defaultdict(list)
-        for p in people.values():
-            groups[label_of(p)].append(p)
-        rows, other, other_anon = [], [], [0, 0, 0, 0]
-        for label in sorted(groups, key=lambda x: (x is None, str(x))):
-            members = groups[label]
-            extra = anon.get(label_cohort.get(label), (0, 0, 0, 0)) if with_anon else (0, 0, 0, 0)
-            if len(members) >= mg and label is not None:
-                rows.append([names.get(label, label) if with_anon else label] + metrics(members, extra))
-            else:
-                other.extend(members)
-                other_anon = [a + b for a, b in zip(other_anon, extra)]
-        note = ""
-        if other:
-            if len(other) >= mg:
-                rows.append(["Other (smaller groups and not stated)"] + metrics(other, other_anon))
-            else:
-                note = f"Groups with fewer than {mg} people are not shown."
-        return Table(key, title, columns, rows, note)
+    def breakdown(groups, kind):
+        keys = ordered(groups)
+        values = protect([groups[k].cells(ns) for k in keys], mg)
+        rows = [[label(k, kind)] + v for k, v in zip(keys, values)]
+        return keys, rows
 
-    label_cohort = {c.id: c.id for c in cohorts}
-    everyone = list(people.values())
-    overview_values = metrics(everyone, tuple(map(sum, zip(*anon.values()))) if anon else (0, 0, 0, 0))
-    enough = len(everyone) >= mg
-    tables = {}
-    tables["overview"] = Table("overview", "Overview", ["Measure", "Value"], [
-        [label, value if enough else SUPPRESSED] for label, value in zip(columns[1:], overview_values)],
-        "" if enough else f"Fewer than {mg} people match these filters: figures are not shown.")
-    tables["by_cohort"] = breakdown("by_cohort", "By cohort", lambda p: p.cohort_id, with_anon=True)
-    tables["by_department"] = breakdown("by_department", "By department", lambda p: p.department)
-    tables["by_gender"] = breakdown("by_gender", "By gender", lambda p: p.gender if p.gender != "undisclosed" else None)
+    everyone = data.people_groups(lambda p: 0, every, every, lambda cid: 0).get(0, PeopleGroup())
+    all_overview = _primary(everyone.cells(ns), mg)
+    cohort_keys, all_by_cohort = breakdown(data.people_groups(
+        lambda p: data.cohort_key(p.cohort_id), every, every, data.cohort_key), "cohort")
+    dept_keys, all_by_dept = breakdown(data.people_groups(data.dept_key, every, every), "dept")
+    offered = [k for k, row in zip(dept_keys, all_by_dept) if k != OTHER and row[1] is not SUPPRESSED]
+    department = filters.department if filters.department in offered else None
 
-    # match quality: teams with at least one member in the filtered people
-    team_rows = [(score, gains or {}, members) for _, score, gains, members in teams
-                 if set(members or []) & set(people)]
-    bins = [(0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.01)]
-    dist = []
-    for lo, hi in bins:
-        inside = [t for t in team_rows if lo <= (t[0] or 0) < hi]
-        size = sum(len(t[2]) for t in inside)
-        label = f"{lo:.1f}–{min(hi, 1.0):.1f}"
-        dist.append([label, len(inside) if size >= mg else SUPPRESSED])
-    tables["match_scores"] = Table("match_scores", "Match score distribution (teams per score band)",
-                                   ["Score band", "Teams"], dist,
-                                   f"Bands holding fewer than {mg} people are not shown.")
-    both_predicted = sum(1 for _, g, m in team_rows if m and all((g.get(str(x)) or 0) > 0 for x in m))
-    both_reported = 0
-    for _, _, m in team_rows:
-        means = [(people[x].gs_sum / people[x].gs_n) if x in people and people[x].gs_n else None for x in m]
-        if means and all(v is not None and v >= 3 for v in means):
-            both_reported += 1
-    team_people = sum(len(m) for _, _, m in team_rows)
-    show_teams = team_people >= mg
-    tables["match_quality"] = Table("match_quality", "Match quality", ["Measure", "Value"], [
-        ["Teams", len(team_rows) if show_teams else SUPPRESSED],
-        ["Teams where the matcher expected both sides to gain (%)",
-         _pct(both_predicted, len(team_rows)) if show_teams else SUPPRESSED],
-        ["Teams where both members report gaining (mean own gain 3 or more) (%)",
-         _pct(both_reported, len(team_rows)) if show_teams else SUPPRESSED]])
-    tables["trend"] = Table("trend", "Reflections over time (by month submitted)",
-                            ["Month", "Reflections submitted", "Own gain (mean)", "Gain seen in partner (mean)"],
-                            [[m, n, _r(a), _r(b)] if people_n >= mg else [m, SUPPRESSED, SUPPRESSED, SUPPRESSED]
-                             for m, n, people_n, a, b in trend if m],
-                            f"Months with reflections from fewer than {mg} people are not shown.")
-    return {"tables": tables, "cohorts": all_cohorts, "selected": cohorts, "people": len(everyone),
-            "min_group": mg, "departments": departments_for([c.id for c in all_cohorts])}
+    selected = [c for c in data.cohorts
+                if (not filters.cohort_ids or c.id in filters.cohort_ids)
+                and (not filters.date_from or _cohort_day(c) >= filters.date_from)
+                and (not filters.date_to or _cohort_day(c) <= filters.date_to)]
+    chosen = {c.id for c in selected}
+    cohort_filter = chosen != {c.id for c in data.cohorts}
+    in_sel = (lambda cid: cid in chosen) if cohort_filter else every
+    in_dept = (lambda p: data.dept_key(p) == department) if department else every
+    keep = lambda p: in_sel(p.cohort_id) and in_dept(p)  # noqa: E731
+    keep_anon = (lambda cid: False) if department else in_sel
+    tables: dict[str, Table] = {}
+
+    # overview
+    sel_group = data.people_groups(lambda p: 0, keep, keep_anon, lambda cid: 0).get(0, PeopleGroup())
+    sel_cells = sel_group.cells(ns)
+    if not cohort_filter and not department:
+        overview = all_overview
+    elif department and not cohort_filter:
+        overview = all_by_dept[dept_keys.index(department)][1:]
+    elif department:
+        overview = _primary(sel_cells, mg, data.atoms_ok("department"))
+    else:
+        cohort_sets = defaultdict(set)
+        for c in data.cohorts:
+            cohort_sets[data.cohort_key(c.id)].add(c.id)
+        aligned = []
+        for j in range(len(sel_cells)):
+            hidden = set().union(*(cohort_sets[k] for k, row in zip(cohort_keys, all_by_cohort)
+                                   if row[j + 1] is SUPPRESSED))
+            whole = all(not (chosen & cohort_sets[k]) or cohort_sets[k] <= chosen for k in cohort_keys)
+            aligned.append(whole and (not (chosen & hidden) or hidden <= chosen))
+        overview = _primary(sel_cells, mg, aligned)
+    few = sel_cells[0].data and len(sel_cells[0].who) < mg
+    tables["overview"] = _table("overview", ["Measure", "Value"],
+                                [[name, value] for name, value in zip(COLUMNS[1:], overview)],
+                                [notes["empty"] if few else "", notes["hidden"] if SUPPRESSED in overview else ""])
+
+    # by cohort
+    filtered = cohort_filter or department
+    if not filtered:
+        rows, extra = all_by_cohort, ""
+    elif not department:
+        rows, extra = [], ""
+        for k, row in zip(cohort_keys, all_by_cohort):
+            members = {c.id for c in data.cohorts if data.cohort_key(c.id) == k}
+            if members & chosen and members <= chosen:
+                rows.append(row)
+            elif members & chosen:
+                part = data.people_groups(lambda p: 0, lambda p, m=members: p.cohort_id in m and keep(p),
+                                          lambda cid, m=members: cid in m and keep_anon(cid), lambda cid: 0)
+                cells = part.get(0, PeopleGroup()).cells(ns)
+                rows.append([row[0]] + [SUPPRESSED if c.data else c.value for c in cells])
+                extra = notes["partial"]
+    else:
+        groups = data.people_groups(lambda p: data.cohort_key(p.cohort_id), keep, keep_anon, data.cohort_key)
+        allowed = data.atoms_ok("department")
+        rows = [[label(k, "cohort")] + _primary(groups[k].cells(ns), mg, allowed) for k in ordered(groups)]
+        extra = notes["filtered"] if has_hidden(rows) else ""
+    tables["by_cohort"] = _table("by_cohort", COLUMNS, rows, [notes["hidden"] if has_hidden(rows) else "", extra])
+
+    # by department
+    if not filtered:
+        rows = all_by_dept
+    elif department and not cohort_filter:
+        rows = [all_by_dept[dept_keys.index(department)]]
+    else:
+        groups = data.people_groups(data.dept_key, keep, keep_anon)
+        allowed = data.atoms_ok("department")
+        rows = [[label(k, "dept")] + _primary(groups[k].cells(ns), mg, allowed) for k in ordered(groups)]
+    tables["by_department"] = _table("by_department", COLUMNS, rows, [
+        notes["hidden"] if has_hidden(rows) else "", notes["filtered"] if filtered and has_hidden(rows) else ""])
+
+    # breakdowns shown unfiltered, or for a selection of cohorts where every cohort's share is safe
+    def other_breakdown(key, columns, groups_for, dimension, label_of, cells_of=lambda g: g.cells(ns)):
+        if department:
+            return _table(key, columns, [], [notes["department"]])
+        groups = groups_for()
+        keys = sorted(groups, key=lambda k: (k is None, k == OTHER, str(k)))
+        if not cohort_filter:
+            values = protect([cells_of(groups[k]) for k in keys], mg)
+        else:
+            allowed = data.atoms_ok(dimension)
+            values = [_primary(cells_of(groups[k]), mg, allowed) for k in keys]
+        rows = [[label_of(k)] + v for k, v in zip(keys, values)]
+        return _table(key, columns, rows, [notes["hidden"] if has_hidden(rows) else "",
+                                           notes["filtered"] if cohort_filter and has_hidden(rows) else ""])
+
+    tables["by_gender"] = other_breakdown(
+        "by_gender", COLUMNS, lambda: data.people_groups(data.gender_key, keep, keep_anon), "gender",
+        lambda k: label(k, "gender"))
+    band_label = {i: f"{lo:.1f}–{min(hi, 1.0):.1f}" for i, (lo, hi) in enumerate(BANDS)}
+
+    def band_groups():
+        groups = data.team_groups(lambda cid, score: _band(score), in_sel)
+        for i in band_label:  # an empty band is shown as 0: it holds no one
+            groups.setdefault(i, TeamGroup(data))
+        return groups
+
+    tables["match_scores"] = other_breakdown("match_scores", ["Score band", "Teams"], band_groups, "band",
+                                             band_label.get)
+    quality = other_breakdown("match_quality", ["Measure", "Value"],
+                              lambda: {0: data.team_groups(lambda cid, score: 0, in_sel).get(0, TeamGroup(data))},
+                              "teams", str, lambda g: g.quality_cells())
+    if quality.rows:  # one row of three measures, shown as three rows
+        quality.rows = [[name, v] for name, v in zip(QUALITY_MEASURES, quality.rows[0][1:])]
+    tables["match_quality"] = quality
+    tables["trend"] = other_breakdown(
+        "trend", TREND_COLUMNS, lambda: data.month_groups(lambda p, m, cid=None: m, keep, keep_anon), "month",
+        lambda m: m or "Date not recorded")
+    return {"tables": tables, "cohorts": data.cohorts, "selected": selected, "people": len(sel_group.people),
+            "min_group": mg, "departments": offered, "department": department}
 
 
 def _pct(part, whole):
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _r(value):
-    return round(float(value), 2) if value is not None else None
+def _mean(total, n):
+    return round(total / n, 2) if n else None
