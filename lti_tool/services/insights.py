@@ -44,7 +44,18 @@ from . import curriculum as cur
 
 MARKER = "not shown"  # the one text for a held-back figure, in pages, charts and CSV
 ANON = "anonymous ratings"  # all anonymous rows of a figure: one respondent
-OTHER = "__other__"
+
+
+class _Other:
+    """The "Other" group of a breakdown (a sentinel, so that no department or gender name can be it)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "OTHER"
+
+
+OTHER = _Other()
 
 
 class _Suppressed:
@@ -305,10 +316,11 @@ class Deployment:
                 groups[key(None, m, cid)].add_anon(values)
         return groups
 
-    def team_groups(self, key, keep_cohort, members_in=None) -> dict:
+    def team_groups(self, key, keep_cohort) -> dict:
+        """Active teams with at least one member still taking part, grouped by ``key(cohort id, score)``."""
         groups = {}
         for cid, score, gains, members in self.teams:
-            if not keep_cohort(cid) or not set(members) & set(members_in if members_in is not None else self.by_pid):
+            if not keep_cohort(cid) or not any(m in self.by_pid for m in members):
                 continue
             groups.setdefault(key(cid, score), TeamGroup(self)).teams.append((score, gains, members))
         return groups
@@ -340,28 +352,190 @@ class Deployment:
 
 # --- suppression ------------------------------------------------------------------------------------------------
 
-def protect(rows: list[list[Cell]], mg: int) -> list[list]:
-    """Primary and complementary suppression of a breakdown whose total is known (rows split it exactly)."""
-    out = [[c.value for c in row] for row in rows]
-    for j in range(len(rows[0]) if rows else 0):
-        hidden = {i for i, row in enumerate(rows) if row[j].data and len(row[j].who) < mg}
-        while hidden:
-            union = set().union(*(rows[i][j].who for i in hidden))
-            if len(hidden) >= 2 and len(union) >= mg:
-                break
-            shown = [i for i, row in enumerate(rows) if i not in hidden and row[j].data]
-            if not shown:
-                break  # everything with data is hidden already
-            hidden.add(min(shown, key=lambda i: (len(rows[i][j].who), i)))
-        for i in hidden:
-            out[i][j] = SUPPRESSED
-    return out
+def _complement(rows: list[list[Cell]], j: int, mg: int, hidden: set) -> set:
+    """Column ``j`` of a breakdown whose total is known: with a hidden group, hide the smallest shown groups
+    too, until at least two groups with at least ``mg`` people between them are hidden."""
+    hidden = set(hidden)
+    while hidden:
+        union = set().union(*(rows[i][j].who for i in hidden))
+        if len(hidden) >= 2 and len(union) >= mg:
+            break
+        shown = [i for i, row in enumerate(rows) if i not in hidden and row[j].data]
+        if not shown:
+            break  # everything with data is hidden already
+        hidden.add(min(shown, key=lambda i: (len(rows[i][j].who), i)))
+    return hidden
+
+
+def _suppress(rows: list[list[Cell]], mg: int) -> dict[int, set]:
+    """Per column, the rows held back: too few respondents, then complementary suppression."""
+    return defaultdict(set, {j: _complement(rows, j, mg, {i for i, row in enumerate(rows)
+                                                          if row[j].data and len(row[j].who) < mg})
+                             for j in range(len(rows[0]) if rows else 0)})
 
 
 def _primary(cells: list[Cell], mg: int, allowed=None) -> list:
     """Each cell shown when it has the respondents and its column is ``allowed`` (a filter's extra test)."""
     allowed = allowed or [True] * len(cells)
     return [c.value if not c.data or (ok and len(c.who) >= mg) else SUPPRESSED for c, ok in zip(cells, allowed)]
+
+
+@dataclass
+class Breakdown:
+    """An unfiltered breakdown: its groups, their cells, and per column the rows held back."""
+
+    kind: str  # "cohort" | "department" | "gender" | "month": the field of a person it groups by
+    keys: list
+    cells: list[list[Cell]]
+    hidden: dict[int, set]  # column -> rows
+
+    def values(self) -> list[list]:
+        return [[SUPPRESSED if i in self.hidden[j] else c.value for j, c in enumerate(row)]
+                for i, row in enumerate(self.cells)]
+
+
+# --- the audit: every figure L&D can reach, as linear equations --------------------------------------------------
+#
+# L&D may well know who is in which cohort, department and gender; what must stay unknown is each person's
+# answers. Any figure is a sum over the people it covers (a mean with its number of answers, which we
+# assume known, the worst case), so all figures together are a system of linear equations. Complementary
+# suppression protects each table against its total, but two tables can be played against each other
+# ("Other department" minus "Cohort 2" may be one person). So after suppression, the figures the
+# unfiltered page shows, plus the cohort shares that filters can show, are checked together: if the sum
+# over a group of fewer than MIN_GROUP_SIZE people (people who share cohort, department, gender and month,
+# or one person across months) is in the span of those equations, more is held back and the check repeats.
+
+NO_REFLECTION = "no reflection"  # the month of someone with no reflection (their 0 is an answer too)
+# quantity -> (column in people tables, column in the trend table, which month stats hold it)
+QUANTITIES = {"intake": (1, None, None), "both_days": (2, None, None), "reflections": (3, 0, 0),
+              "own": (4, 1, 2), "partner": (5, 2, 4)}
+
+
+def _classes(data: "Deployment", quantity: str) -> dict:
+    """People's contributions to ``quantity``, grouped by (cohort, department, gender, month): the finest
+    groups any figure can tell apart."""
+    _, _, stat = QUANTITIES[quantity]
+    classes = defaultdict(set)
+    for p in data.people:
+        d, g = data.dept_key(p), data.gender_key(p)
+        if stat is None:
+            classes[(p.cohort_id, d, g, None)].add(p.uid)
+            continue
+        months = [m for m, s in p.months.items() if s[stat]]
+        if quantity == "reflections" and not months:
+            months = [NO_REFLECTION]
+        for m in months:
+            classes[(p.cohort_id, d, g, m)].add(p.uid)
+    if quantity in ("own", "partner"):
+        for (cid, m), values in data.anon.items():
+            if values[1 if quantity == "own" else 3]:
+                classes[(cid, OTHER, OTHER, m)].add(ANON)
+    return classes
+
+
+def _solvable(figures, targets: list[list[int]]) -> list[bool]:
+    """For each target (a set of columns), can the sum over it be computed from the figures (0/1 rows)?
+
+    It can when its indicator vector lies in the row space: its projection keeps its whole length. The
+    projection uses the figures' Gram matrix (figures x figures, small), sparse products and one symmetric
+    eigen-decomposition, so no dense matrix product over every group is needed."""
+    import numpy as np
+    from scipy import linalg, sparse
+
+    m = sparse.csr_matrix(figures)
+    gram = (m @ m.T).toarray()
+    w, v = linalg.eigh(gram, driver="evr")
+    keep = w > max(float(w.max(initial=0.0)), 1.0) * 1e-9
+    basis = np.asarray(m.T @ (v[:, keep] / np.sqrt(w[keep])))  # row c: column c projected on an orthonormal basis
+    lengths = (basis ** 2).sum(axis=1)  # single groups at once; sums over several groups one by one
+    return [lengths[t[0]] >= 1 - 1e-6 if len(t) == 1 else float((basis[t].sum(axis=0) ** 2).sum()) >= len(t) - 1e-6
+            for t in targets]
+
+
+def _audit(data: "Deployment", overview: list, tables: dict, families: dict) -> None:
+    """Hold back more (``tables`` hidden sets, ``overview`` flags, filter ``families``) until no group of
+    fewer than MIN_GROUP_SIZE people can be solved from everything shown. Changes its arguments in place."""
+    done: dict = {}  # what a quantity started from -> what had to be held back (intake and attendance, or the
+    # two gains, usually start alike: the answer is reused)
+    for quantity, (j_people, j_trend, _) in QUANTITIES.items():
+        column = lambda kind: j_trend if kind == "month" else j_people  # noqa: E731
+        classes = _classes(data, quantity)
+        start = (tuple((s, frozenset(w)) for s, w in classes.items()), overview[j_people],
+                 tuple(None if column(bd.kind) is None else frozenset(bd.hidden[column(bd.kind)])
+                       for bd in tables.values()),
+                 tuple(bool(c and column(f) is not None and c[column(f)]) for f, c in families.items()))
+
+        def hold_back(action):
+            if action[0] == "family":
+                families[action[1]][column(action[1])] = False
+            elif action[0] == "cell":
+                bd, j = tables[action[1]], column(tables[action[1]].kind)
+                bd.hidden[j] = _complement(bd.cells, j, data.mg, bd.hidden[j] | {action[2]})
+            else:
+                overview[j_people] = False
+
+        if start not in done:
+            done[start] = []
+            if any(len(who) < data.mg for who in classes.values()):  # else there is no small group to find
+                for action in _leak_repairs(data, classes, column, overview[j_people], tables, families):
+                    hold_back(action)
+                    done[start].append(action)
+        else:
+            for action in done[start]:
+                hold_back(action)
+
+
+def _leak_repairs(data: "Deployment", classes: dict, column, overview_shown: bool, tables: dict, families: dict):
+    """Yield what to hold back next while a small group can be solved; the caller applies each one."""
+    import numpy as np
+
+    mg, sigs = data.mg, list(classes)
+    codes: dict = {}
+    code = lambda value: codes.setdefault(value, len(codes))  # noqa: E731
+    fields = {"cohort": np.array([code(data.cohort_key(s[0])) for s in sigs]),
+              "department": np.array([code(s[1]) for s in sigs]), "gender": np.array([code(s[2]) for s in sigs]),
+              "month": np.array([code(s[3]) for s in sigs])}
+    cohort = np.array([s[0] for s in sigs])
+    targets = [[i] for i, s in enumerate(sigs) if len(classes[s]) < mg]  # within one cohort, department, ...
+    alone = defaultdict(list)  # one person's groups, when every group they are in holds only them
+    for i, s in enumerate(sigs):
+        for uid in classes[s]:
+            alone[uid].append(i if classes[s] == {uid} else None)
+    targets += [mine for mine in alone.values() if len(mine) > 1 and None not in mine]
+    while True:
+        figures, handles = [], []
+        if overview_shown:
+            figures.append(np.ones(len(sigs)))
+            handles.append(("overview",))
+        for name, bd in tables.items():
+            j = column(bd.kind)
+            for i, key in enumerate(bd.keys if j is not None else []):
+                if i not in bd.hidden[j]:
+                    figures.append((fields[bd.kind] == code(key)).astype(float))
+                    handles.append(("cell", name, i))
+        for family, columns in families.items():
+            j = column(family)
+            if j is None or not columns or not columns[j]:
+                continue
+            at = {"department": 1, "gender": 2, "month": 3}[family]
+            for c, x in sorted({(s[0], code(s[at])) for s in sigs if s[3] != NO_REFLECTION}):
+                figures.append(((cohort == c) & (fields[family] == x)).astype(float))
+                handles.append(("family", family))
+        if not figures:
+            return
+        leak = next((t for t, solved in zip(targets, _solvable(np.array(figures), targets)) if solved), None)
+        if leak is None:
+            return
+        covering = [h for h, f in zip(handles, figures) if f[leak].any()]
+        family = next((h for h in covering if h[0] == "family"), None)  # filters' extra shares go first
+        cells = [h for h in covering if h[0] == "cell"]
+        if family:
+            yield family
+        elif cells:  # the covering cell with the fewest people
+            yield min(cells, key=lambda h: (len(tables[h[1]].cells[h[2]][column(tables[h[1]].kind)].who), h[1:]))
+        else:
+            yield ("overview",)
+            overview_shown = False
 
 
 # --- the tables -------------------------------------------------------------------------------------------------
@@ -406,36 +580,49 @@ def compute(deployment_id: int, filters: Filters) -> dict:
     def has_hidden(rows):
         return any(v is SUPPRESSED for row in rows for v in row)
 
-    # The unfiltered page (always built: filtered figures are checked against it).
     def label(key, kind):
-        if key != OTHER:
+        if kind == "month":
+            return key or "Date not recorded"
+        if key is not OTHER:
             return names.get(key, key) if kind == "cohort" else key
         return f"Other cohorts (fewer than {mg} people each)" if kind == "cohort" else \
             "Other (smaller groups and not stated)"
 
-    def ordered(groups):
-        return sorted(groups, key=lambda k: (k == OTHER, str(k) if not isinstance(k, int) else f"{k:012d}"))
+    def ordered(keys):
+        return sorted(keys, key=lambda k: (k is OTHER, k is None, f"{k:012d}" if isinstance(k, int) else str(k)))
 
-    def breakdown(groups, kind):
+    def protected(kind, groups, cells_of=lambda g: g.cells(ns)) -> Breakdown:
         keys = ordered(groups)
-        values = protect([groups[k].cells(ns) for k in keys], mg)
-        rows = [[label(k, kind)] + v for k, v in zip(keys, values)]
-        return keys, rows
+        cells = [cells_of(groups[k]) for k in keys]
+        return Breakdown(kind, keys, cells, _suppress(cells, mg))
 
-    everyone = data.people_groups(lambda p: 0, every, every, lambda cid: 0).get(0, PeopleGroup())
-    all_overview = _primary(everyone.cells(ns), mg)
-    cohort_keys, all_by_cohort = breakdown(data.people_groups(
-        lambda p: data.cohort_key(p.cohort_id), every, every, data.cohort_key), "cohort")
-    dept_keys, all_by_dept = breakdown(data.people_groups(data.dept_key, every, every), "dept")
-    offered = [k for k, row in zip(dept_keys, all_by_dept) if k != OTHER and row[1] is not SUPPRESSED]
+    def rows_of(bd: Breakdown, label_of=None):
+        return [[(label_of or (lambda k: label(k, bd.kind)))(k)] + v for k, v in zip(bd.keys, bd.values())]
+
+    # 1. The unfiltered page, always built: every filtered figure is checked against it.
+    overview_cells = data.people_groups(lambda p: 0, every, every, lambda cid: 0).get(0, PeopleGroup()).cells(ns)
+    overview_shown = [not c.data or len(c.who) >= mg for c in overview_cells]
+    base = {"by_cohort": protected("cohort", data.people_groups(lambda p: data.cohort_key(p.cohort_id), every,
+                                                                 every, data.cohort_key)),
+            "by_department": protected("department", data.people_groups(data.dept_key, every, every)),
+            "by_gender": protected("gender", data.people_groups(data.gender_key, every, every)),
+            "trend": protected("month", data.month_groups(lambda p, m, cid=None: m, every, every))}
+    # 2. Tables played against each other, and the cohort shares filters can show: hold back more if needed.
+    _audit(data, overview_shown, base, {f: data.atoms_ok(f) for f in ("department", "gender", "month")})
+    all_overview = [c.value if ok else SUPPRESSED for c, ok in zip(overview_cells, overview_shown)]
+    cohort_keys, all_by_cohort = base["by_cohort"].keys, rows_of(base["by_cohort"])
+    dept_keys, all_by_dept = base["by_department"].keys, rows_of(base["by_department"])
+    offered = [k for k, row in zip(dept_keys, all_by_dept) if k is not OTHER and row[1] is not SUPPRESSED]
     department = filters.department if filters.department in offered else None
 
+    # 3. The filters.
     selected = [c for c in data.cohorts
                 if (not filters.cohort_ids or c.id in filters.cohort_ids)
                 and (not filters.date_from or _cohort_day(c) >= filters.date_from)
                 and (not filters.date_to or _cohort_day(c) <= filters.date_to)]
     chosen = {c.id for c in selected}
     cohort_filter = chosen != {c.id for c in data.cohorts}
+    filtered = cohort_filter or department
     in_sel = (lambda cid: cid in chosen) if cohort_filter else every
     in_dept = (lambda p: data.dept_key(p) == department) if department else every
     keep = lambda p: in_sel(p.cohort_id) and in_dept(p)  # noqa: E731
@@ -445,7 +632,7 @@ def compute(deployment_id: int, filters: Filters) -> dict:
     # overview
     sel_group = data.people_groups(lambda p: 0, keep, keep_anon, lambda cid: 0).get(0, PeopleGroup())
     sel_cells = sel_group.cells(ns)
-    if not cohort_filter and not department:
+    if not filtered:
         overview = all_overview
     elif department and not cohort_filter:
         overview = all_by_dept[dept_keys.index(department)][1:]
@@ -455,12 +642,12 @@ def compute(deployment_id: int, filters: Filters) -> dict:
         cohort_sets = defaultdict(set)
         for c in data.cohorts:
             cohort_sets[data.cohort_key(c.id)].add(c.id)
+        whole = all(not (chosen & cohort_sets[k]) or cohort_sets[k] <= chosen for k in cohort_keys)
         aligned = []
         for j in range(len(sel_cells)):
             hidden = set().union(*(cohort_sets[k] for k, row in zip(cohort_keys, all_by_cohort)
                                    if row[j + 1] is SUPPRESSED))
-            whole = all(not (chosen & cohort_sets[k]) or cohort_sets[k] <= chosen for k in cohort_keys)
-            aligned.append(whole and (not (chosen & hidden) or hidden <= chosen))
+            aligned.append(whole and overview_shown[j] and (not (chosen & hidden) or hidden <= chosen))
         overview = _primary(sel_cells, mg, aligned)
     few = sel_cells[0].data and len(sel_cells[0].who) < mg
     tables["overview"] = _table("overview", ["Measure", "Value"],
@@ -468,7 +655,6 @@ def compute(deployment_id: int, filters: Filters) -> dict:
                                 [notes["empty"] if few else "", notes["hidden"] if SUPPRESSED in overview else ""])
 
     # by cohort
-    filtered = cohort_filter or department
     if not filtered:
         rows, extra = all_by_cohort, ""
     elif not department:
@@ -498,47 +684,47 @@ def compute(deployment_id: int, filters: Filters) -> dict:
     else:
         groups = data.people_groups(data.dept_key, keep, keep_anon)
         allowed = data.atoms_ok("department")
-        rows = [[label(k, "dept")] + _primary(groups[k].cells(ns), mg, allowed) for k in ordered(groups)]
+        rows = [[label(k, "department")] + _primary(groups[k].cells(ns), mg, allowed) for k in ordered(groups)]
     tables["by_department"] = _table("by_department", COLUMNS, rows, [
         notes["hidden"] if has_hidden(rows) else "", notes["filtered"] if filtered and has_hidden(rows) else ""])
 
-    # breakdowns shown unfiltered, or for a selection of cohorts where every cohort's share is safe
-    def other_breakdown(key, columns, groups_for, dimension, label_of, cells_of=lambda g: g.cells(ns)):
+    # the other breakdowns: unfiltered, or for a selection of cohorts where every cohort's share is safe
+    def other_breakdown(key, columns, unfiltered, groups_for, family, label_of, cells_of=lambda g: g.cells(ns)):
         if department:
             return _table(key, columns, [], [notes["department"]])
-        groups = groups_for()
-        keys = sorted(groups, key=lambda k: (k is None, k == OTHER, str(k)))
         if not cohort_filter:
-            values = protect([cells_of(groups[k]) for k in keys], mg)
+            rows = rows_of(unfiltered(), label_of)
         else:
-            allowed = data.atoms_ok(dimension)
-            values = [_primary(cells_of(groups[k]), mg, allowed) for k in keys]
-        rows = [[label_of(k)] + v for k, v in zip(keys, values)]
+            groups, allowed = groups_for(), data.atoms_ok(family)
+            rows = [[label_of(k)] + _primary(cells_of(groups[k]), mg, allowed) for k in ordered(groups)]
         return _table(key, columns, rows, [notes["hidden"] if has_hidden(rows) else "",
                                            notes["filtered"] if cohort_filter and has_hidden(rows) else ""])
 
     tables["by_gender"] = other_breakdown(
-        "by_gender", COLUMNS, lambda: data.people_groups(data.gender_key, keep, keep_anon), "gender",
-        lambda k: label(k, "gender"))
+        "by_gender", COLUMNS, lambda: base["by_gender"], lambda: data.people_groups(data.gender_key, keep, keep_anon),
+        "gender", lambda k: label(k, "gender"))
     band_label = {i: f"{lo:.1f}–{min(hi, 1.0):.1f}" for i, (lo, hi) in enumerate(BANDS)}
 
-    def band_groups():
-        groups = data.team_groups(lambda cid, score: _band(score), in_sel)
+    def band_groups(keep_cohort):
+        groups = data.team_groups(lambda cid, score: _band(score), keep_cohort)
         for i in band_label:  # an empty band is shown as 0: it holds no one
             groups.setdefault(i, TeamGroup(data))
         return groups
 
-    tables["match_scores"] = other_breakdown("match_scores", ["Score band", "Teams"], band_groups, "band",
-                                             band_label.get)
+    tables["match_scores"] = other_breakdown(
+        "match_scores", ["Score band", "Teams"], lambda: protected("band", band_groups(every)),
+        lambda: band_groups(in_sel), "band", band_label.get)
+    teams = lambda keep_cohort: {0: data.team_groups(lambda cid, score: 0, keep_cohort).get(0, TeamGroup(data))}  # noqa
     quality = other_breakdown("match_quality", ["Measure", "Value"],
-                              lambda: {0: data.team_groups(lambda cid, score: 0, in_sel).get(0, TeamGroup(data))},
-                              "teams", str, lambda g: g.quality_cells())
+                              lambda: protected("teams", teams(every), lambda g: g.quality_cells()),
+                              lambda: teams(in_sel), "teams", str, lambda g: g.quality_cells())
     if quality.rows:  # one row of three measures, shown as three rows
         quality.rows = [[name, v] for name, v in zip(QUALITY_MEASURES, quality.rows[0][1:])]
     tables["match_quality"] = quality
     tables["trend"] = other_breakdown(
-        "trend", TREND_COLUMNS, lambda: data.month_groups(lambda p, m, cid=None: m, keep, keep_anon), "month",
-        lambda m: m or "Date not recorded")
+        "trend", TREND_COLUMNS, lambda: base["trend"], lambda: data.month_groups(lambda p, m, cid=None: m, keep,
+                                                                                  keep_anon),
+        "month", lambda m: label(m, "month"))
     return {"tables": tables, "cohorts": data.cohorts, "selected": selected, "people": len(sel_group.people),
             "min_group": mg, "departments": offered, "department": department}
 
