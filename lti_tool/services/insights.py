@@ -249,14 +249,14 @@ class Deployment:
                 Attendance.cohort_id.in_(ids), Attendance.present).group_by(Attendance.participant_id)):  # query 3
             if pid in self.by_pid:
                 self.by_pid[pid].both_days = bool(a1 and a2)
-        gs = Reflection.answers[cur.GAIN_SELF].as_integer()
-        gp = Reflection.answers[cur.GAIN_PARTNER].as_integer()
-        month = _month(Reflection.submitted_at)
+        # Each answer document is read once (a materialised CTE), not once per sum and count.
+        r = db.select(Reflection.participant_id.label("pid"), _month(Reflection.submitted_at).label("month"),
+                      Reflection.answers[cur.GAIN_SELF].as_integer().label("gs"),
+                      Reflection.answers[cur.GAIN_PARTNER].as_integer().label("gp")).where(
+            Reflection.cohort_id.in_(ids), Reflection.status == "submitted").cte("r").prefix_with("MATERIALIZED")
         for pid, m, n, s1, n1, s2, n2 in db.session.execute(db.select(
-                Reflection.participant_id, month, func.count(), func.coalesce(func.sum(gs), 0), func.count(gs),
-                func.coalesce(func.sum(gp), 0), func.count(gp)).where(
-                Reflection.cohort_id.in_(ids), Reflection.status == "submitted")
-                .group_by(Reflection.participant_id, month)):  # query 4
+                r.c.pid, r.c.month, func.count(), func.coalesce(func.sum(r.c.gs), 0), func.count(r.c.gs),
+                func.coalesce(func.sum(r.c.gp), 0), func.count(r.c.gp)).group_by(r.c.pid, r.c.month)):  # query 4
             p = self.by_pid.get(pid)
             if p is not None:
                 p.months[m] = [n, int(s1), n1, int(s2), n2]
@@ -324,6 +324,16 @@ class Deployment:
                 continue
             groups.setdefault(key(cid, score), TeamGroup(self)).teams.append((score, gains, members))
         return groups
+
+    def fingerprint(self) -> tuple:
+        """Everything read, as one comparable value: equal fingerprints give equal unfiltered pages."""
+        return (tuple((c.id, c.name) for c in self.cohorts),
+                tuple((p.pid, p.uid, p.cohort_id, p.department, p.gender, p.intake, p.both_days,
+                       tuple(sorted((m, tuple(s)) for m, s in p.months.items()))) for p in self.people),
+                tuple(sorted((k, tuple(v)) for k, v in self.anon.items())))
+
+    def set_atoms(self, families: dict) -> None:
+        self._atoms.update(families)
 
     def atoms_ok(self, dimension: str) -> list[bool]:
         """Per column: does every cohort's share of every group of ``dimension`` hold 0 or >= MIN people?"""
@@ -411,59 +421,74 @@ QUANTITIES = {"intake": (1, None, None), "both_days": (2, None, None), "reflecti
               "own": (4, 1, 2), "partner": (5, 2, 4)}
 
 
-def _classes(data: "Deployment", quantity: str) -> dict:
-    """People's contributions to ``quantity``, grouped by (cohort, department, gender, month): the finest
-    groups any figure can tell apart."""
-    _, _, stat = QUANTITIES[quantity]
-    classes = defaultdict(set)
+def _classes(data: "Deployment") -> dict:
+    """Per quantity, people's contributions grouped by (cohort, department, gender, month): the finest groups
+    any figure can tell apart."""
+    out = {q: defaultdict(set) for q in QUANTITIES}
     for p in data.people:
         d, g = data.dept_key(p), data.gender_key(p)
-        if stat is None:
-            classes[(p.cohort_id, d, g, None)].add(p.uid)
-            continue
-        months = [m for m, s in p.months.items() if s[stat]]
-        if quantity == "reflections" and not months:
-            months = [NO_REFLECTION]
-        for m in months:
-            classes[(p.cohort_id, d, g, m)].add(p.uid)
-    if quantity in ("own", "partner"):
-        for (cid, m), values in data.anon.items():
-            if values[1 if quantity == "own" else 3]:
-                classes[(cid, OTHER, OTHER, m)].add(ANON)
-    return classes
+        out["intake"][(p.cohort_id, d, g, None)].add(p.uid)
+        out["both_days"][(p.cohort_id, d, g, None)].add(p.uid)
+        for m, stats in p.months.items():
+            for q in ("reflections", "own", "partner"):
+                if stats[QUANTITIES[q][2]]:
+                    out[q][(p.cohort_id, d, g, m)].add(p.uid)
+        if not p.reflections:
+            out["reflections"][(p.cohort_id, d, g, NO_REFLECTION)].add(p.uid)
+    for (cid, m), values in data.anon.items():
+        for q, at in (("own", 1), ("partner", 3)):
+            if values[at]:
+                out[q][(cid, OTHER, OTHER, m)].add(ANON)
+    return out
 
 
 def _solvable(figures, targets: list[list[int]]) -> list[bool]:
     """For each target (a set of columns), can the sum over it be computed from the figures (0/1 rows)?
 
-    It can when its indicator vector lies in the row space: its projection keeps its whole length. The
-    projection uses the figures' Gram matrix (figures x figures, small), sparse products and one symmetric
-    eigen-decomposition, so no dense matrix product over every group is needed."""
+    It can when its indicator vector v lies in the row space of the figures M: then its projection keeps
+    its whole length, ``(M v)' (M M')^+ (M v) = |v|^2``. The inverse comes from sweeping the small Gram
+    matrix M M' (figures x figures) on its largest remaining pivots until the rest is zero (the pivots
+    span the row space); only elementwise numpy and sparse products, no threaded linear-algebra library,
+    which on a busy server spins more than it computes."""
     import numpy as np
-    from scipy import linalg, sparse
+    from scipy import sparse
 
     m = sparse.csr_matrix(figures)
-    gram = (m @ m.T).toarray()
-    w, v = linalg.eigh(gram, driver="evr")
-    keep = w > max(float(w.max(initial=0.0)), 1.0) * 1e-9
-    basis = np.asarray(m.T @ (v[:, keep] / np.sqrt(w[keep])))  # row c: column c projected on an orthonormal basis
-    lengths = (basis ** 2).sum(axis=1)  # single groups at once; sums over several groups one by one
-    return [lengths[t[0]] >= 1 - 1e-6 if len(t) == 1 else float((basis[t].sum(axis=0) ** 2).sum()) >= len(t) - 1e-6
-            for t in targets]
+    a = (m @ m.T).toarray()
+    tolerance = max(float(a.diagonal().max(initial=0.0)), 1.0) * 1e-9
+    pivots: list[int] = []
+    free = np.ones(len(a), dtype=bool)
+    while free.any():
+        rest = np.where(free, a.diagonal(), -np.inf)  # what each figure adds beyond the pivots so far
+        k = int(rest.argmax())
+        if rest[k] <= tolerance:
+            break
+        free[k] = False
+        d, row = a[k, k], a[k].copy()  # the sweep operator on pivot k
+        a -= np.multiply.outer(a[:, k], row) / d
+        a[k], a[:, k] = row / d, row / d
+        a[k, k] = -1.0 / d
+        pivots.append(k)
+    inverse = -a[np.ix_(pivots, pivots)]  # (M_P M_P')^-1 for the pivot figures P
+    indicator = sparse.csr_matrix((np.ones(sum(map(len, targets))), np.concatenate([t for t in targets] or [[]]),
+                                   np.cumsum([0] + [len(t) for t in targets])), shape=(len(targets), m.shape[1]))
+    v = (indicator @ m[pivots].T).tocsr()  # targets x pivots: M_P v for every target at once
+    lengths = np.asarray(v.multiply(v @ inverse).sum(axis=1)).ravel()
+    return list(lengths >= np.array([len(t) for t in targets]) - 1e-6)
 
 
 def _audit(data: "Deployment", overview: list, tables: dict, families: dict) -> None:
     """Hold back more (``tables`` hidden sets, ``overview`` flags, filter ``families``) until no group of
     fewer than MIN_GROUP_SIZE people can be solved from everything shown. Changes its arguments in place."""
-    done: dict = {}  # what a quantity started from -> what had to be held back (intake and attendance, or the
-    # two gains, usually start alike: the answer is reused)
+    done: list = []  # (what a quantity started from, what had to be held back): intake and attendance, or the
+    # two gains, usually start alike, and the answer is reused
+    all_classes = _classes(data)
     for quantity, (j_people, j_trend, _) in QUANTITIES.items():
         column = lambda kind: j_trend if kind == "month" else j_people  # noqa: E731
-        classes = _classes(data, quantity)
-        start = (tuple((s, frozenset(w)) for s, w in classes.items()), overview[j_people],
-                 tuple(None if column(bd.kind) is None else frozenset(bd.hidden[column(bd.kind)])
-                       for bd in tables.values()),
-                 tuple(bool(c and column(f) is not None and c[column(f)]) for f, c in families.items()))
+        classes = all_classes[quantity]
+        start = (classes, overview[j_people],
+                 [None if column(bd.kind) is None else set(bd.hidden[column(bd.kind)]) for bd in tables.values()],
+                 [bool(c and column(f) is not None and c[column(f)]) for f, c in families.items()])
 
         def hold_back(action):
             if action[0] == "family":
@@ -474,14 +499,16 @@ def _audit(data: "Deployment", overview: list, tables: dict, families: dict) -> 
             else:
                 overview[j_people] = False
 
-        if start not in done:
-            done[start] = []
+        actions = next((acts for before, acts in done if before == start), None)
+        if actions is None:
+            actions = []
             if any(len(who) < data.mg for who in classes.values()):  # else there is no small group to find
                 for action in _leak_repairs(data, classes, column, overview[j_people], tables, families):
                     hold_back(action)
-                    done[start].append(action)
+                    actions.append(action)
+            done.append((start, actions))
         else:
-            for action in done[start]:
+            for action in actions:
                 hold_back(action)
 
 
@@ -570,6 +597,9 @@ def _table(key, columns, rows, notes=()) -> Table:
     return Table(key, TITLES[key], columns, rows, note)
 
 
+_UNFILTERED: dict = {}  # (deployment, MIN_GROUP_SIZE, every row read) -> the audited unfiltered page
+
+
 def compute(deployment_id: int, filters: Filters) -> dict:
     data = Deployment(deployment_id)
     mg, ns = data.mg, data.n_sessions
@@ -599,16 +629,26 @@ def compute(deployment_id: int, filters: Filters) -> dict:
     def rows_of(bd: Breakdown, label_of=None):
         return [[(label_of or (lambda k: label(k, bd.kind)))(k)] + v for k, v in zip(bd.keys, bd.values())]
 
-    # 1. The unfiltered page, always built: every filtered figure is checked against it.
-    overview_cells = data.people_groups(lambda p: 0, every, every, lambda cid: 0).get(0, PeopleGroup()).cells(ns)
-    overview_shown = [not c.data or len(c.who) >= mg for c in overview_cells]
-    base = {"by_cohort": protected("cohort", data.people_groups(lambda p: data.cohort_key(p.cohort_id), every,
-                                                                 every, data.cohort_key)),
-            "by_department": protected("department", data.people_groups(data.dept_key, every, every)),
-            "by_gender": protected("gender", data.people_groups(data.gender_key, every, every)),
-            "trend": protected("month", data.month_groups(lambda p, m, cid=None: m, every, every))}
-    # 2. Tables played against each other, and the cohort shares filters can show: hold back more if needed.
-    _audit(data, overview_shown, base, {f: data.atoms_ok(f) for f in ("department", "gender", "month")})
+    # 1. The unfiltered page, always built: every filtered figure is checked against it. It depends on the
+    # rows read and nothing else, so it is kept (per process) until any of them changes.
+    key = (deployment_id, mg, data.fingerprint())
+    if key in _UNFILTERED:
+        overview_cells, overview_shown, base, families = _UNFILTERED[key]
+        data.set_atoms(families)
+    else:
+        overview_cells = data.people_groups(lambda p: 0, every, every, lambda cid: 0).get(0, PeopleGroup()).cells(ns)
+        overview_shown = [not c.data or len(c.who) >= mg for c in overview_cells]
+        base = {"by_cohort": protected("cohort", data.people_groups(lambda p: data.cohort_key(p.cohort_id), every,
+                                                                     every, data.cohort_key)),
+                "by_department": protected("department", data.people_groups(data.dept_key, every, every)),
+                "by_gender": protected("gender", data.people_groups(data.gender_key, every, every)),
+                "trend": protected("month", data.month_groups(lambda p, m, cid=None: m, every, every))}
+        # 2. Tables played against each other, and the cohort shares filters can show: hold back more if needed.
+        families = {f: data.atoms_ok(f) for f in ("department", "gender", "month")}
+        _audit(data, overview_shown, base, families)
+        while len(_UNFILTERED) >= 32:
+            _UNFILTERED.pop(next(iter(_UNFILTERED)))
+        _UNFILTERED[key] = (overview_cells, overview_shown, base, families)
     all_overview = [c.value if ok else SUPPRESSED for c, ok in zip(overview_cells, overview_shown)]
     cohort_keys, all_by_cohort = base["by_cohort"].keys, rows_of(base["by_cohort"])
     dept_keys, all_by_dept = base["by_department"].keys, rows_of(base["by_department"])
