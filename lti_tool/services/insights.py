@@ -327,10 +327,10 @@ class Deployment:
 
     def fingerprint(self) -> tuple:
         """Everything read, as one comparable value: equal fingerprints give equal unfiltered pages."""
-        return (tuple((c.id, c.name) for c in self.cohorts),
-                tuple((p.pid, p.uid, p.cohort_id, p.department, p.gender, p.intake, p.both_days,
-                       tuple(sorted((m, tuple(s)) for m, s in p.months.items()))) for p in self.people),
-                tuple(sorted((k, tuple(v)) for k, v in self.anon.items())))
+        return (tuple(c.id for c in self.cohorts),
+                frozenset((p.pid, p.uid, p.cohort_id, p.department, p.gender, p.intake, p.both_days,
+                           frozenset((m, tuple(s)) for m, s in p.months.items())) for p in self.people),
+                frozenset((k, tuple(v)) for k, v in self.anon.items()))
 
     def set_atoms(self, families: dict) -> None:
         self._atoms.update(families)

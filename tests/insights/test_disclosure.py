@@ -80,9 +80,9 @@ def test_anonymous_ratings_count_as_one_respondent_at_most(app, client, lti):
     _lnd(lti)
     cid, _ = add_cohort(app, "Spring", date(2026, 3, 2), _rated(3, 4) + [person() for _ in range(3)])
     with app.app_context():
-        for k in range(10):  # one deleted person can leave a row per reflection
+        for k in range(10):  # one deleted person can leave a row per reflection (one without a date)
             db.session.add(AnonymousRating(cohort_id=cid, session_id=f"s{k}", gain_self=1, gain_partner=1,
-                                           submitted_on=date(2026, 3, 10)))
+                                           submitted_on=date(2026, 3, 10) if k else None))
         db.session.commit()
     assert _overview(client)[OWN] == HIDDEN  # 3 people + anonymous rows: 4 respondents at most
     add_people(app, cid, _rated(1, 4))
