@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, g, render_template, request
+from flask import g, render_template, request
 
+from ..downloads import download
 from ..auth import role_required
 from ..lti.roles import LND
 from ..services import audit
@@ -34,5 +35,4 @@ def audit_csv():
     action = _action()
     rows = audit.entries(g.lti.course.deployment_id, action=action)
     audit.record("audit_export", details={"rows": len(rows), "action": action})
-    return Response(audit.as_csv(rows), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="lab-audit-log-{date.today().isoformat()}.csv"'})
+    return download(audit.as_csv(rows), f"lab-audit-log-{date.today().isoformat()}.csv", "text/csv")

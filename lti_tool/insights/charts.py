@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from ..services.insights import MARKER, SUPPRESSED
+
+NO_DATA = "no data"
+
 PATTERNS = """<defs>
 <pattern id="{p}-solid" width="6" height="6" patternUnits="userSpaceOnUse"><rect width="6" height="6" fill="#0b5cad"/></pattern>
 <pattern id="{p}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
@@ -31,8 +35,9 @@ def bar_chart(chart_id: str, title: str, labels: list[str], series: list[tuple[s
         for s, (_name, values) in enumerate(series):
             value = values[r]
             y = y0 + s * 18
-            if value is None:
-                parts.append(f'<text x="{x + 4}" y="{y + 12}" font-size="11">{escape("not shown")}</text>')
+            if value is None or value is SUPPRESSED:  # the same words as the table holding these numbers
+                text = MARKER if value is SUPPRESSED else NO_DATA
+                parts.append(f'<text x="{x + 4}" y="{y + 12}" font-size="11">{escape(text)}</text>')
                 continue
             w = 0 if not maximum else max(1, bar_w * float(value) / maximum)
             parts.append(f'<rect x="{x}" y="{y}" width="{w:.1f}" height="{bar_h}" '
@@ -40,3 +45,8 @@ def bar_chart(chart_id: str, title: str, labels: list[str], series: list[tuple[s
                          f'<text x="{x + w + 4:.1f}" y="{y + 12}" font-size="11">{escape(str(value))}{unit}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def chart_maximum(values) -> float:
+    """The scale of a count chart: the largest value shown (held-back and empty values do not count), at least 1."""
+    return max([v for v in values if isinstance(v, (int, float))] + [1])

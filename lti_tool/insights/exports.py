@@ -7,14 +7,19 @@ from datetime import date, datetime
 
 from flask import Response
 
+from ..downloads import download
+
+from ..services.insights import MARKER, SUPPRESSED
+
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
-SUPPRESSED_TEXT = "suppressed"
 
 
 def safe_cell(value) -> str | int | float:
     """A cell as a spreadsheet will not execute it: text starting with = + - @ tab or CR gets a leading '."""
     if value is None:
-        return ""
+        return ""  # no data (nobody answered): nothing held back
+    if value is SUPPRESSED:
+        return MARKER
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)) and value >= 0:
@@ -28,19 +33,13 @@ def safe_cell(value) -> str | int | float:
 
 
 def csv_response(table, filename: str) -> Response:
+    """One header row, then the rows; held-back cells carry the page's marker; a note goes in a last
+    "Note" column on the first row (so every row has the same columns)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([safe_cell(c) for c in table.columns])
-    for row in table.rows:
-        writer.writerow([SUPPRESSED_TEXT if (i > 0 and v is None and _suppressed(table, row)) else safe_cell(v)
-                         for i, v in enumerate(row)])
-    if table.note:
-        writer.writerow([safe_cell(table.note)])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def _suppressed(table, row) -> bool:
-    # Overview-style tables mark every value of a too-small selection as suppressed; other tables use
-    # None also for "no data" (a mean with no ratings), which stays empty.
-    return table.key in ("overview", "match_scores", "match_quality", "trend")
+    note = [safe_cell(table.note)] if table.note else []
+    writer.writerow([safe_cell(c) for c in table.columns] + (["Note"] if note else []))
+    rows = table.rows or ([[""] * len(table.columns)] if note else [])
+    for i, row in enumerate(rows):
+        writer.writerow([safe_cell(v) for v in row] + ((note if i == 0 else [""]) if note else []))
+    return download("\ufeff" + out.getvalue(), filename, "text/csv")

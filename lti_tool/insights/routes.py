@@ -6,8 +6,20 @@ from ..auth import role_required
 from ..lti.roles import LND
 from ..services import insights as svc
 from . import bp
-from .charts import bar_chart
+from .charts import bar_chart, chart_maximum
+from ..services import audit
 from .exports import csv_response
+
+
+@bp.app_template_test("suppressed")
+def is_suppressed(value) -> bool:
+    """``{% if v is suppressed %}``: a figure held back so that no one is singled out."""
+    return value is svc.SUPPRESSED
+
+
+# The reflection form states, next to these prompts, that they count in anonymous totals whatever their
+# visibility: the same function decides what insights read, so the page and the code cannot drift apart.
+bp.add_app_template_global(svc.in_anonymous_totals, "in_anonymous_totals")
 
 
 def _filters() -> tuple[svc.Filters, list[str]]:
@@ -27,16 +39,18 @@ def _filters() -> tuple[svc.Filters, list[str]]:
 def _data():
     filters, errors = _filters()
     data = svc.compute(g.lti.course.deployment_id, filters)
-    if filters.department and filters.department not in data["departments"]:
-        filters.department = None  # a department too small to offer is never a filter (no singling out)
-        data = svc.compute(g.lti.course.deployment_id, filters)
+    if filters.department and data["department"] is None:
+        # not offered: too few people, or its figures would let someone be worked out (never echoed back)
+        errors.append("That department is not offered as a filter, so all departments are shown. "
+                      "Choose one from the list.")
+    filters.department = data["department"]
     return filters, errors, data
 
 
 @bp.get("/")
 @role_required(LND)
 def home():
-    """L&D insights across the deployment: aggregates only, groups smaller than MIN_GROUP_SIZE hidden."""
+    """L&D insights across the deployment: aggregates only, no figure from fewer than MIN_GROUP_SIZE people."""
     filters, errors, data = _data()
     t = data["tables"]
     by_cohort = t["by_cohort"]
@@ -50,10 +64,10 @@ def home():
                                  ("Reflections completed", [r[4] for r in by_cohort.rows])], 100, "%"),
         "match_scores": bar_chart("match-chart", "Teams per match score band", [r[0] for r in t["match_scores"].rows],
                                   [("Teams", [r[1] for r in t["match_scores"].rows])],
-                                  max([r[1] or 0 for r in t["match_scores"].rows] + [1])),
+                                  chart_maximum(r[1] for r in t["match_scores"].rows)),
         "trend": bar_chart("trend-chart", "Reflections submitted per month", [r[0] for r in t["trend"].rows],
                            [("Reflections", [r[1] for r in t["trend"].rows])],
-                           max([r[1] or 0 for r in t["trend"].rows] + [1])),
+                           chart_maximum(r[1] for r in t["trend"].rows)),
     }
     return render_template("insights/home.html", data=data, filters=filters, errors=errors, charts=charts,
                            query=request.query_string.decode())
@@ -66,4 +80,5 @@ def export(key: str):
     table = data["tables"].get(key)
     if table is None:
         abort(404)
+    audit.record("export", details={"what": "insights", "table": key})
     return csv_response(table, f"lab-insights-{key}-{date.today().isoformat()}.csv")

@@ -1,9 +1,33 @@
-"""L&D insights across the launch's deployment: aggregates only, small groups never shown.
+"""L&D insights across the launch's deployment: aggregates only, and no figure that reveals a person.
 
-A fixed number of queries whatever the number of cohorts (aggregation happens in SQL or over one
-row per participant). Individual answers are never read here: only the numeric gain ratings, and
-only as sums and counts. Anonymous ratings kept from deleted accounts count towards cohort and
-overall figures (they have no department or gender, so they are not in those breakdowns).
+Six queries whatever the number of cohorts (everything of the deployment is read once, grouped in SQL
+by person and month; every table and filter is then built in Python from those rows). Individual
+answers are never read here: only the numeric gain ratings, as sums and counts.
+
+The rules (docs/insights.md explains them for readers):
+
+1. Respondents. A figure is shown only when at least MIN_GROUP_SIZE distinct people stand behind it.
+   People are LMS users, so a person with three reflections, or in two cohorts, is one respondent.
+   Head count, intake, attendance and reflections completed count everyone in the group; a mean
+   rating counts the people who gave that rating. Anonymous ratings kept from deleted accounts cannot
+   be told apart by person: all of a figure's anonymous rows together count as one respondent.
+2. Complementary suppression. Every breakdown splits its total exactly (anonymous ratings sit in the
+   "Other" group of department and gender). When a column hides a group, it also hides the smallest
+   shown groups until at least two groups with at least MIN_GROUP_SIZE people between them are hidden,
+   so the total minus the shown groups gives nothing smaller.
+3. Filters. The unfiltered page is protected by 1 and 2; a filtered figure is shown only when it adds
+   nothing that the unfiltered page and every other filter together could narrow down to fewer people:
+   - overview and "by cohort" for a selection of cohorts (cohort list or date range): only when the
+     selection takes each hidden group of that column of the unfiltered "by cohort" table, and each
+     multi-cohort row, whole or not at all; the figure is then a sum of what the unfiltered page
+     already determines;
+   - a department's overview is its row of the unfiltered "by department" table, hidden where that is;
+   - any other breakdown under a filter: a column only when every cohort's (or department's) share of
+     every group holds no one or at least MIN_GROUP_SIZE respondents, so that any filtered figure is a
+     sum of such shares and subtracting two of them leaves whole shares;
+   - with a department filter, only the overview and "by cohort" (department and cohort shares); the
+     other breakdowns would publish a third cross-table (department by gender, month or team) that,
+     set against the others, can isolate a person.
 """
 from __future__ import annotations
 
@@ -18,7 +42,43 @@ from ..extensions import db
 from ..models import AnonymousRating, Attendance, Cohort, Course, Participant, Reflection, Team, TeamMember
 from . import curriculum as cur
 
-SUPPRESSED = None  # a cell whose group is too small
+MARKER = "not shown"  # the one text for a held-back figure, in pages, charts and CSV
+ANON = "anonymous ratings"  # all anonymous rows of a figure: one respondent
+
+
+class _Other:
+    """The "Other" group of a breakdown (a sentinel, so that no department or gender name can be it)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "OTHER"
+
+
+OTHER = _Other()
+
+
+class _Suppressed:
+    """A figure held back: it would come from fewer than MIN_GROUP_SIZE people, or let one be derived."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "SUPPRESSED"
+
+    def __str__(self):
+        return MARKER
+
+
+SUPPRESSED = _Suppressed()
+
+# The answers insights read, whatever visibility the learner chose for them: the reflection form says so
+# next to these prompts (``in_anonymous_totals``), and nothing else is ever aggregated.
+AGGREGATED_PROMPTS = (cur.GAIN_SELF, cur.GAIN_PARTNER)
+
+
+def in_anonymous_totals(prompt_id: str) -> bool:
+    return prompt_id in AGGREGATED_PROMPTS
 
 
 @dataclass
@@ -38,6 +98,13 @@ class Table:
     note: str = ""
 
 
+@dataclass
+class Cell:
+    value: object
+    who: set  # distinct respondents: user ids, and ANON for all anonymous rows together
+    data: bool  # anything behind it; an empty cell (0 people, no rating) reveals nothing
+
+
 def min_group() -> int:
     return int(current_app.config.get("MIN_GROUP_SIZE", 5))
 
@@ -45,16 +112,6 @@ def min_group() -> int:
 def cohorts_for(deployment_id: int) -> list[Cohort]:
     return list(db.session.execute(db.select(Cohort).join(Course, Course.id == Cohort.course_id)
                                    .where(Course.deployment_id == deployment_id).order_by(Cohort.id)).scalars())
-
-
-def departments_for(cohort_ids: list[int]) -> list[str]:
-    """Departments with at least MIN_GROUP_SIZE people (smaller ones are not offered as a filter)."""
-    if not cohort_ids:
-        return []
-    rows = db.session.execute(db.select(Participant.department, func.count()).where(
-        Participant.cohort_id.in_(cohort_ids), Participant.department.is_not(None))
-        .group_by(Participant.department)).all()
-    return sorted(d for d, n in rows if d and n >= min_group())
 
 
 def _cohort_day(c: Cohort) -> date:
@@ -69,6 +126,8 @@ def _month(column):
 
 @dataclass
 class Person:
+    pid: int
+    uid: int
     cohort_id: int
     department: str | None
     gender: str | None
@@ -79,151 +138,644 @@ class Person:
     gs_n: int = 0
     gp_sum: int = 0
     gp_n: int = 0
+    months: dict = field(default_factory=dict)  # month -> [reflections, gs_sum, gs_n, gp_sum, gp_n]
+
+
+# --- groups: what a table row (or a cohort's share of it) holds, and its cells ------------------------------
+
+class PeopleGroup:
+    """People and anonymous ratings: head count, intake, attendance, reflections completed, mean gains."""
+
+    def __init__(self):
+        self.people: list[Person] = []
+        self.anon = [0, 0, 0, 0]  # gs_sum, gs_n, gp_sum, gp_n
+
+    def add_anon(self, values):
+        self.anon = [a + b for a, b in zip(self.anon, values)]
+
+    def cells(self, n_sessions: int) -> list[Cell]:
+        ps, n = self.people, len(self.people)
+        users = {p.uid for p in ps}
+        s1, n1 = sum(p.gs_sum for p in ps) + self.anon[0], sum(p.gs_n for p in ps) + self.anon[1]
+        s2, n2 = sum(p.gp_sum for p in ps) + self.anon[2], sum(p.gp_n for p in ps) + self.anon[3]
+        return [Cell(n, users, n > 0), Cell(_pct(sum(p.intake for p in ps), n), users, n > 0),
+                Cell(_pct(sum(p.both_days for p in ps), n), users, n > 0),
+                Cell(_pct(sum(p.reflections for p in ps), n * n_sessions), users, n > 0),
+                Cell(_mean(s1, n1), {p.uid for p in ps if p.gs_n} | ({ANON} if self.anon[1] else set()), n1 > 0),
+                Cell(_mean(s2, n2), {p.uid for p in ps if p.gp_n} | ({ANON} if self.anon[3] else set()), n2 > 0)]
+
+
+class MonthGroup:
+    """Reflections submitted in one month: their number and mean gains."""
+
+    def __init__(self):
+        self.entries: list[tuple[Person, list]] = []
+        self.anon = [0, 0, 0, 0]
+
+    def add_anon(self, values):
+        self.anon = [a + b for a, b in zip(self.anon, values)]
+
+    def cells(self, _n_sessions=0) -> list[Cell]:
+        e = self.entries
+        n = sum(s[0] for _, s in e)
+        s1, n1 = sum(s[1] for _, s in e) + self.anon[0], sum(s[2] for _, s in e) + self.anon[1]
+        s2, n2 = sum(s[3] for _, s in e) + self.anon[2], sum(s[4] for _, s in e) + self.anon[3]
+        return [Cell(n, {p.uid for p, s in e if s[0]}, n > 0),
+                Cell(_mean(s1, n1), {p.uid for p, s in e if s[2]} | ({ANON} if self.anon[1] else set()), n1 > 0),
+                Cell(_mean(s2, n2), {p.uid for p, s in e if s[4]} | ({ANON} if self.anon[3] else set()), n2 > 0)]
+
+
+class TeamGroup:
+    """Active teams: their number, and (match quality) the shares predicted and reported to gain both ways."""
+
+    def __init__(self, data: "Deployment"):
+        self.data = data
+        self.teams: list[tuple] = []  # (score, gains, member ids)
+
+    def _members(self):
+        return {self.data.user_of.get(m, ("participant", m)) for _, _, members in self.teams for m in members}
+
+    def cells(self, _n_sessions=0) -> list[Cell]:
+        n = len(self.teams)
+        return [Cell(n, self._members(), n > 0)]
+
+    def quality_cells(self) -> list[Cell]:
+        people, n = self.data.by_pid, len(self.teams)
+        predicted = sum(1 for _, g, m in self.teams if m and all((g.get(str(x)) or 0) > 0 for x in m))
+        reported = 0
+        for _, _, m in self.teams:
+            means = [people[x].gs_sum / people[x].gs_n if x in people and people[x].gs_n else None for x in m]
+            if means and all(v is not None and v >= 3 for v in means):
+                reported += 1
+        members = self._members()
+        raters = {people[x].uid for _, _, m in self.teams for x in m if x in people and people[x].gs_n}
+        return [Cell(n, members, n > 0), Cell(_pct(predicted, n), members, n > 0),
+                Cell(_pct(reported, n), raters, bool(raters))]
+
+
+BANDS = [(0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.01)]
+
+
+def _band(score) -> int:
+    s = score or 0
+    return next((i for i, (lo, hi) in enumerate(BANDS) if lo <= s < hi), len(BANDS) - 1)
+
+
+# --- reading the deployment: six queries ----------------------------------------------------------------------
+
+class Deployment:
+    """Everything insights need about one deployment, read once."""
+
+    def __init__(self, deployment_id: int):
+        self.mg = min_group()
+        self.cohorts = cohorts_for(deployment_id)  # query 1
+        ids = [c.id for c in self.cohorts] or [-1]
+        self.user_of: dict[int, int] = {}
+        self.people: list[Person] = []
+        for pid, cid, uid, dept, gender, intake, status in db.session.execute(db.select(
+                Participant.id, Participant.cohort_id, Participant.user_id, Participant.department,
+                Participant.gender, Participant.intake_submitted_at.is_not(None), Participant.status)
+                .where(Participant.cohort_id.in_(ids))):  # query 2
+            self.user_of[pid] = uid
+            if status != "withdrawn":
+                self.people.append(Person(pid, uid, cid, dept, gender if gender != "undisclosed" else None,
+                                          bool(intake)))
+        self.by_pid = {p.pid: p for p in self.people}
+        days = cur.session_ids_by_day()
+        d1, d2 = sorted(days.get(1, set())), sorted(days.get(2, set()))
+        for pid, a1, a2 in db.session.execute(db.select(
+                Attendance.participant_id, func.max(case((Attendance.session_id.in_(d1), 1), else_=0)),
+                func.max(case((Attendance.session_id.in_(d2), 1), else_=0))).where(
+                Attendance.cohort_id.in_(ids), Attendance.present).group_by(Attendance.participant_id)):  # query 3
+            if pid in self.by_pid:
+                self.by_pid[pid].both_days = bool(a1 and a2)
+        # Each answer document is read once (a materialised CTE), not once per sum and count.
+        r = db.select(Reflection.participant_id.label("pid"), _month(Reflection.submitted_at).label("month"),
+                      Reflection.answers[cur.GAIN_SELF].as_integer().label("gs"),
+                      Reflection.answers[cur.GAIN_PARTNER].as_integer().label("gp")).where(
+            Reflection.cohort_id.in_(ids), Reflection.status == "submitted").cte("r").prefix_with("MATERIALIZED")
+        for pid, m, n, s1, n1, s2, n2 in db.session.execute(db.select(
+                r.c.pid, r.c.month, func.count(), func.coalesce(func.sum(r.c.gs), 0), func.count(r.c.gs),
+                func.coalesce(func.sum(r.c.gp), 0), func.count(r.c.gp)).group_by(r.c.pid, r.c.month)):  # query 4
+            p = self.by_pid.get(pid)
+            if p is not None:
+                p.months[m] = [n, int(s1), n1, int(s2), n2]
+                p.reflections += n
+                p.gs_sum, p.gs_n, p.gp_sum, p.gp_n = p.gs_sum + int(s1), p.gs_n + n1, p.gp_sum + int(s2), p.gp_n + n2
+        anon_month = _month(AnonymousRating.submitted_on)
+        self.anon = {(cid, m): [int(s1 or 0), n1, int(s2 or 0), n2] for cid, m, s1, n1, s2, n2 in db.session.execute(
+            db.select(AnonymousRating.cohort_id, anon_month, func.sum(AnonymousRating.gain_self),
+                      func.count(AnonymousRating.gain_self), func.sum(AnonymousRating.gain_partner),
+                      func.count(AnonymousRating.gain_partner)).where(AnonymousRating.cohort_id.in_(ids))
+            .group_by(AnonymousRating.cohort_id, anon_month))}  # query 5
+        by_team: dict[int, tuple] = {}
+        for team_id, cid, score, gains, member in db.session.execute(  # query 6: one row per team member
+                db.select(Team.id, Team.cohort_id, Team.score, Team.gains, TeamMember.participant_id)
+                .join(TeamMember, TeamMember.team_id == Team.id)
+                .where(Team.cohort_id.in_(ids), Team.status == "active").order_by(Team.id, TeamMember.position)):
+            by_team.setdefault(team_id, (cid, score, gains or {}, []))[3].append(member)
+        self.teams = list(by_team.values())
+        self.n_sessions = len(cur.reflective_sessions())
+        # Groups of the unfiltered breakdowns: too small a cohort, department or gender joins "Other".
+        self.cohort_row = self._sizes(lambda p: p.cohort_id)
+        self.dept_row = self._sizes(lambda p: p.department)
+        self.gender_row = self._sizes(lambda p: p.gender)
+        self._atoms: dict = {}
+
+    def _sizes(self, key) -> dict:
+        users = defaultdict(set)
+        for p in self.people:
+            users[key(p)].add(p.uid)
+        return {k: k if k is not None and len(u) >= self.mg else OTHER for k, u in users.items()}
+
+    def cohort_key(self, cohort_id):
+        return self.cohort_row.get(cohort_id, OTHER)
+
+    def dept_key(self, p: Person):
+        return self.dept_row.get(p.department, OTHER)
+
+    def gender_key(self, p: Person):
+        return self.gender_row.get(p.gender, OTHER)
+
+    # one function per breakdown: rows of groups for the people (and anonymous ratings) kept by ``keep``
+
+    def people_groups(self, key, keep_person, keep_anon, anon_key=lambda cid: OTHER) -> dict:
+        groups = defaultdict(PeopleGroup)
+        for p in self.people:
+            if keep_person(p):
+                groups[key(p)].people.append(p)
+        for (cid, _m), values in self.anon.items():
+            if keep_anon(cid):
+                groups[anon_key(cid)].add_anon(values)
+        return groups
+
+    def month_groups(self, key, keep_person, keep_anon) -> dict:
+        groups = defaultdict(MonthGroup)
+        for p in self.people:
+            if keep_person(p):
+                for m, stats in p.months.items():
+                    groups[key(p, m)].entries.append((p, stats))
+        for (cid, m), values in self.anon.items():
+            if keep_anon(cid):
+                groups[key(None, m, cid)].add_anon(values)
+        return groups
+
+    def team_groups(self, key, keep_cohort) -> dict:
+        """Active teams with at least one member still taking part, grouped by ``key(cohort id, score)``."""
+        groups = {}
+        for cid, score, gains, members in self.teams:
+            if not keep_cohort(cid) or not any(m in self.by_pid for m in members):
+                continue
+            groups.setdefault(key(cid, score), TeamGroup(self)).teams.append((score, gains, members))
+        return groups
+
+    def fingerprint(self) -> tuple:
+        """Everything read, as one comparable value: equal fingerprints give equal unfiltered pages."""
+        return (tuple(c.id for c in self.cohorts),
+                frozenset((p.pid, p.uid, p.cohort_id, p.department, p.gender, p.intake, p.both_days,
+                           frozenset((m, tuple(s)) for m, s in p.months.items())) for p in self.people),
+                frozenset((k, tuple(v)) for k, v in self.anon.items()))
+
+    def set_atoms(self, families: dict) -> None:
+        self._atoms.update(families)
+
+    def atoms_ok(self, dimension: str) -> list[bool]:
+        """Per column: does every cohort's share of every group of ``dimension`` hold 0 or >= MIN people?"""
+        if dimension not in self._atoms:
+            every = lambda *_: True  # noqa: E731
+            if dimension == "department":
+                groups = self.people_groups(lambda p: (p.cohort_id, self.dept_key(p)), every, every,
+                                            lambda cid: (cid, OTHER))
+            elif dimension == "gender":
+                groups = self.people_groups(lambda p: (p.cohort_id, self.gender_key(p)), every, every,
+                                            lambda cid: (cid, OTHER))
+            elif dimension == "month":
+                groups = self.month_groups(lambda p, m, cid=None: (p.cohort_id if p else cid, m), every, every)
+            elif dimension == "band":
+                groups = self.team_groups(lambda cid, score: (cid, _band(score)), every)
+            else:  # "teams": match quality per cohort
+                groups = self.team_groups(lambda cid, score: cid, every)
+            columns = None
+            for g in groups.values():
+                cells = g.quality_cells() if dimension == "teams" else g.cells(self.n_sessions)
+                ok = [not c.data or len(c.who) >= self.mg for c in cells]
+                columns = ok if columns is None else [a and b for a, b in zip(columns, ok)]
+            self._atoms[dimension] = columns
+        return self._atoms[dimension]
+
+
+# --- suppression ------------------------------------------------------------------------------------------------
+
+def _complement(rows: list[list[Cell]], j: int, mg: int, hidden: set) -> set:
+    """Column ``j`` of a breakdown whose total is known: with a hidden group, hide the smallest shown groups
+    too, until at least two groups with at least ``mg`` people between them are hidden."""
+    hidden = set(hidden)
+    while hidden:
+        union = set().union(*(rows[i][j].who for i in hidden))
+        if len(hidden) >= 2 and len(union) >= mg:
+            break
+        shown = [i for i, row in enumerate(rows) if i not in hidden and row[j].data]
+        if not shown:
+            break  # everything with data is hidden already
+        hidden.add(min(shown, key=lambda i: (len(rows[i][j].who), i)))
+    return hidden
+
+
+def _suppress(rows: list[list[Cell]], mg: int) -> dict[int, set]:
+    """Per column, the rows held back: too few respondents, then complementary suppression."""
+    return defaultdict(set, {j: _complement(rows, j, mg, {i for i, row in enumerate(rows)
+                                                          if row[j].data and len(row[j].who) < mg})
+                             for j in range(len(rows[0]) if rows else 0)})
+
+
+def _primary(cells: list[Cell], mg: int, allowed=None) -> list:
+    """Each cell shown when it has the respondents and its column is ``allowed`` (a filter's extra test)."""
+    allowed = allowed or [True] * len(cells)
+    return [c.value if not c.data or (ok and len(c.who) >= mg) else SUPPRESSED for c, ok in zip(cells, allowed)]
+
+
+@dataclass
+class Breakdown:
+    """An unfiltered breakdown: its groups, their cells, and per column the rows held back."""
+
+    kind: str  # "cohort" | "department" | "gender" | "month": the field of a person it groups by
+    keys: list
+    cells: list[list[Cell]]
+    hidden: dict[int, set]  # column -> rows
+
+    def values(self) -> list[list]:
+        return [[SUPPRESSED if i in self.hidden[j] else c.value for j, c in enumerate(row)]
+                for i, row in enumerate(self.cells)]
+
+
+# --- the audit: every figure L&D can reach, as linear equations --------------------------------------------------
+#
+# L&D may well know who is in which cohort, department and gender; what must stay unknown is each person's
+# answers. Any figure is a sum over the people it covers (a mean with its number of answers, which we
+# assume known, the worst case), so all figures together are a system of linear equations. Complementary
+# suppression protects each table against its total, but two tables can be played against each other
+# ("Other department" minus "Cohort 2" may be one person). So after suppression, the figures the
+# unfiltered page shows, plus the cohort shares that filters can show, are checked together: if the sum
+# over a group of fewer than MIN_GROUP_SIZE people (people who share cohort, department, gender and month,
+# or one person across months) is in the span of those equations, more is held back and the check repeats.
+
+NO_REFLECTION = "no reflection"  # the month of someone with no reflection (their 0 is an answer too)
+# quantity -> (column in people tables, column in the trend table, which month stats hold it)
+QUANTITIES = {"intake": (1, None, None), "both_days": (2, None, None), "reflections": (3, 0, 0),
+              "own": (4, 1, 2), "partner": (5, 2, 4)}
+
+
+def _classes(data: "Deployment") -> dict:
+    """Per quantity, people's contributions grouped by (cohort, department, gender, month): the finest groups
+    any figure can tell apart."""
+    out = {q: defaultdict(set) for q in QUANTITIES}
+    for p in data.people:
+        d, g = data.dept_key(p), data.gender_key(p)
+        out["intake"][(p.cohort_id, d, g, None)].add(p.uid)
+        out["both_days"][(p.cohort_id, d, g, None)].add(p.uid)
+        for m, stats in p.months.items():
+            for q in ("reflections", "own", "partner"):
+                if stats[QUANTITIES[q][2]]:
+                    out[q][(p.cohort_id, d, g, m)].add(p.uid)
+        if not p.reflections:
+            out["reflections"][(p.cohort_id, d, g, NO_REFLECTION)].add(p.uid)
+    for (cid, m), values in data.anon.items():
+        for q, at in (("own", 1), ("partner", 3)):
+            if values[at]:
+                out[q][(cid, OTHER, OTHER, m)].add(ANON)
+    return out
+
+
+def _solvable(figures, targets: list[list[int]]) -> list[bool]:
+    """For each target (a set of columns), can the sum over it be computed from the figures (0/1 rows)?
+
+    It can when its indicator vector v lies in the row space of the figures M: then its projection keeps
+    its whole length, ``(M v)' (M M')^+ (M v) = |v|^2``. The inverse comes from sweeping the small Gram
+    matrix M M' (figures x figures) on its largest remaining pivots until the rest is zero (the pivots
+    span the row space); only elementwise numpy and sparse products, no threaded linear-algebra library,
+    which on a busy server spins more than it computes."""
+    import numpy as np
+    from scipy import sparse
+
+    m = sparse.csr_matrix(figures)
+    a = (m @ m.T).toarray()
+    tolerance = max(float(a.diagonal().max(initial=0.0)), 1.0) * 1e-9
+    pivots: list[int] = []
+    free = np.ones(len(a), dtype=bool)
+    while free.any():
+        rest = np.where(free, a.diagonal(), -np.inf)  # what each figure adds beyond the pivots so far
+        k = int(rest.argmax())
+        if rest[k] <= tolerance:
+            break
+        free[k] = False
+        d, row = a[k, k], a[k].copy()  # the sweep operator on pivot k
+        a -= np.multiply.outer(a[:, k], row) / d
+        a[k], a[:, k] = row / d, row / d
+        a[k, k] = -1.0 / d
+        pivots.append(k)
+    inverse = -a[np.ix_(pivots, pivots)]  # (M_P M_P')^-1 for the pivot figures P
+    indicator = sparse.csr_matrix((np.ones(sum(map(len, targets))), np.concatenate([t for t in targets] or [[]]),
+                                   np.cumsum([0] + [len(t) for t in targets])), shape=(len(targets), m.shape[1]))
+    v = (indicator @ m[pivots].T).tocsr()  # targets x pivots: M_P v for every target at once
+    lengths = np.asarray(v.multiply(v @ inverse).sum(axis=1)).ravel()
+    return list(lengths >= np.array([len(t) for t in targets]) - 1e-6)
+
+
+def _audit(data: "Deployment", overview: list, tables: dict, families: dict) -> None:
+    """Hold back more (``tables`` hidden sets, ``overview`` flags, filter ``families``) until no group of
+    fewer than MIN_GROUP_SIZE people can be solved from everything shown. Changes its arguments in place."""
+    done: list = []  # (what a quantity started from, what had to be held back): intake and attendance, or the
+    # two gains, usually start alike, and the answer is reused
+    all_classes = _classes(data)
+    for quantity, (j_people, j_trend, _) in QUANTITIES.items():
+        column = lambda kind, jt=j_trend, jp=j_people: jt if kind == "month" else jp  # noqa: E731
+        classes = all_classes[quantity]
+        start = (classes, overview[j_people],
+                 [None if column(bd.kind) is None else set(bd.hidden[column(bd.kind)]) for bd in tables.values()],
+                 [bool(c and column(f) is not None and c[column(f)]) for f, c in families.items()])
+
+        def hold_back(action, column=column, j_people=j_people):
+            if action[0] == "family":
+                families[action[1]][column(action[1])] = False
+            elif action[0] == "cell":
+                bd, j = tables[action[1]], column(tables[action[1]].kind)
+                bd.hidden[j] = _complement(bd.cells, j, data.mg, bd.hidden[j] | {action[2]})
+            else:
+                overview[j_people] = False
+
+        actions = next((acts for before, acts in done if before == start), None)
+        if actions is None:
+            actions = []
+            if any(len(who) < data.mg for who in classes.values()):  # else there is no small group to find
+                for action in _leak_repairs(data, classes, column, overview[j_people], tables, families):
+                    hold_back(action)
+                    actions.append(action)
+            done.append((start, actions))
+        else:
+            for action in actions:
+                hold_back(action)
+
+
+def _leak_repairs(data: "Deployment", classes: dict, column, overview_shown: bool, tables: dict, families: dict):
+    """Yield what to hold back next while a small group can be solved; the caller applies each one."""
+    import numpy as np
+
+    mg, sigs = data.mg, list(classes)
+    codes: dict = {}
+    code = lambda value: codes.setdefault(value, len(codes))  # noqa: E731
+    fields = {"cohort": np.array([code(data.cohort_key(s[0])) for s in sigs]),
+              "department": np.array([code(s[1]) for s in sigs]), "gender": np.array([code(s[2]) for s in sigs]),
+              "month": np.array([code(s[3]) for s in sigs])}
+    cohort = np.array([s[0] for s in sigs])
+    targets = [[i] for i, s in enumerate(sigs) if len(classes[s]) < mg]  # within one cohort, department, ...
+    alone = defaultdict(list)  # one person's groups, when every group they are in holds only them
+    for i, s in enumerate(sigs):
+        for uid in classes[s]:
+            alone[uid].append(i if classes[s] == {uid} else None)
+    targets += [mine for mine in alone.values() if len(mine) > 1 and None not in mine]
+    while True:
+        figures, handles = [], []
+        if overview_shown:
+            figures.append(np.ones(len(sigs)))
+            handles.append(("overview",))
+        for name, bd in tables.items():
+            j = column(bd.kind)
+            for i, key in enumerate(bd.keys if j is not None else []):
+                if i not in bd.hidden[j]:
+                    figures.append((fields[bd.kind] == code(key)).astype(float))
+                    handles.append(("cell", name, i))
+        for family, columns in families.items():
+            j = column(family)
+            if j is None or not columns or not columns[j]:
+                continue
+            at = {"department": 1, "gender": 2, "month": 3}[family]
+            for c, x in sorted({(s[0], code(s[at])) for s in sigs if s[3] != NO_REFLECTION}):
+                figures.append(((cohort == c) & (fields[family] == x)).astype(float))
+                handles.append(("family", family))
+        if not figures:
+            return
+        leak = next((t for t, solved in zip(targets, _solvable(np.array(figures), targets)) if solved), None)
+        if leak is None:
+            return
+        covering = [h for h, f in zip(handles, figures) if f[leak].any()]
+        family = next((h for h in covering if h[0] == "family"), None)  # filters' extra shares go first
+        cells = [h for h in covering if h[0] == "cell"]
+        if family:
+            yield family
+        elif cells:  # the covering cell with the fewest people
+            yield min(cells, key=lambda h: (len(tables[h[1]].cells[h[2]][column(tables[h[1]].kind)].who), h[1:]))
+        else:
+            yield ("overview",)
+            overview_shown = False
+
+
+# --- the tables -------------------------------------------------------------------------------------------------
+
+COLUMNS = ["Group", "People", "Intake completed (%)", "Attended both days (%)", "Reflections completed (%)",
+           "Own gain reported (mean 1-5)", "Gain seen in partner (mean 1-5)"]
+TREND_COLUMNS = ["Month", "Reflections submitted", "Own gain (mean)", "Gain seen in partner (mean)"]
+QUALITY_MEASURES = ["Teams", "Teams where the matcher expected both sides to gain (%)",
+                    "Teams where both members report gaining (mean own gain 3 or more) (%)"]
+TITLES = {"overview": "Overview", "by_cohort": "By cohort", "by_department": "By department",
+          "by_gender": "By gender", "match_scores": "Match score distribution (teams per score band)",
+          "match_quality": "Match quality", "trend": "Reflections over time (by month submitted)"}
+
+
+def _notes(mg: int) -> dict:
+    return {
+        "hidden": f"“{MARKER}”: fewer than {mg} people answered, or held back with such a group so that it "
+                  "cannot be worked out from the totals.",
+        "filtered": f"With filters, a column is shown only where no cohort's or department's part of a group "
+                    f"holds 1 to {mg - 1} people: otherwise comparing it with other filters could single "
+                    "someone out.",
+        "department": "Not shown with a department filter: set against the other tables it could single someone "
+                      "out. Clear the department filter to see it.",
+        "partial": f"“Other cohorts” is only partly selected: its figures are {MARKER}. Select all of its "
+                   "cohorts or none.",
+        "empty": f"Fewer than {mg} people match these filters: figures are not shown.",
+    }
+
+
+def _table(key, columns, rows, notes=()) -> Table:
+    note = " ".join(n for n in notes if n)
+    return Table(key, TITLES[key], columns, rows, note)
+
+
+_UNFILTERED: dict = {}  # (deployment, MIN_GROUP_SIZE, every row read) -> the audited unfiltered page
 
 
 def compute(deployment_id: int, filters: Filters) -> dict:
-    mg = min_group()
-    all_cohorts = cohorts_for(deployment_id)  # query 1
-    cohorts = [c for c in all_cohorts
-               if (not filters.cohort_ids or c.id in filters.cohort_ids)
-               and (not filters.date_from or _cohort_day(c) >= filters.date_from)
-               and (not filters.date_to or _cohort_day(c) <= filters.date_to)]
-    ids = [c.id for c in cohorts] or [-1]
-    names = {c.id: c.name for c in cohorts}
-    people_q = db.select(Participant.id, Participant.cohort_id, Participant.department, Participant.gender,
-                         Participant.intake_submitted_at.is_not(None)).where(
-        Participant.cohort_id.in_(ids), Participant.status != "withdrawn")
-    if filters.department:
-        people_q = people_q.where(Participant.department == filters.department)
-    people = {pid: Person(cid, dept, gender, bool(intake))
-              for pid, cid, dept, gender, intake in db.session.execute(people_q)}  # query 2
-    days = cur.session_ids_by_day()
-    d1, d2 = sorted(days.get(1, set())), sorted(days.get(2, set()))
-    att = db.select(Attendance.participant_id,
-                    func.max(case((Attendance.session_id.in_(d1), 1), else_=0)),
-                    func.max(case((Attendance.session_id.in_(d2), 1), else_=0))).where(
-        Attendance.cohort_id.in_(ids), Attendance.present).group_by(Attendance.participant_id)
-    for pid, a1, a2 in db.session.execute(att):  # query 3
-        if pid in people:
-            people[pid].both_days = bool(a1 and a2)
-    gs = Reflection.answers["gain_self"].as_integer()
-    gp = Reflection.answers["gain_partner"].as_integer()
-    submitted = (Reflection.cohort_id.in_(ids), Reflection.status == "submitted")
-    refl = db.select(Reflection.participant_id, func.count(), func.coalesce(func.sum(gs), 0), func.count(gs),
-                     func.coalesce(func.sum(gp), 0), func.count(gp)).where(*submitted).group_by(
-        Reflection.participant_id)
-    for pid, n, s1, n1, s2, n2 in db.session.execute(refl):  # query 4
-        if pid in people:
-            p = people[pid]
-            p.reflections, p.gs_sum, p.gs_n, p.gp_sum, p.gp_n = n, int(s1), n1, int(s2), n2
-    anon = {} if filters.department else {
-        cid: (int(s1 or 0), n1, int(s2 or 0), n2) for cid, s1, n1, s2, n2 in db.session.execute(
-            db.select(AnonymousRating.cohort_id, func.sum(AnonymousRating.gain_self),
-                      func.count(AnonymousRating.gain_self), func.sum(AnonymousRating.gain_partner),
-                      func.count(AnonymousRating.gain_partner)).where(AnonymousRating.cohort_id.in_(ids))
-            .group_by(AnonymousRating.cohort_id))}  # query 5
-    by_team: dict[int, tuple] = {}
-    for team_id, cohort_id, score, gains, member in db.session.execute(  # query 6: one row per team member
-            db.select(Team.id, Team.cohort_id, Team.score, Team.gains, TeamMember.participant_id)
-            .join(TeamMember, TeamMember.team_id == Team.id)
-            .where(Team.cohort_id.in_(ids), Team.status == "active").order_by(Team.id, TeamMember.position)):
-        by_team.setdefault(team_id, (cohort_id, score, gains, []))[3].append(member)
-    teams = list(by_team.values())
-    month = _month(Reflection.submitted_at)
-    trend_q = db.select(month, func.count(), func.count(func.distinct(Reflection.participant_id)),
-                        func.avg(gs), func.avg(gp)).where(*submitted)
-    if filters.department:
-        trend_q = trend_q.join(Participant, Participant.id == Reflection.participant_id).where(
-            Participant.department == filters.department)
-    trend = db.session.execute(trend_q.group_by(month).order_by(month)).all()  # query 7
+    data = Deployment(deployment_id)
+    mg, ns = data.mg, data.n_sessions
+    notes = _notes(mg)
+    names = {c.id: c.name for c in data.cohorts}
+    every = lambda *_: True  # noqa: E731
 
-    n_sessions = len(cur.reflective_sessions())
+    def has_hidden(rows):
+        return any(v is SUPPRESSED for row in rows for v in row)
 
-    def metrics(group: list[Person], extra=(0, 0, 0, 0)):
-        n = len(group)
-        s1 = sum(p.gs_sum for p in group) + extra[0]
-        n1 = sum(p.gs_n for p in group) + extra[1]
-        s2 = sum(p.gp_sum for p in group) + extra[2]
-        n2 = sum(p.gp_n for p in group) + extra[3]
-        return [n, _pct(sum(p.intake for p in group), n), _pct(sum(p.both_days for p in group), n),
-                _pct(sum(p.reflections for p in group), n * n_sessions),
-                round(s1 / n1, 2) if n1 else None, round(s2 / n2, 2) if n2 else None]
+    def label(key, kind):
+        if kind == "month":
+            return key or "Date not recorded"
+        if key is not OTHER:
+            return names.get(key, key) if kind == "cohort" else key
+        return f"Other cohorts (fewer than {mg} people each)" if kind == "cohort" else \
+            "Other (smaller groups and not stated)"
 
-    columns = ["Group", "People", "Intake completed (%)", "Attended both days (%)",
-               "Reflections completed (%)", "Own gain reported (mean 1-5)", "Gain seen in partner (mean 1-5)"]
+    def ordered(keys):
+        return sorted(keys, key=lambda k: (k is OTHER, k is None, f"{k:012d}" if isinstance(k, int) else str(k)))
 
-    def breakdown(key, title, label_of, with_anon=False):
-        groups: dict[str, list[Person]] = defaultdict(list)
-        for p in people.values():
-            groups[label_of(p)].append(p)
-        rows, other, other_anon = [], [], [0, 0, 0, 0]
-        for label in sorted(groups, key=lambda x: (x is None, str(x))):
-            members = groups[label]
-            extra = anon.get(label_cohort.get(label), (0, 0, 0, 0)) if with_anon else (0, 0, 0, 0)
-            if len(members) >= mg and label is not None:
-                rows.append([names.get(label, label) if with_anon else label] + metrics(members, extra))
-            else:
-                other.extend(members)
-                other_anon = [a + b for a, b in zip(other_anon, extra)]
-        note = ""
-        if other:
-            if len(other) >= mg:
-                rows.append(["Other (smaller groups and not stated)"] + metrics(other, other_anon))
-            else:
-                note = f"Groups with fewer than {mg} people are not shown."
-        return Table(key, title, columns, rows, note)
+    def protected(kind, groups, cells_of=lambda g: g.cells(ns)) -> Breakdown:
+        keys = ordered(groups)
+        cells = [cells_of(groups[k]) for k in keys]
+        return Breakdown(kind, keys, cells, _suppress(cells, mg))
 
-    label_cohort = {c.id: c.id for c in cohorts}
-    everyone = list(people.values())
-    overview_values = metrics(everyone, tuple(map(sum, zip(*anon.values()))) if anon else (0, 0, 0, 0))
-    enough = len(everyone) >= mg
-    tables = {}
-    tables["overview"] = Table("overview", "Overview", ["Measure", "Value"], [
-        [label, value if enough else SUPPRESSED] for label, value in zip(columns[1:], overview_values)],
-        "" if enough else f"Fewer than {mg} people match these filters: figures are not shown.")
-    tables["by_cohort"] = breakdown("by_cohort", "By cohort", lambda p: p.cohort_id, with_anon=True)
-    tables["by_department"] = breakdown("by_department", "By department", lambda p: p.department)
-    tables["by_gender"] = breakdown("by_gender", "By gender", lambda p: p.gender if p.gender != "undisclosed" else None)
+    def rows_of(bd: Breakdown, label_of=None):
+        return [[(label_of or (lambda k: label(k, bd.kind)))(k)] + v for k, v in zip(bd.keys, bd.values())]
 
-    # match quality: teams with at least one member in the filtered people
-    team_rows = [(score, gains or {}, members) for _, score, gains, members in teams
-                 if set(members or []) & set(people)]
-    bins = [(0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.01)]
-    dist = []
-    for lo, hi in bins:
-        inside = [t for t in team_rows if lo <= (t[0] or 0) < hi]
-        size = sum(len(t[2]) for t in inside)
-        label = f"{lo:.1f}–{min(hi, 1.0):.1f}"
-        dist.append([label, len(inside) if size >= mg else SUPPRESSED])
-    tables["match_scores"] = Table("match_scores", "Match score distribution (teams per score band)",
-                                   ["Score band", "Teams"], dist,
-                                   f"Bands holding fewer than {mg} people are not shown.")
-    both_predicted = sum(1 for _, g, m in team_rows if m and all((g.get(str(x)) or 0) > 0 for x in m))
-    both_reported = 0
-    for _, _, m in team_rows:
-        means = [(people[x].gs_sum / people[x].gs_n) if x in people and people[x].gs_n else None for x in m]
-        if means and all(v is not None and v >= 3 for v in means):
-            both_reported += 1
-    team_people = sum(len(m) for _, _, m in team_rows)
-    show_teams = team_people >= mg
-    tables["match_quality"] = Table("match_quality", "Match quality", ["Measure", "Value"], [
-        ["Teams", len(team_rows) if show_teams else SUPPRESSED],
-        ["Teams where the matcher expected both sides to gain (%)",
-         _pct(both_predicted, len(team_rows)) if show_teams else SUPPRESSED],
-        ["Teams where both members report gaining (mean own gain 3 or more) (%)",
-         _pct(both_reported, len(team_rows)) if show_teams else SUPPRESSED]])
-    tables["trend"] = Table("trend", "Reflections over time (by month submitted)",
-                            ["Month", "Reflections submitted", "Own gain (mean)", "Gain seen in partner (mean)"],
-                            [[m, n, _r(a), _r(b)] if people_n >= mg else [m, SUPPRESSED, SUPPRESSED, SUPPRESSED]
-                             for m, n, people_n, a, b in trend if m],
-                            f"Months with reflections from fewer than {mg} people are not shown.")
-    return {"tables": tables, "cohorts": all_cohorts, "selected": cohorts, "people": len(everyone),
-            "min_group": mg, "departments": departments_for([c.id for c in all_cohorts])}
+    # 1. The unfiltered page, always built: every filtered figure is checked against it. It depends on the
+    # rows read and nothing else, so it is kept (per process) until any of them changes.
+    key = (deployment_id, mg, data.fingerprint())
+    if key in _UNFILTERED:
+        overview_cells, overview_shown, base, families = _UNFILTERED[key]
+        data.set_atoms(families)
+    else:
+        overview_cells = data.people_groups(lambda p: 0, every, every, lambda cid: 0).get(0, PeopleGroup()).cells(ns)
+        overview_shown = [not c.data or len(c.who) >= mg for c in overview_cells]
+        base = {"by_cohort": protected("cohort", data.people_groups(lambda p: data.cohort_key(p.cohort_id), every,
+                                                                     every, data.cohort_key)),
+                "by_department": protected("department", data.people_groups(data.dept_key, every, every)),
+                "by_gender": protected("gender", data.people_groups(data.gender_key, every, every)),
+                "trend": protected("month", data.month_groups(lambda p, m, cid=None: m, every, every))}
+        # 2. Tables played against each other, and the cohort shares filters can show: hold back more if needed.
+        families = {f: data.atoms_ok(f) for f in ("department", "gender", "month")}
+        _audit(data, overview_shown, base, families)
+        while len(_UNFILTERED) >= 32:
+            _UNFILTERED.pop(next(iter(_UNFILTERED)))
+        _UNFILTERED[key] = (overview_cells, overview_shown, base, families)
+    all_overview = [c.value if ok else SUPPRESSED for c, ok in zip(overview_cells, overview_shown)]
+    cohort_keys, all_by_cohort = base["by_cohort"].keys, rows_of(base["by_cohort"])
+    dept_keys, all_by_dept = base["by_department"].keys, rows_of(base["by_department"])
+    offered = [k for k, row in zip(dept_keys, all_by_dept) if k is not OTHER and row[1] is not SUPPRESSED]
+    department = filters.department if filters.department in offered else None
+
+    # 3. The filters.
+    selected = [c for c in data.cohorts
+                if (not filters.cohort_ids or c.id in filters.cohort_ids)
+                and (not filters.date_from or _cohort_day(c) >= filters.date_from)
+                and (not filters.date_to or _cohort_day(c) <= filters.date_to)]
+    chosen = {c.id for c in selected}
+    cohort_filter = chosen != {c.id for c in data.cohorts}
+    filtered = cohort_filter or department
+    in_sel = (lambda cid: cid in chosen) if cohort_filter else every
+    in_dept = (lambda p: data.dept_key(p) == department) if department else every
+    keep = lambda p: in_sel(p.cohort_id) and in_dept(p)  # noqa: E731
+    keep_anon = (lambda cid: False) if department else in_sel
+    tables: dict[str, Table] = {}
+
+    # overview
+    sel_group = data.people_groups(lambda p: 0, keep, keep_anon, lambda cid: 0).get(0, PeopleGroup())
+    sel_cells = sel_group.cells(ns)
+    if not filtered:
+        overview = all_overview
+    elif department and not cohort_filter:
+        overview = all_by_dept[dept_keys.index(department)][1:]
+    elif department:
+        overview = _primary(sel_cells, mg, data.atoms_ok("department"))
+    else:
+        cohort_sets = defaultdict(set)
+        for c in data.cohorts:
+            cohort_sets[data.cohort_key(c.id)].add(c.id)
+        whole = all(not (chosen & cohort_sets[k]) or cohort_sets[k] <= chosen for k in cohort_keys)
+        aligned = []
+        for j in range(len(sel_cells)):
+            hidden = set().union(*(cohort_sets[k] for k, row in zip(cohort_keys, all_by_cohort)
+                                   if row[j + 1] is SUPPRESSED))
+            aligned.append(whole and overview_shown[j] and (not (chosen & hidden) or hidden <= chosen))
+        overview = _primary(sel_cells, mg, aligned)
+    few = sel_cells[0].data and len(sel_cells[0].who) < mg
+    tables["overview"] = _table("overview", ["Measure", "Value"],
+                                [[name, value] for name, value in zip(COLUMNS[1:], overview)],
+                                [notes["empty"] if few else "", notes["hidden"] if SUPPRESSED in overview else ""])
+
+    # by cohort
+    if not filtered:
+        rows, extra = all_by_cohort, ""
+    elif not department:
+        rows, extra = [], ""
+        for k, row in zip(cohort_keys, all_by_cohort):
+            members = {c.id for c in data.cohorts if data.cohort_key(c.id) == k}
+            if members & chosen and members <= chosen:
+                rows.append(row)
+            elif members & chosen:
+                part = data.people_groups(lambda p: 0, lambda p, m=members: p.cohort_id in m and keep(p),
+                                          lambda cid, m=members: cid in m and keep_anon(cid), lambda cid: 0)
+                cells = part.get(0, PeopleGroup()).cells(ns)
+                rows.append([row[0]] + [SUPPRESSED if c.data else c.value for c in cells])
+                extra = notes["partial"]
+    else:
+        groups = data.people_groups(lambda p: data.cohort_key(p.cohort_id), keep, keep_anon, data.cohort_key)
+        allowed = data.atoms_ok("department")
+        rows = [[label(k, "cohort")] + _primary(groups[k].cells(ns), mg, allowed) for k in ordered(groups)]
+        extra = notes["filtered"] if has_hidden(rows) else ""
+    tables["by_cohort"] = _table("by_cohort", COLUMNS, rows, [notes["hidden"] if has_hidden(rows) else "", extra])
+
+    # by department
+    if not filtered:
+        rows = all_by_dept
+    elif department and not cohort_filter:
+        rows = [all_by_dept[dept_keys.index(department)]]
+    else:
+        groups = data.people_groups(data.dept_key, keep, keep_anon)
+        allowed = data.atoms_ok("department")
+        rows = [[label(k, "department")] + _primary(groups[k].cells(ns), mg, allowed) for k in ordered(groups)]
+    tables["by_department"] = _table("by_department", COLUMNS, rows, [
+        notes["hidden"] if has_hidden(rows) else "", notes["filtered"] if filtered and has_hidden(rows) else ""])
+
+    # the other breakdowns: unfiltered, or for a selection of cohorts where every cohort's share is safe
+    def other_breakdown(key, columns, unfiltered, groups_for, family, label_of, cells_of=lambda g: g.cells(ns)):
+        if department:
+            return _table(key, columns, [], [notes["department"]])
+        if not cohort_filter:
+            rows = rows_of(unfiltered(), label_of)
+        else:
+            groups, allowed = groups_for(), data.atoms_ok(family)
+            rows = [[label_of(k)] + _primary(cells_of(groups[k]), mg, allowed) for k in ordered(groups)]
+        return _table(key, columns, rows, [notes["hidden"] if has_hidden(rows) else "",
+                                           notes["filtered"] if cohort_filter and has_hidden(rows) else ""])
+
+    tables["by_gender"] = other_breakdown(
+        "by_gender", COLUMNS, lambda: base["by_gender"], lambda: data.people_groups(data.gender_key, keep, keep_anon),
+        "gender", lambda k: label(k, "gender"))
+    band_label = {i: f"{lo:.1f}–{min(hi, 1.0):.1f}" for i, (lo, hi) in enumerate(BANDS)}
+
+    def band_groups(keep_cohort):
+        groups = data.team_groups(lambda cid, score: _band(score), keep_cohort)
+        for i in band_label:  # an empty band is shown as 0: it holds no one
+            groups.setdefault(i, TeamGroup(data))
+        return groups
+
+    tables["match_scores"] = other_breakdown(
+        "match_scores", ["Score band", "Teams"], lambda: protected("band", band_groups(every)),
+        lambda: band_groups(in_sel), "band", band_label.get)
+    teams = lambda keep_cohort: {0: data.team_groups(lambda cid, score: 0, keep_cohort).get(0, TeamGroup(data))}  # noqa
+    quality = other_breakdown("match_quality", ["Measure", "Value"],
+                              lambda: protected("teams", teams(every), lambda g: g.quality_cells()),
+                              lambda: teams(in_sel), "teams", str, lambda g: g.quality_cells())
+    if quality.rows:  # one row of three measures, shown as three rows
+        quality.rows = [[name, v] for name, v in zip(QUALITY_MEASURES, quality.rows[0][1:])]
+    tables["match_quality"] = quality
+    tables["trend"] = other_breakdown(
+        "trend", TREND_COLUMNS, lambda: base["trend"], lambda: data.month_groups(lambda p, m, cid=None: m, keep,
+                                                                                  keep_anon),
+        "month", lambda m: label(m, "month"))
+    return {"tables": tables, "cohorts": data.cohorts, "selected": selected, "people": len(sel_group.people),
+            "min_group": mg, "departments": offered, "department": department}
 
 
 def _pct(part, whole):
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _r(value):
-    return round(float(value), 2) if value is not None else None
+def _mean(total, n):
+    return round(total / n, 2) if n else None

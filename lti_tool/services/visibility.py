@@ -1,7 +1,8 @@
 """Who may read which reflection answer. Every page and export asks here, nowhere else.
 
 Levels a learner picks per answer:
-- ``me``: only the author. Nobody else, ever (not the facilitator, not L&D).
+- ``me``: only the author. Nobody else, ever (not the facilitator, not L&D); a rating marked so still
+  counts, without the person, in anonymous L&D averages of at least MIN_GROUP_SIZE people, as the form says.
 - ``partner``: the author's team partner(s) and the facilitator.
 - ``facilitator``: the facilitator only.
 L&D never reads an individual answer: insights use aggregates of numeric ratings only.

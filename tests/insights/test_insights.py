@@ -60,7 +60,9 @@ def test_a_selection_smaller_than_the_minimum_shows_no_figures(app, client, lti)
     html = client.get(f"/insights/?cohort={ids[0]}").get_data(as_text=True)
     assert "Fewer than 5 people match these filters" in html
     rows = _csv(client.get(f"/insights/export/overview.csv?cohort={ids[0]}"))
-    assert all(r[1] == "suppressed" for r in rows[1:] if len(r) == 2)
+    assert rows[0] == ["Measure", "Value", "Note"] and len(rows) == 7
+    assert all(r[1] == "not shown" for r in rows[1:])
+    assert "Fewer than 5 people" in rows[1][2] and all(r[2] == "" for r in rows[2:])
 
 
 def test_csv_injection_is_neutralised(app, client, lti):
