@@ -12,6 +12,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .states import OutboxStatus, ParticipantStatus, ReflectionStatus, RunKind, RunStatus, TeamStatus
 
 
 def utcnow() -> datetime:
@@ -222,7 +223,7 @@ class Participant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="enrolled")  # enrolled | withdrawn
+    status: Mapped[str] = mapped_column(String(20), default=ParticipantStatus.ENROLLED)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # Intake. gender: woman | man | non-binary | self-described | undisclosed
@@ -277,9 +278,9 @@ class MatchRun(db.Model):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id"))
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued|running|done|failed
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.QUEUED)
     progress: Mapped[int] = mapped_column(default=0)
-    kind: Mapped[str] = mapped_column(String(20), default="full")  # full | rematch
+    kind: Mapped[str] = mapped_column(String(20), default=RunKind.FULL)
     pool: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
@@ -312,7 +313,7 @@ class Team(db.Model):
     gains: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)  # participant id -> gain
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     pod: Mapped[int | None] = mapped_column()
-    status: Mapped[str] = mapped_column(String(20), default="active")  # active | dissolved
+    status: Mapped[str] = mapped_column(String(20), default=TeamStatus.ACTIVE)
     # The facilitator's choice of weekly slot for the follow-up series ("tue-10"); None: first shared slot.
     follow_up_slot: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -408,7 +409,7 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)  # the whole RFC 5322 message
     kind: Mapped[str | None] = mapped_column(String(40), index=True)  # the email template, e.g. intake_reminder
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | sent | failed | written
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column()
@@ -432,7 +433,7 @@ class Reflection(db.Model):
     session_id: Mapped[str] = mapped_column(String(100))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     visibility: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | submitted
+    status: Mapped[str] = mapped_column(String(20), default=ReflectionStatus.DRAFT)
     submitted_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
