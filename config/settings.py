@@ -124,6 +124,7 @@ class TestingConfig(BaseConfig):
     PUBLIC_BASE_URL = "https://tool.test"
     LTI_ALLOW_HTTP = True  # the test LMS runs on http://127.0.0.1; tests of the guards switch these off
     OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
+    LTI_SERVICE_MAX_WAIT_SECONDS = 0.05  # back-off waits stay short; tests of the back-off set their own
 
     @classmethod
     def check(cls) -> None:

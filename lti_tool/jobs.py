@@ -72,10 +72,13 @@ def enqueue(path: str, *args: Any, retries: int = 3) -> str | None:
         from rq import Retry
 
         try:
+            # the request that queued the job, for its log lines
+            extra = {"meta": {"request_id": g.request_id}} if has_request_context() and g.get("request_id") else {}
             job = queue().enqueue(run_job, path, *args, retry=Retry(max=retries, interval=[10, 60, 300][:retries]),
-                                  meta={"request_id": g.get("request_id")} if has_request_context() else None)
+                                  **extra)
         except RedisError as e:
             log.error("job %s not queued: Redis is unreachable (%s)", path, e)
             raise QueueUnavailable(f"The job queue is unreachable: {e}") from e
         return job.id
-    return _timed(path, *args)
+    _timed(path, *args)
+    return None
