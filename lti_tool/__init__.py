@@ -72,6 +72,8 @@ def create_app(config_class: str | type | None = None, **overrides) -> Flask:
         from .dev import bp as dev_bp
         app.register_blueprint(dev_bp)
     cli.init_app(app)
+    from .lti.storage import register_commands
+    register_commands(app)  # `storage purge`, next to the operations it serves
 
     @app.get("/")
     def index():

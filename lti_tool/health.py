@@ -55,14 +55,19 @@ def database_problem() -> str | None:
 
 
 @lru_cache(maxsize=1)
-def code_heads() -> frozenset[str]:
-    """The migration heads this code ships (read once per process from migrations/)."""
+def _scripts() -> tuple[frozenset[str], frozenset[str]]:
+    """The migration heads this code ships and every revision it knows (read once per process)."""
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    return frozenset(ScriptDirectory.from_config(config).get_heads())
+    script = ScriptDirectory.from_config(config)
+    return frozenset(script.get_heads()), frozenset(r.revision for r in script.walk_revisions())
+
+
+def code_heads() -> frozenset[str]:
+    return _scripts()[0]
 
 
 def migrations_problem() -> str | None:
@@ -73,7 +78,12 @@ def migrations_problem() -> str | None:
         applied = set()
     finally:
         db.session.rollback()  # end the read transaction: a probe holds nothing open
-    if applied == set(code_heads()):
+    heads, known = _scripts()
+    if applied == set(heads):
+        return None
+    if applied - known:
+        # A newer release already migrated the database (a rolling upgrade): migrations only add, so this
+        # instance keeps serving until it is replaced.
         return None
     return (f"database schema at {', '.join(sorted(applied)) or 'nothing'}, this code needs "
             f"{', '.join(sorted(code_heads()))}: run `flask --app lti_tool db upgrade`")

@@ -40,7 +40,9 @@ class TestPlatform:
 
     __test__ = False
 
-    def __init__(self, client_id: str = "tool-client", deployment_id: str = "deploy-1"):
+    def __init__(self, client_id: str = "tool-client", deployment_id: str = "deploy-1",
+                 ssl_context: tuple[str, str] | None = None):
+        """``ssl_context`` (certificate file, key file) serves it over https, as a production LMS is."""
         self.client_id = client_id
         self.deployment_id = deployment_id
         self.private_pem = new_rsa_pem()
@@ -62,8 +64,8 @@ class TestPlatform:
         self.users: dict[str, dict] = {}  # login hint -> sub, role, name, email (for browser launches)
         self.course_title = "Mentoring course"
         self.app = self._build_app()
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.issuer = f"http://127.0.0.1:{self.server.server_port}"
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True, ssl_context=ssl_context)
+        self.issuer = f"{'https' if ssl_context else 'http'}://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -182,5 +182,22 @@ def purge_expired() -> int:
     return count
 
 
+def register_commands(app) -> None:
+    """``flask --app lti_tool storage purge``: run it daily (deploy/systemd/mentoring-lab-maintenance.timer)."""
+    import click
+    from flask.cli import AppGroup
+
+    storage_cli = AppGroup("storage", help="Shared launch storage in the database.")
+
+    @storage_cli.command("purge")
+    def purge():
+        """Delete expired launch state, cached tokens and used nonces (Redis expires its own keys)."""
+        from .launch import purge_used_nonces
+
+        click.echo(f"{purge_expired()} expired cache entries and {purge_used_nonces()} expired nonces deleted.")
+
+    app.cli.add_command(storage_cli)
+
+
 def launch_data_storage() -> FlaskCacheDataStorage:
     return FlaskCacheDataStorage(cache)

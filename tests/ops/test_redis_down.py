@@ -88,3 +88,22 @@ def test_an_outage_and_recovery_without_restart(app, platform, own_redis):
     assert redis.keys("rml:*"), "after recovery, launch data goes to Redis again"
     assert cache_rows(app) == before
     assert https_client(up).get("/readyz").status_code == 200
+
+
+def test_storage_purge_removes_what_expired(app, runner):
+    from datetime import timedelta
+
+    from lti_tool.models import UsedNonce, utcnow
+
+    with app.app_context():
+        now = utcnow()
+        db.session.add_all([CacheEntry(key="old", value=1, expires_at=now - timedelta(minutes=1)),
+                            CacheEntry(key="live", value=2, expires_at=now + timedelta(hours=1)),
+                            UsedNonce(issuer="https://lms.example", nonce="n-old", expires_at=now - timedelta(seconds=1)),
+                            UsedNonce(issuer="https://lms.example", nonce="n-live", expires_at=now + timedelta(hours=1))])
+        db.session.commit()
+    result = runner.invoke(args=["storage", "purge"])
+    assert result.exit_code == 0 and "1 expired cache entries and 1 expired nonces deleted" in result.output
+    with app.app_context():
+        assert db.session.scalars(db.select(CacheEntry.key)).all() == ["live"]
+        assert db.session.scalars(db.select(UsedNonce.nonce)).all() == ["n-live"]
