@@ -8,7 +8,7 @@ PYBABEL := $(VENV)/bin/pybabel
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 HOST ?= 127.0.0.1
 PORT ?= 5000
-DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 nginx redis-server
 
 .PHONY: demo test bench serve system-deps translations clean
 
@@ -30,7 +30,8 @@ translations: $(STAMP)
 	$(PYBABEL) update --ignore-obsolete -i translations/messages.pot -d translations
 	$(PYBABEL) compile -d translations
 
-# Debian packages for the browser tests and PDF rendering, installed only when missing.
+# Debian packages for the browser tests, PDF rendering and the scale-out test (nginx, redis-server),
+# installed only when missing.
 system-deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

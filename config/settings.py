@@ -1,7 +1,8 @@
 """Configuration: defaults here, secrets and deployment details from the environment.
 
 ``create_app`` picks ``ProductionConfig`` unless told otherwise; ``make demo`` and the tests use
-``DevelopmentConfig`` and ``TestingConfig``. Only the environment variables listed in the README's configuration table are read.
+``DevelopmentConfig`` and ``TestingConfig``. Every environment variable read here is described in
+docs/deploy.md (and docs/security.md for the outbound guards).
 """
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ class BaseConfig:
     SQLALCHEMY_DATABASE_URI = database_url(f"sqlite:///{INSTANCE / 'lab.sqlite3'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Several deployments (or test runs) may share one Redis: each uses its own key prefix and queue.
+    REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "rml:")
+    RQ_QUEUE = os.environ.get("RQ_QUEUE", "rml")
+    REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "2"))
+    # After a Redis error, launch data goes to the database this long before Redis is tried again.
+    REDIS_RETRY_SECONDS = float(os.environ.get("REDIS_RETRY_SECONDS", "5"))
     SMTP_URL = os.environ.get("SMTP_URL") or None
     SMTP_CAFILE = os.environ.get("SMTP_CAFILE") or None  # extra CA certificates (PEM) trusted for SMTP TLS
     OUTBOX_DIR = str(INSTANCE / "outbox")
@@ -66,6 +73,15 @@ class BaseConfig:
     # Personal data of cohorts that ended longer ago than this is removed by `flask data purge`.
     RETENTION_MONTHS = int(os.environ.get("RETENTION_MONTHS", "18"))
     REFLECTION_EDIT_HOURS = 72  # a submitted reflection stays editable this long
+    # Operations: JSON log lines (LOG_FORMAT=json) and Prometheus metrics at /metrics for a bearer token.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    # Calls to LMS services (roster, scores): access tokens are reused until this long before they expire,
+    # and a 429 or 5xx answer is retried this many times, waiting at most LTI_SERVICE_MAX_WAIT_SECONDS.
+    LTI_TOKEN_EXPIRY_MARGIN_SECONDS = int(os.environ.get("LTI_TOKEN_EXPIRY_MARGIN_SECONDS", "60"))
+    LTI_SERVICE_RETRIES = int(os.environ.get("LTI_SERVICE_RETRIES", "3"))
+    LTI_SERVICE_MAX_WAIT_SECONDS = float(os.environ.get("LTI_SERVICE_MAX_WAIT_SECONDS", "10"))
     TESTING = False
 
 
@@ -108,6 +124,7 @@ class TestingConfig(BaseConfig):
     PUBLIC_BASE_URL = "https://tool.test"
     LTI_ALLOW_HTTP = True  # the test LMS runs on http://127.0.0.1; tests of the guards switch these off
     OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
+    LTI_SERVICE_MAX_WAIT_SECONDS = 0.05  # back-off waits stay short; tests of the back-off set their own
 
     @classmethod
     def check(cls) -> None:

@@ -41,8 +41,9 @@ def create_app(config_class: str | type | None = None, **overrides) -> Flask:
     app.session_interface = IframeSessionInterface()
 
     if app.config.get("REDIS_URL") and not app.config.get("CACHE_TYPE"):
-        app.config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=app.config["REDIS_URL"],
-                          CACHE_KEY_PREFIX="rml:")
+        # Redis, with the database standing in while Redis does not answer (lti/storage.py).
+        app.config.update(CACHE_TYPE="lti_tool.lti.storage.RedisWithDatabaseFallback",
+                          CACHE_REDIS_URL=app.config["REDIS_URL"], CACHE_KEY_PREFIX=app.config["REDIS_KEY_PREFIX"])
     app.config.setdefault("CACHE_TYPE", "lti_tool.lti.storage.DatabaseCache")
     app.config.setdefault("CACHE_DEFAULT_TIMEOUT", 3600)
 
@@ -51,7 +52,8 @@ def create_app(config_class: str | type | None = None, **overrides) -> Flask:
     csrf.init_app(app)
     cache.init_app(app)
 
-    from . import auth, errors, i18n, security
+    from . import auth, errors, i18n, observability, security
+    observability.init_app(app)  # JSON logs (LOG_FORMAT=json), /metrics, a count and a log line per request
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -70,6 +72,8 @@ def create_app(config_class: str | type | None = None, **overrides) -> Flask:
         from .dev import bp as dev_bp
         app.register_blueprint(dev_bp)
     cli.init_app(app)
+    from .lti.storage import register_commands
+    register_commands(app)  # `storage purge`, next to the operations it serves
 
     @app.get("/")
     def index():

@@ -6,9 +6,13 @@ import logging
 from flask import Flask, g, render_template, session
 from flask_babel import lazy_gettext as _l
 from pylti1p3.exception import LtiException, OIDCException
+from redis import RedisError
+from sqlalchemy.exc import OperationalError
 
 from .extensions import db
+from .jobs import QueueUnavailable
 from .lti.launch import LaunchRefused
+from .observability import REFUSALS
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +79,25 @@ def init_app(app: Flask) -> None:
         session.clear()
         kind = classify(error)
         status, title, learner, admin = ADVICE[kind]
+        REFUSALS.labels(kind=kind).inc()
         log.warning("LTI refusal kind=%s request_id=%s reason=%s", kind, g.get("request_id"), error)
         return render_template("errors/launch.html", title=title, learner_advice=learner,
                                admin_advice=admin, kind=kind, request_id=g.get("request_id")), status
+
+    @app.errorhandler(QueueUnavailable)
+    @app.errorhandler(RedisError)
+    @app.errorhandler(OperationalError)
+    def unavailable(error):
+        """A service the lab needs (database, Redis, the job queue) is not answering: a page that says so."""
+        db.session.rollback()
+        part = "database" if isinstance(error, OperationalError) else "job queue" if isinstance(
+            error, QueueUnavailable) else "redis"
+        log.error("Service unavailable part=%s request_id=%s error=%s", part, g.get("request_id"), error)
+        page = render_template("errors/error.html", title=_l("The lab is unavailable for a minute"),
+                               message=_l("Part of the lab's service is not answering. Please try again in a "
+                                          "minute; if it keeps happening, tell your course team."),
+                               request_id=g.get("request_id"))
+        return page, 503, {"Retry-After": "60"}
 
     def simple(status: int, title, message):
         def handler(error):

@@ -1,19 +1,27 @@
 """Background jobs: RQ on Redis when REDIS_URL is set, otherwise run inline.
 
 Job functions take ids (never ORM objects), push their own app context when run by a worker,
-and are safe to run twice. Run a worker with `rq worker rml --url "$REDIS_URL"` in the app's environment
-(each job builds the app with `create_app()`).
+and are safe to run twice. Run a worker with `rq worker --with-scheduler --url "$REDIS_URL" "$RQ_QUEUE"` in the
+app's environment (each job builds the app with `create_app()`); deploy/ has a systemd unit for it.
+
+When Redis does not answer, ``enqueue`` raises ``QueueUnavailable`` (nothing was queued): the error
+handlers answer it with a "try again in a minute" page (503), never a generic 500.
 """
 from __future__ import annotations
 
 import importlib
 import logging
+import time
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 
 log = logging.getLogger(__name__)
-QUEUE_NAME = "rml"
+QUEUE_NAME = "rml"  # the default of the RQ_QUEUE setting
+
+
+class QueueUnavailable(RuntimeError):
+    """The job queue (Redis) could not be reached, so the job was not queued."""
 
 
 def _resolve(path: str):
@@ -21,32 +29,56 @@ def _resolve(path: str):
     return getattr(importlib.import_module(module), name)
 
 
+def _timed(path: str, *args: Any) -> Any:
+    """Call the job and record how long it took (rml_job_duration_seconds, by job name and outcome)."""
+    from .observability import record_job
+
+    started, outcome = time.perf_counter(), "failed"
+    try:
+        result = _resolve(path)(*args)
+        outcome = "done"
+        return result
+    finally:
+        record_job(path.rpartition(".")[2], outcome, time.perf_counter() - started)
+
+
 def run_job(path: str, *args: Any) -> Any:
     """Entry point for workers: call ``path(*args)`` inside an application context."""
     if has_app_context():
-        return _resolve(path)(*args)
+        return _timed(path, *args)
     from . import create_app
 
     with create_app().app_context():
-        return _resolve(path)(*args)
+        return _timed(path, *args)
 
 
 def queue():
-    from redis import Redis
     from rq import Queue
 
-    return Queue(QUEUE_NAME, connection=Redis.from_url(current_app.config["REDIS_URL"]))
+    from .lti.storage import redis_client
+
+    config = current_app.config
+    return Queue(config["RQ_QUEUE"], connection=redis_client(config["REDIS_URL"], config["REDIS_TIMEOUT_SECONDS"]))
 
 
 def enqueue(path: str, *args: Any, retries: int = 3) -> str | None:
     """Run ``path(*args)`` in the background (RQ, with retries and back-off) or inline without Redis.
 
-    Returns the RQ job id, or None when the job ran inline.
+    Returns the RQ job id, or None when the job ran inline. Raises QueueUnavailable when Redis is
+    configured but does not answer.
     """
     if current_app.config.get("REDIS_URL") and not current_app.config.get("JOBS_INLINE"):
+        from redis import RedisError
         from rq import Retry
 
-        job = queue().enqueue(run_job, path, *args, retry=Retry(max=retries, interval=[10, 60, 300][:retries]))
+        try:
+            # the request that queued the job, for its log lines
+            extra = {"meta": {"request_id": g.request_id}} if has_request_context() and g.get("request_id") else {}
+            job = queue().enqueue(run_job, path, *args, retry=Retry(max=retries, interval=[10, 60, 300][:retries]),
+                                  **extra)
+        except RedisError as e:
+            log.error("job %s not queued: Redis is unreachable (%s)", path, e)
+            raise QueueUnavailable(f"The job queue is unreachable: {e}") from e
         return job.id
-    _resolve(path)(*args)
+    _timed(path, *args)
     return None

@@ -39,7 +39,9 @@ class TestPlatform:
 
     __test__ = False
 
-    def __init__(self, client_id: str = "tool-client", deployment_id: str = "deploy-1"):
+    def __init__(self, client_id: str = "tool-client", deployment_id: str = "deploy-1",
+                 ssl_context: tuple[str, str] | None = None):
+        """``ssl_context`` (certificate file, key file) serves it over https, as a production LMS is."""
         self.client_id = client_id
         self.deployment_id = deployment_id
         self.private_pem = new_rsa_pem()
@@ -47,6 +49,12 @@ class TestPlatform:
         self.openid_fetches = 0
         self.registrations: list[dict] = []
         self.token_requests: list[dict] = []
+        self.token_expires_in = 3600
+        self.revoked_tokens: set[str] = set()  # access tokens the platform no longer accepts (401)
+        # Faults answered instead of the real thing, first in first out: (status, headers), e.g. (429, {"Retry-After": "1"}).
+        self.service_faults: list[tuple[int, dict]] = []  # NRPS and AGS calls
+        self.token_faults: list[tuple[int, dict]] = []  # the OAuth token endpoint
+        self.service_calls: list[str] = []  # "METHOD path" of every NRPS/AGS call, faults included
         self.members: list[dict] = []  # the course roster served by NRPS
         self.nrps_page_size = 2
         self.lineitems: list[dict] = []  # AGS line items of the course
@@ -55,8 +63,8 @@ class TestPlatform:
         self.users: dict[str, dict] = {}  # login hint -> sub, role, name, email (for browser launches)
         self.course_title = "Mentoring course"
         self.app = self._build_app()
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.issuer = f"http://127.0.0.1:{self.server.server_port}"
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True, ssl_context=ssl_context)
+        self.issuer = f"{'https' if ssl_context else 'http'}://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -88,6 +96,24 @@ class TestPlatform:
     def _build_app(self) -> Flask:
         app = Flask("test_platform")
         platform = self
+
+        def authorized() -> bool:
+            token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            return token.startswith("platform-access-token") and token not in platform.revoked_tokens
+
+        @app.before_request
+        def injected_faults():
+            if request.path.startswith(("/nrps/", "/ags/")):
+                platform.service_calls.append(f"{request.method} {request.path}")
+                faults = platform.service_faults
+            elif request.path == "/token":
+                faults = platform.token_faults
+            else:
+                return None
+            if faults:
+                status, headers = faults.pop(0)
+                return jsonify(error="injected fault"), status, headers
+            return None
 
         @app.get("/jwks")
         def jwks():
@@ -126,12 +152,13 @@ class TestPlatform:
         @app.post("/token")
         def token():
             platform.token_requests.append(request.form.to_dict())
-            return jsonify(access_token="platform-access-token", token_type="Bearer", expires_in=3600,
-                           scope=request.form.get("scope", ""))
+            # a new token each time, so a revoked one can be told from its replacement
+            return jsonify(access_token=f"platform-access-token-{len(platform.token_requests)}", token_type="Bearer",
+                           expires_in=platform.token_expires_in, scope=request.form.get("scope", ""))
 
         @app.get("/nrps/<context_id>")
         def nrps(context_id):
-            if request.headers.get("Authorization") != "Bearer platform-access-token":
+            if not authorized():
                 return jsonify(error="unauthorized"), 401
             page = int(request.args.get("page", "0"))
             size = platform.nrps_page_size
@@ -151,7 +178,7 @@ class TestPlatform:
 
         @app.post("/ags/<context_id>/lineitems")
         def lineitems_create(context_id):
-            if request.headers.get("Authorization") != "Bearer platform-access-token":
+            if not authorized():
                 return jsonify(error="unauthorized"), 401
             body = request.get_json(force=True)
             item = {**body, "id": f"{platform.issuer}/ags/{context_id}/lineitems/{len(platform.lineitems) + 1}"}
@@ -163,7 +190,7 @@ class TestPlatform:
             if platform.fail_scores > 0:
                 platform.fail_scores -= 1
                 return jsonify(error="temporarily unavailable"), 503
-            if request.headers.get("Authorization") != "Bearer platform-access-token":
+            if not authorized():
                 return jsonify(error="unauthorized"), 401
             platform.scores.append({"lineitem": f"{platform.issuer}/ags/{context_id}/lineitems/{item}",
                                     "content_type": request.headers.get("Content-Type"),
@@ -198,6 +225,10 @@ class TestPlatform:
 
     def close(self) -> None:
         self.server.shutdown()
+
+    def revoke_tokens(self) -> None:
+        """The platform forgets every access token it issued (as after a restart or a key change)."""
+        self.revoked_tokens.update(f"platform-access-token-{n}" for n in range(1, len(self.token_requests) + 1))
 
     # --- what the LMS sends ---------------------------------------------------------------------
     def registration_args(self) -> dict:

@@ -15,7 +15,7 @@ from .forms import DeepLinkForm, ProfileForm, RegisterForm
 from .launch import message_launch, oidc_login, restore_launch
 from .registration import (RegistrationError, fetch_openid_configuration, frame_origins_for, manual_configuration,
                            open_invite, register_with_platform, tool_urls)
-from .sync import slugify, sync_launch
+from .sync import _get_or_create, slugify, sync_launch
 from . import bp
 
 
@@ -118,13 +118,9 @@ def deep_link():
     if not form.validate_on_submit():
         return render_template("lti/deep_link.html", form=form)
     slug = slugify(form.cohort.data)
-    if g.lti.course is not None:
-        cohort = db.session.execute(
-            db.select(Cohort).where(Cohort.course_id == g.lti.course.id, Cohort.slug == slug)
-        ).scalars().first()
-        if cohort is None:
-            db.session.add(Cohort(course_id=g.lti.course.id, slug=slug, name=form.cohort.data.strip()))
-            db.session.commit()
+    if g.lti.course is not None:  # safe when two instructors add the same cohort at once
+        _get_or_create(Cohort, course_id=g.lti.course.id, slug=slug, defaults={"name": form.cohort.data.strip()})
+        db.session.commit()
     resource = (
         DeepLinkResource()
         .set_url(tool_urls()["launch_url"])

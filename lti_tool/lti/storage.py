@@ -2,12 +2,19 @@
 
 pylti1p3's own examples keep these in per-process memory, which breaks as soon as a second
 worker answers the launch. We keep them in Redis when ``REDIS_URL`` is set, otherwise in the
-database, so every worker agrees.
+database, so every worker agrees. While Redis cannot be reached the database stands in for it
+(``RedisWithDatabaseFallback``), so logins and launches keep working, and Redis is used again as
+soon as it answers.
 """
 from __future__ import annotations
 
+import logging
+import time
 from datetime import timedelta
 from typing import Any
+
+import redis
+from flask_caching.backends.rediscache import RedisCache
 
 from flask_caching.backends.base import BaseCache
 from sqlalchemy import text
@@ -17,6 +24,8 @@ from pylti1p3.contrib.flask import FlaskCacheDataStorage
 
 from ..extensions import cache, db
 from ..models import CacheEntry, utcnow
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseCache(BaseCache):
@@ -70,11 +79,124 @@ class DatabaseCache(BaseCache):
         return True
 
 
+def redis_client(url: str, timeout: float) -> redis.Redis:
+    """A Redis client that fails fast: short socket timeouts and one immediate retry.
+
+    The retry re-opens a pooled connection that died with a Redis restart, so recovery needs no
+    restart of the app; a Redis that is really gone costs one refused connection, not seconds of
+    back-off on every request.
+    """
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
+                                retry=Retry(NoBackoff(), 1), health_check_interval=30)
+
+
+class RedisWithDatabaseFallback(BaseCache):
+    """Redis, or the ``cache_entry`` table while Redis does not answer.
+
+    After a Redis error the database is used for ``retry_seconds``; then Redis is tried again. A key
+    written to the database during an outage is still found after Redis is back (a Redis miss looks
+    in the database, which costs one primary-key lookup only on a miss), and deletes reach both.
+    """
+
+    def __init__(self, primary: RedisCache, fallback: DatabaseCache, retry_seconds: float = 5.0):
+        super().__init__(default_timeout=fallback.default_timeout)
+        self.primary, self.fallback, self.retry_seconds = primary, fallback, retry_seconds
+        self._down_until = 0.0
+        self.down_since: float | None = None
+
+    @classmethod
+    def factory(cls, app, config, args, kwargs):  # Flask-Caching's backend hook
+        timeout = config.get("CACHE_DEFAULT_TIMEOUT", 300)
+        client = redis_client(config["CACHE_REDIS_URL"], app.config["REDIS_TIMEOUT_SECONDS"])
+        primary = RedisCache(host=client, key_prefix=config.get("CACHE_KEY_PREFIX"), default_timeout=timeout)
+        return cls(primary, DatabaseCache(default_timeout=timeout), app.config["REDIS_RETRY_SECONDS"])
+
+    @property
+    def redis_up(self) -> bool:
+        return self.down_since is None
+
+    def _redis(self, operation: str, *args):
+        """Run ``operation`` on Redis; raise _Unavailable (after noting the outage) when it cannot."""
+        if time.monotonic() < self._down_until:
+            raise _Unavailable
+        try:
+            result = getattr(self.primary, operation)(*args)
+        except redis.RedisError as e:
+            self._down_until = time.monotonic() + self.retry_seconds
+            if self.down_since is None:
+                self.down_since = time.time()
+                log.warning("Redis is unreachable (%s); launch data goes to the database until it answers", e)
+            raise _Unavailable from e
+        if self.down_since is not None:
+            log.warning("Redis answers again after %.0f s; launch data goes to Redis", time.time() - self.down_since)
+            self.down_since = None
+        return result
+
+    def get(self, key: str) -> Any:
+        try:
+            value = self._redis("get", key)
+        except _Unavailable:
+            return self.fallback.get(key)
+        return self.fallback.get(key) if value is None else value
+
+    def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        try:
+            return self._redis("set", key, value, timeout)
+        except _Unavailable:
+            return self.fallback.set(key, value, timeout)
+
+    def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        if self.get(key) is not None:
+            return False
+        return self.set(key, value, timeout)
+
+    def has(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def delete(self, key: str) -> bool:
+        try:
+            deleted = bool(self._redis("delete", key))
+        except _Unavailable:
+            deleted = False
+        return self.fallback.delete(key) or deleted
+
+    def clear(self) -> bool:
+        try:
+            self._redis("clear")
+        except _Unavailable:
+            pass
+        return self.fallback.clear()
+
+
+class _Unavailable(Exception):
+    """Redis did not answer (internal to RedisWithDatabaseFallback)."""
+
+
 def purge_expired() -> int:
     """Delete expired cache rows (the Redis backend expires keys by itself)."""
     count = db.session.execute(db.delete(CacheEntry).where(CacheEntry.expires_at < utcnow())).rowcount
     db.session.commit()
     return count
+
+
+def register_commands(app) -> None:
+    """``flask --app lti_tool storage purge``: run it daily (deploy/systemd/mentoring-lab-maintenance.timer)."""
+    import click
+    from flask.cli import AppGroup
+
+    storage_cli = AppGroup("storage", help="Shared launch storage in the database.")
+
+    @storage_cli.command("purge")
+    def purge():
+        """Delete expired launch state, cached tokens and used nonces (Redis expires its own keys)."""
+        from .launch import purge_used_nonces
+
+        click.echo(f"{purge_expired()} expired cache entries and {purge_used_nonces()} expired nonces deleted.")
+
+    app.cli.add_command(storage_cli)
 
 
 def launch_data_storage() -> FlaskCacheDataStorage:

@@ -4,6 +4,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
 from ..extensions import db
 from ..models import Cohort, Course, Deployment, LtiUser, Membership, Participant, ResourceLink, utcnow
 from . import claims
@@ -28,12 +31,26 @@ def _full_name(data: dict) -> str | None:
     return name or None
 
 
+def _insert_ignoring_duplicates(model, values: dict) -> None:
+    """INSERT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike).
+
+    When another transaction inserts the same key at the same moment, PostgreSQL waits for it to
+    finish and then skips our row instead of failing the whole launch with a unique violation
+    (SQLite serialises writers, so there the second one simply finds the row).
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(insert(model.__table__).values(**values).on_conflict_do_nothing())
+
+
 def _get_or_create(model, defaults: dict | None = None, **keys):
-    row = db.session.execute(db.select(model).filter_by(**keys)).scalars().first()
+    """The row with these unique ``keys``, created if missing; safe when two launches create it at once."""
+    query = db.select(model).filter_by(**keys)
+    row = db.session.execute(query).scalars().first()
     if row is None:
-        row = model(**keys, **(defaults or {}))
-        db.session.add(row)
-        db.session.flush()
+        db.session.flush()  # rows this one points at (a new user, course) go first
+        _insert_ignoring_duplicates(model, {**keys, **(defaults or {})})
+        row = db.session.execute(query).scalars().one()
     return row
 
 
@@ -49,10 +66,9 @@ def user_for(platform_id: int, sub: str, email: str | None) -> LtiUser:
             LtiUser.platform_id == platform_id, LtiUser.sub == PLACEHOLDER_PREFIX + email.lower())).scalars().first()
         if user is not None:
             user.sub = sub
+            db.session.flush()  # a second launch adopting it at the same time waits here, then finds it taken
     if user is None:
-        user = LtiUser(platform_id=platform_id, sub=sub)
-        db.session.add(user)
-        db.session.flush()
+        user = _get_or_create(LtiUser, platform_id=platform_id, sub=sub)
     return user
 
 

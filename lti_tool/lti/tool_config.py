@@ -99,5 +99,7 @@ def registration_for(platform: Platform) -> Registration:
 
 
 def service_connector(platform: Platform) -> ServiceConnector:
-    """pylti1p3's connector for LMS services (NRPS, AGS), over the guarded outbound session."""
-    return ServiceConnector(registration_for(platform), outbound.session())
+    """The connector for LMS services (NRPS, AGS): shared access tokens, retries, the guarded outbound session."""
+    from .connector import CachingServiceConnector
+
+    return CachingServiceConnector(registration_for(platform), outbound.session())

@@ -35,9 +35,10 @@ def test_frame_ancestors_allow_the_launching_platform_and_no_x_frame_options(pla
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_healthz_reports_database(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200 and response.get_json() == {"status": "ok", "database": "ok"}
+def test_healthz_and_readyz(client):
+    response = client.get("/healthz")  # liveness: the process answers (readiness is /readyz, tests/ops)
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    assert client.get("/readyz").get_json() == {"status": "ready", "checks": ["database", "migrations"]}
 
 
 def test_production_config_refuses_to_start_without_secrets(monkeypatch):

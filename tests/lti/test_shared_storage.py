@@ -53,7 +53,7 @@ def redis_url():
 def test_redis_storage_is_shared_between_workers(app, platform, redis_url):
     first = second_worker(app, REDIS_URL=redis_url)
     second = second_worker(app, REDIS_URL=redis_url)
-    assert first.config["CACHE_TYPE"] == "RedisCache"
+    assert first.config["CACHE_TYPE"] == "lti_tool.lti.storage.RedisWithDatabaseFallback"
     response = login_here_launch_there(first, second, platform)
     assert response.status_code == 303
     keys = redis_lib.Redis.from_url(redis_url).keys("rml:*")

@@ -1,0 +1,84 @@
+"""/healthz says the process answers; /readyz says whether this instance can serve (503 naming what fails)."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from lti_tool import create_app
+from tests.conftest import PG_ADMIN_URL, _pg_admin, https_client
+from tests.ops.helpers import free_port
+
+
+def test_ready_when_database_and_migrations_are_current(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.get_json()["status"] == "ready"
+
+
+def test_database_unreachable(tmp_path):
+    app = create_app("config.settings.TestingConfig",
+                     SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nothing")
+    client = https_client(app)
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.get_json()["failing"] == ["database"]
+    assert "unreachable" in ready.get_json()["problems"]["database"]
+    # a page that needs the database: the "try again in a minute" page, not a generic 500
+    page = client.get("/lti/login", query_string={"iss": "https://lms.example", "login_hint": "x",
+                                                   "target_link_uri": "https://tool.test/lti/launch"})
+    assert page.status_code == 503 and "The lab is unavailable for a minute" in page.get_data(as_text=True)
+
+
+def _previous_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from lti_tool.health import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    return script.get_revision(script.get_current_head()).down_revision
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def blank_database(request, tmp_path):
+    """An empty database of its own (this test migrates it to an older revision)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"rml_ready_{uuid.uuid4().hex[:10]}"
+    try:
+        with _pg_admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as e:
+        pytest.skip(f"PostgreSQL unreachable: {e}")
+    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    with _pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_schema_behind_the_code_is_not_ready_until_upgraded(blank_database):
+    from lti_tool.extensions import db
+
+    app = create_app("config.settings.TestingConfig", SQLALCHEMY_DATABASE_URI=blank_database)
+    client = https_client(app)
+    never = client.get("/readyz")
+    assert never.status_code == 503 and never.get_json()["failing"] == ["migrations"]
+    with app.app_context():
+        upgrade(revision=_previous_revision())
+    behind = client.get("/readyz").get_json()
+    assert behind["failing"] == ["migrations"] and "db upgrade" in behind["problems"]["migrations"]
+    with app.app_context():
+        upgrade()
+    assert client.get("/readyz").status_code == 200
+    with app.app_context():  # a newer release migrated further (rolling upgrade): this instance still serves
+        db.session.execute(text("UPDATE alembic_version SET version_num = 'f0000000000f'"))
+        db.session.commit()
+    assert client.get("/readyz").status_code == 200
+    with app.app_context():
+        db.engine.dispose()
