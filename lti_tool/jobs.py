@@ -9,12 +9,12 @@ handlers answer it with a "try again in a minute" page (503), never a generic 50
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from typing import Any
 
 from flask import current_app, g, has_app_context, has_request_context
+from werkzeug.utils import import_string
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "rml"  # the default of the RQ_QUEUE setting
@@ -25,8 +25,7 @@ class QueueUnavailable(RuntimeError):
 
 
 def _resolve(path: str):
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    return import_string(path)
 
 
 def _timed(path: str, *args: Any) -> Any:
@@ -53,12 +52,17 @@ def run_job(path: str, *args: Any) -> Any:
 
 
 def queue():
+    """The app's RQ queue, made once per app (it holds the shared Redis connection pool)."""
     from rq import Queue
 
     from .lti.storage import redis_client
 
     config = current_app.config
-    return Queue(config["RQ_QUEUE"], connection=redis_client(config["REDIS_URL"], config["REDIS_TIMEOUT_SECONDS"]))
+    key = (config["RQ_QUEUE"], config["REDIS_URL"])
+    made = current_app.extensions.setdefault("rml_queues", {})
+    if key not in made:
+        made[key] = Queue(key[0], connection=redis_client(config["REDIS_URL"], config["REDIS_TIMEOUT_SECONDS"]))
+    return made[key]
 
 
 def enqueue(path: str, *args: Any, retries: int = 3) -> str | None:

@@ -61,9 +61,17 @@ class DatabaseCache(BaseCache):
         return True
 
     def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
-        if self.get(key) is not None:
-            return False
-        return self.set(key, value, timeout)
+        """Store only if absent (or expired), in one statement: two workers cannot both win."""
+        timeout = self._normalize_timeout(timeout)
+        now = utcnow()
+        expires = now + timedelta(seconds=timeout) if timeout else None
+        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = insert(CacheEntry).values(key=key, value=value, expires_at=expires).on_conflict_do_update(
+            index_elements=[CacheEntry.key], set_={"value": value, "expires_at": expires},
+            where=CacheEntry.expires_at.is_not(None) & (CacheEntry.expires_at <= now)).returning(CacheEntry.key)
+        added = db.session.execute(statement).first() is not None  # a row back: inserted, or replaced an expired one
+        db.session.commit()
+        return added
 
     def delete(self, key: str) -> bool:
         deleted = db.session.execute(db.delete(CacheEntry).where(CacheEntry.key == key)).rowcount
@@ -149,9 +157,10 @@ class RedisWithDatabaseFallback(BaseCache):
             return self.fallback.set(key, value, timeout)
 
     def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
-        if self.get(key) is not None:
-            return False
-        return self.set(key, value, timeout)
+        try:
+            return self._redis("add", key, value, timeout)  # SET NX: atomic in Redis
+        except _Unavailable:
+            return self.fallback.add(key, value, timeout)
 
     def has(self, key: str) -> bool:
         return self.get(key) is not None

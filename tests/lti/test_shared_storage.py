@@ -6,6 +6,7 @@ import os
 import pytest
 import redis as redis_lib
 
+from lti_tool.extensions import db
 from tests.conftest import HttpsClient, https_client
 from tests.lti_platform import Launcher
 
@@ -58,3 +59,36 @@ def test_redis_storage_is_shared_between_workers(app, platform, redis_url):
     assert response.status_code == 303
     keys = redis_lib.Redis.from_url(redis_url).keys("rml:*")
     assert keys, "launch data should be in Redis"
+
+
+def test_database_cache_add_is_insert_if_absent(app):
+    """add() stores only when the key is absent or expired, in one statement (no read-then-write race)."""
+    import threading
+    from datetime import timedelta
+
+    from lti_tool.lti.storage import DatabaseCache
+    from lti_tool.models import CacheEntry, utcnow
+
+    cache = DatabaseCache()
+    with app.app_context():
+        assert cache.add("nonce-1", {"v": 1}, 60) is True
+        assert cache.add("nonce-1", {"v": 2}, 60) is False
+        assert cache.get("nonce-1") == {"v": 1}
+        entry = db.session.get(CacheEntry, "nonce-1")
+        entry.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        assert cache.add("nonce-1", {"v": 3}, 60) is True and cache.get("nonce-1") == {"v": 3}
+    wins, barrier = [], threading.Barrier(4)
+
+    def contender(n):
+        with app.app_context():
+            barrier.wait()
+            wins.append(DatabaseCache().add("race", n, 60))
+            db.session.remove()
+
+    threads = [threading.Thread(target=contender, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(wins) == [False, False, False, True]
