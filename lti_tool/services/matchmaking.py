@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from ..extensions import db
+from ..states import RunStatus
 from ..models import Cohort, LtiUser, MatchRun, Participant, Team, utcnow
 from .teams import active_teams, kept_teams, previous_partners
 from .intake import preferences_for_cohort, split_free_text
@@ -97,12 +98,20 @@ def result_as_dict(result: Any) -> dict[str, Any]:
 
 
 def start_run(cohort: Cohort, user: LtiUser | None, kind: str = "full") -> MatchRun:
-    run = MatchRun(cohort_id=cohort.id, created_by_user_id=user.id if user else None, status="queued", kind=kind)
+    """Queue a matching run. If the queue cannot take it, the run is removed again and
+    ``QueueUnavailable`` propagates (a 'try again in a minute' page): no run is left 'queued' for ever."""
+    from ..jobs import QueueUnavailable, enqueue
+
+    run = MatchRun(cohort_id=cohort.id, created_by_user_id=user.id if user else None, status=RunStatus.QUEUED,
+                   kind=kind)
     db.session.add(run)
     db.session.commit()
-    from ..jobs import enqueue
-
-    enqueue("lti_tool.services.matchmaking.run_matching", run.id)
+    try:
+        enqueue("lti_tool.services.matchmaking.run_matching", run.id)
+    except QueueUnavailable:
+        db.session.delete(run)
+        db.session.commit()
+        raise
     return run
 
 

@@ -107,3 +107,19 @@ def test_storage_purge_removes_what_expired(app, runner):
     with app.app_context():
         assert db.session.scalars(db.select(CacheEntry.key)).all() == ["live"]
         assert db.session.scalars(db.select(UsedNonce.nonce)).all() == ["n-live"]
+
+
+def test_propose_with_the_queue_down_leaves_no_run_stuck_in_queued(app, platform):
+    """The reported half-done operation: Propose teams gave a 500 and the run stayed 'queued' for ever."""
+    from lti_tool.models import MatchRun
+
+    down = redis_app(app, f"redis://127.0.0.1:{free_port()}/0")
+    client = https_client(down)
+    assert Launcher(client, platform)(role="instructor", sub="teacher", custom={"cohort": "spring"}).status_code == 303
+    with app.app_context():
+        cohort_id = db.session.scalar(db.select(Cohort.id))
+    page = client.get(f"/facilitator/cohorts/{cohort_id}")
+    response = client.post(f"/facilitator/cohorts/{cohort_id}/match", data={"csrf_token": csrf_token_in(page)})
+    assert response.status_code == 503 and UNAVAILABLE in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(MatchRun)) == 0
