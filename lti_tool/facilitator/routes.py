@@ -213,6 +213,20 @@ def match_adjust(cohort_id: int, run_id: int):
     return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=new_run.id), code=303)
 
 
+@bp.get("/cohorts/<int:cohort_id>/match/<int:run_id>/publish")
+@role_required(FACILITATOR)
+def match_publish_preview(cohort_id: int, run_id: int):
+    """What publishing would send, person by person, with the counts; the confirm button posts the publish."""
+    cohort = cohort_in_course(cohort_id)
+    run = _run_in_cohort(cohort, run_id)
+    if run.status != "done" or run.published_at:
+        flash(_("This proposal is already published.") if run.published_at
+              else _("This proposal is not ready to publish."), "error")
+        return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=run.id), code=303)
+    return render_template("facilitator/publish_preview.html", cohort=cohort, run=run,
+                           preview=notifications.publish_preview(run), action=ActionForm())
+
+
 @bp.post("/cohorts/<int:cohort_id>/match/<int:run_id>/publish")
 @role_required(FACILITATOR)
 def match_publish(cohort_id: int, run_id: int):
