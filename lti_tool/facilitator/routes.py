@@ -171,7 +171,9 @@ def match_review(cohort_id: int, run_id: int):
     names = matchmaking.names(run)
     changed = sorted(names.get(str(pid), str(pid)) for pid in ((run.result or {}).get("stats") or {}).get("changed", []))
     return render_template("facilitator/match.html", cohort=cohort, run=run, names=names,
-                           previous=previous, diff=diff, action=ActionForm(), changed=changed)
+                           previous=previous, diff=diff, action=ActionForm(), changed=changed,
+                           explained=matchmaking.explain(run, cohort),
+                           previous_number=matchmaking.proposal_number(previous) if previous else None)
 
 
 @bp.get("/cohorts/<int:cohort_id>/match/<int:run_id>/status.json")
