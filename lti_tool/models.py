@@ -208,6 +208,9 @@ class Cohort(db.Model):
     forbidden_pairs: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
     schedule_mode: Mapped[str] = mapped_column(String(20), default="blocks")  # blocks | sessions
     published_run_id: Mapped[int | None] = mapped_column(ForeignKey("match_run.id", use_alter=True))
+    # The attendance marks the last attendance change replaced, so it can be undone:
+    # {"label": ..., "at": ..., "marks": [[participant_id, session_id, present or null], ...]}
+    attendance_undo: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="cohorts")

@@ -49,7 +49,12 @@ def cohort_edit(cohort_id: int):
         form.load_policy(cohort.policy or {})
     if form.validate_on_submit():
         save_cohort(form, cohort)
-        flash(_("Cohort settings saved."), "success")
+        stale = invites.people_out_of_date(cohort)
+        if stale:
+            flash(_("Cohort settings saved. %(n)s people have out-of-date invites: send them the updates below.",
+                    n=stale), "warning")
+        else:
+            flash(_("Cohort settings saved."), "success")
         return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
     return render_template("facilitator/cohort_form.html", form=form, cohort=cohort), 200 if not form.errors else 422
 
@@ -70,7 +75,8 @@ def _cohort_page(cohort, status: int = 200, **context):
     return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort), action=ActionForm(),
                            runs=runs, outbox=outbox, feed=calendar_events.current_feed(None, cohort), events=events,
                            overview=overview, dropouts=matchmaking.dropout_summary(cohort),
-                           kit_documents=KIT_DOCUMENTS, **context), status
+                           kit_documents=KIT_DOCUMENTS, out_of_date=invites.people_out_of_date(cohort),
+                           **context), status
 
 
 @bp.get("/cohorts/<int:cohort_id>")
@@ -165,7 +171,9 @@ def match_review(cohort_id: int, run_id: int):
     names = matchmaking.names(run)
     changed = sorted(names.get(str(pid), str(pid)) for pid in ((run.result or {}).get("stats") or {}).get("changed", []))
     return render_template("facilitator/match.html", cohort=cohort, run=run, names=names,
-                           previous=previous, diff=diff, action=ActionForm(), changed=changed)
+                           previous=previous, diff=diff, action=ActionForm(), changed=changed,
+                           explained=matchmaking.explain(run, cohort),
+                           previous_number=matchmaking.proposal_number(previous) if previous else None)
 
 
 @bp.get("/cohorts/<int:cohort_id>/match/<int:run_id>/status.json")
@@ -211,6 +219,20 @@ def match_adjust(cohort_id: int, run_id: int):
         return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=run.id), code=303)
     new_run = matchmaking.start_run(cohort, g.lti.user, kind=run.kind)
     return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=new_run.id), code=303)
+
+
+@bp.get("/cohorts/<int:cohort_id>/match/<int:run_id>/publish")
+@role_required(FACILITATOR)
+def match_publish_preview(cohort_id: int, run_id: int):
+    """What publishing would send, person by person, with the counts; the confirm button posts the publish."""
+    cohort = cohort_in_course(cohort_id)
+    run = _run_in_cohort(cohort, run_id)
+    if run.status != "done" or run.published_at:
+        flash(_("This proposal is already published.") if run.published_at
+              else _("This proposal is not ready to publish."), "error")
+        return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=run.id), code=303)
+    return render_template("facilitator/publish_preview.html", cohort=cohort, run=run,
+                           preview=notifications.publish_preview(run), action=ActionForm())
 
 
 @bp.post("/cohorts/<int:cohort_id>/match/<int:run_id>/publish")
@@ -289,6 +311,21 @@ def event_calendar(cohort_id: int, event_id: int):
         abort(404)
     audit.record("export", cohort=cohort, details={"what": "event_calendar", "event": event_id})
     return download(body, f"{cohort.slug}-event-{event_id}.ics", "text/calendar")
+
+
+@bp.post("/cohorts/<int:cohort_id>/invites/updates")
+@role_required(FACILITATOR)
+def send_invite_updates(cohort_id: int):
+    """The one confirmed step after a change of dates, times or venue: updates to everyone who has an old invite."""
+    cohort = cohort_in_course(cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    stale = invites.people_out_of_date(cohort)
+    queued = invites.send_updates(cohort)
+    outbox.deliver_later(cohort)
+    flash(_("Updates sent to %(n)s people (%(m)s messages). See the messages below for their delivery.",
+            n=stale, m=queued), "success")
+    return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
 
 
 @bp.post("/cohorts/<int:cohort_id>/invites")

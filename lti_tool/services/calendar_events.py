@@ -101,6 +101,35 @@ def team_spec(cohort: Cohort, team: Team, organizer: Person) -> EventSpec | None
     )
 
 
+def events_if_published(cohort: Cohort, proposed: list[list[int]]) -> dict[int, list[EventSpec]]:
+    """Read only: participant id -> the events a publish of these teams would invite them to.
+
+    The lab's events for everyone enrolled who has not been sent their current version, and a follow-up
+    series for each proposed team that is not already an active team (kept teams keep their series).
+    """
+    sent = {}
+    for row in rows_of(cohort).values():
+        if row.sent_spec and row.sent_sequence == row.sequence:
+            sent[row.uid] = {a.get("email") for a in row.sent_spec.get("attendees", [])}
+    people = people_of(cohort)
+    out: dict[int, list[EventSpec]] = {p.id: [] for p, _ in people}
+    email_of = {p.id: user.contact_email for p, user in people}
+    for spec in lab_specs(cohort):
+        for pid in out:
+            if email_of[pid] not in sent.get(spec.uid, set()):
+                out[pid].append(spec)
+    kept = {frozenset(team.member_ids) for team in teams.active_teams(cohort)}
+    organizer = organizer_of(cohort)
+    for members in proposed:
+        if frozenset(members) in kept:
+            continue
+        spec = team_spec(cohort, Team(cohort_id=cohort.id, member_ids=list(members)), organizer)
+        for pid in members:
+            if spec is not None and pid in out:
+                out[pid].append(spec)
+    return out
+
+
 def follow_up_specs(cohort: Cohort) -> list[EventSpec]:
     organizer = organizer_of(cohort)
     return [spec for spec in (team_spec(cohort, team, organizer) for team in teams.active_teams(cohort)) if spec]

@@ -38,3 +38,12 @@ def session_ids_by_day() -> dict[int, set[str]]:
     for s in curriculum().sessions:
         days.setdefault(int(s.day), set()).add(s.id)
     return days
+
+
+def working_session_ids_by_day() -> dict[int, set[str]]:
+    """Each day's sessions without breaks: a day counts as attended when all of them are recorded present."""
+    days: dict[int, set[str]] = {}
+    for s in curriculum().sessions:
+        if not s.is_break:
+            days.setdefault(int(s.day), set()).add(s.id)
+    return days

@@ -241,14 +241,15 @@ class Deployment:
                 self.people.append(Person(pid, uid, cid, dept, gender if gender != "undisclosed" else None,
                                           bool(intake)))
         self.by_pid = {p.pid: p for p in self.people}
-        days = cur.session_ids_by_day()
+        # A day is attended when every working session of it is recorded present (as in progress).
+        days = cur.working_session_ids_by_day()
         d1, d2 = sorted(days.get(1, set())), sorted(days.get(2, set()))
         for pid, a1, a2 in db.session.execute(db.select(
-                Attendance.participant_id, func.max(case((Attendance.session_id.in_(d1), 1), else_=0)),
-                func.max(case((Attendance.session_id.in_(d2), 1), else_=0))).where(
+                Attendance.participant_id, func.sum(case((Attendance.session_id.in_(d1), 1), else_=0)),
+                func.sum(case((Attendance.session_id.in_(d2), 1), else_=0))).where(
                 Attendance.cohort_id.in_(ids), Attendance.present).group_by(Attendance.participant_id)):  # query 3
             if pid in self.by_pid:
-                self.by_pid[pid].both_days = bool(a1 and a2)
+                self.by_pid[pid].both_days = bool(d1 and d2) and a1 == len(d1) and a2 == len(d2)
         # Each answer document is read once (a materialised CTE), not once per sum and count.
         r = db.select(Reflection.participant_id.label("pid"), _month(Reflection.submitted_at).label("month"),
                       Reflection.answers[cur.GAIN_SELF].as_integer().label("gs"),

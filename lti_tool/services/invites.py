@@ -15,7 +15,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, format_datetime
 
 from ..extensions import db
-from ..models import Cohort, OutboxMessage, Participant, utcnow
+from ..models import CalendarEvent, Cohort, OutboxMessage, Participant, utcnow
 from ..scheduling import Attendee, EventSpec, Person, build_calendar
 from ..scheduling.imip import build_invite_message
 from .calendar_events import overrides_of, override_spec, rows_of, with_overrides, all_specs
@@ -125,6 +125,15 @@ def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
 def queue_invites(cohort: Cohort) -> int:
     """Outbox an invite, update or cancellation for every event whose current version its attendees lack."""
     return _queue_changes(cohort, only_invited=False)
+
+
+def people_out_of_date(cohort: Cohort) -> int:
+    """Read only: how many people hold an invite older than the event's current version (dates, times
+    or venue changed after it was sent)."""
+    stale = db.session.execute(db.select(CalendarEvent.sent_spec).where(
+        CalendarEvent.cohort_id == cohort.id, CalendarEvent.sent_sequence.is_not(None),
+        CalendarEvent.sent_sequence != CalendarEvent.sequence)).scalars()
+    return len({a.get("email") for spec in stale if spec for a in spec.get("attendees", []) if a.get("email")})
 
 
 def send_updates(cohort: Cohort) -> int:

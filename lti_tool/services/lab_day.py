@@ -1,4 +1,4 @@
-"""During the lab: which session is on now, attendance per session, the kit for this cohort, reminders.
+"""During the lab: which session is on now, attendance per half-day (or session) with one step of undo, the kit for this cohort, reminders.
 
 Sessions and their times come from ``lab_curriculum`` laid onto the cohort's two dates in its time
 zone, so the run-of-show, the invites and the printed kit always agree.
@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from lab_curriculum import ScheduledSession, render_html, schedule
+from flask_babel import gettext as _
+from lab_curriculum import Block, ScheduledSession, half_day_blocks, render_html, schedule
 from lab_curriculum.kit import render_pdf
 
 from ..extensions import db
@@ -56,27 +57,112 @@ def find_session(cohort: Cohort, session_id: str) -> ScheduledSession | None:
     return next((s for s in scheduled_sessions(cohort) if s.session.id == session_id), None)
 
 
+class AttendanceRefused(ValueError):
+    """Attendance that cannot be taken (yet): the message says why."""
+
+
+def half_days(cohort: Cohort) -> list[Block]:
+    """The lab's working sessions in morning and afternoon blocks per day (as the invites show them)."""
+    return half_day_blocks(scheduled_sessions(cohort))
+
+
+def half_day_key(block: Block) -> str:
+    return f"day{block.day}-{block.label}"
+
+
+def find_half_day(cohort: Cohort, key: str) -> Block | None:
+    return next((b for b in half_days(cohort) if half_day_key(b) == key), None)
+
+
+def _rows(cohort: Cohort, session_ids: list[str]) -> list[Attendance]:
+    return list(db.session.execute(db.select(Attendance).where(
+        Attendance.cohort_id == cohort.id, Attendance.session_id.in_(session_ids))).scalars())
+
+
 def attendance(cohort: Cohort, session_id: str) -> dict[int, bool]:
     """Participant id -> present, for everyone recorded for this session."""
-    rows = db.session.execute(db.select(Attendance).where(Attendance.cohort_id == cohort.id,
-                                                          Attendance.session_id == session_id)).scalars()
-    return {row.participant_id: row.present for row in rows}
+    return {row.participant_id: row.present for row in _rows(cohort, [session_id])}
 
 
-def record_attendance(cohort: Cohort, session_id: str, present_ids: set[int]) -> int:
-    """Save who was there (everyone else enrolled is recorded absent); returns how many are present."""
+def half_day_marks(cohort: Cohort, block: Block) -> dict[int, str]:
+    """Participant id -> "present", "absent" or "partly" (sessions differ or some are unrecorded)."""
+    ids = [s.session.id for s in block.sessions]
+    seen: dict[int, dict[str, bool]] = {}
+    for row in _rows(cohort, ids):
+        seen.setdefault(row.participant_id, {})[row.session_id] = row.present
+    marks = {}
+    for pid, values in seen.items():
+        if len(values) == len(ids) and all(values.values()):
+            marks[pid] = "present"
+        elif len(values) == len(ids) and not any(values.values()):
+            marks[pid] = "absent"
+        else:
+            marks[pid] = "partly"
+    return marks
+
+
+def record_attendance(cohort: Cohort, session_id: str, present_ids: set[int], now: datetime | None = None) -> int:
+    """Record one session (per-session detail): who was there, everyone else enrolled absent."""
+    shown = find_session(cohort, session_id)
+    if shown is None or shown.session.is_break:
+        raise KeyError(session_id)
+    return take_attendance(cohort, [shown], present_ids, shown.session.title, now=now)
+
+
+def take_attendance(cohort: Cohort, sessions: list[ScheduledSession], present_ids: set[int], label: str, *,
+                    only_unmarked: bool = False, now: datetime | None = None) -> int:
+    """Record who was there for these sessions; returns how many were marked present.
+
+    Refused (AttendanceRefused) before the first of them has started. Without ``only_unmarked``
+    everyone enrolled is recorded, absent unless in ``present_ids``; with it ("everyone is here")
+    only people with no mark yet for these sessions are recorded, as present. The marks replaced are
+    kept on the cohort so this one change can be undone.
+    """
+    now = now or datetime.now(timezone.utc)
+    first = min(s.start for s in sessions)
+    if first > now:
+        raise AttendanceRefused(_("%(label)s has not started yet: attendance can be taken from %(when)s.",
+                                  label=label, when=first.strftime("%d %B %Y, %H:%M")))
+    ids = [s.session.id for s in sessions]
     people = {p.id for p in cohort_roster(cohort)}
-    present_ids = present_ids & people
-    existing = {row.participant_id: row for row in db.session.execute(db.select(Attendance).where(
-        Attendance.cohort_id == cohort.id, Attendance.session_id == session_id)).scalars()}
-    for pid in people:
-        row = existing.get(pid)
-        if row is None:
-            row = Attendance(cohort_id=cohort.id, participant_id=pid, session_id=session_id)
-            db.session.add(row)
-        row.present, row.recorded_at = pid in present_ids, utcnow()
+    existing = {(row.participant_id, row.session_id): row for row in _rows(cohort, ids)}
+    if only_unmarked:
+        marked = {pid for pid, _sid in existing}
+        wanted = {pid: True for pid in people - marked}
+    else:
+        wanted = {pid: pid in present_ids for pid in people}
+    previous = []
+    for pid, present in wanted.items():
+        for sid in ids:
+            row = existing.get((pid, sid))
+            previous.append([pid, sid, None if row is None else row.present])
+            if row is None:
+                row = Attendance(cohort_id=cohort.id, participant_id=pid, session_id=sid)
+                db.session.add(row)
+            row.present, row.recorded_at = present, utcnow()
+    cohort.attendance_undo = {"label": label, "at": utcnow().isoformat(), "marks": previous}
     db.session.commit()
-    return len(present_ids)
+    return sum(1 for present in wanted.values() if present)
+
+
+def undo_attendance(cohort: Cohort) -> str | None:
+    """Put back the marks the last attendance change replaced; returns what it was (None: nothing to undo)."""
+    undo = cohort.attendance_undo
+    if not undo:
+        return None
+    existing = {(row.participant_id, row.session_id): row
+                for row in _rows(cohort, sorted({sid for _pid, sid, _was in undo["marks"]}))}
+    for pid, sid, was in undo["marks"]:
+        row = existing.get((pid, sid))
+        if was is None and row is not None:
+            db.session.delete(row)
+        elif was is not None and row is not None:
+            row.present = was
+        elif was is not None:
+            db.session.add(Attendance(cohort_id=cohort.id, participant_id=pid, session_id=sid, present=was))
+    cohort.attendance_undo = None
+    db.session.commit()
+    return undo["label"]
 
 
 def kit_cohort(cohort: Cohort) -> dict | None:

@@ -9,6 +9,8 @@ import dataclasses
 import logging
 from typing import Any
 
+from sqlalchemy import func
+
 from ..extensions import db
 from ..states import RunStatus
 from ..models import Cohort, LtiUser, MatchRun, Participant, Team, utcnow
@@ -271,3 +273,55 @@ def swap(cohort: Cohort, run: MatchRun, x: int, y: int) -> None:
     db.session.commit()
     add_pair(cohort, "pinned_pairs", x, py)
     add_pair(cohort, "pinned_pairs", y, px)
+
+
+# --- explaining a proposal to the facilitator (read only) --------------------------------------------
+
+STRONG_GAIN, GOOD_GAIN = 0.5, 0.2  # the smaller side's gain: share of what they want that the partner offers
+
+
+def proposal_number(run: MatchRun) -> int:
+    """The proposal's number within its cohort (1, 2, 3, ...), not the database id."""
+    return db.session.execute(db.select(func.count(MatchRun.id)).where(
+        MatchRun.cohort_id == run.cohort_id, MatchRun.id <= run.id)).scalar_one()
+
+
+def quality_band(pair: dict) -> str:
+    """"strong", "good" or "weak" from the smaller side's gain; a flagged team is weak whatever its gains."""
+    gains = [float(v) for v in (pair.get("gains") or {}).values()] or \
+        [float(pair.get(k)) for k in ("gain_a", "gain_b", "gain_c") if pair.get(k) is not None]
+    smallest = min(gains) if gains else 0.0
+    if pair.get("flags") or smallest < GOOD_GAIN:
+        return "weak"
+    return "strong" if smallest >= STRONG_GAIN else "good"
+
+
+def explain(run: MatchRun, cohort: Cohort) -> dict[str, Any]:
+    """What the review page shows in words: numbered proposal, teams with a band, each request and
+    decline (honoured or why not), pinned and forbidden pairs by name, and whether there was anyone."""
+    names_by_id = names(run)
+    result = run.result or {}
+    stats = result.get("stats") or {}
+
+    def name(pid) -> str:
+        return names_by_id.get(str(pid)) or _participant_name(cohort, pid)
+
+    teams = [{"members": [name(m) for m in members_of(pair)], "band": quality_band(pair),
+              "gains": {name(m): round(100 * float(g)) for m, g in (pair.get("gains") or {}).items()},
+              "reasons": pair.get("reasons", []), "flags": pair.get("flags", []), "ids": members_of(pair)}
+             for pair in result.get("pairs", [])]
+    preferences = [{"kind": p["kind"], "from": name(p["from"]), "to": name(p["to"]), "honoured": p["honoured"],
+                    "why_not": [w["message"] for w in p.get("why_not", [])]} for p in stats.get("preferences", [])]
+    return {"number": proposal_number(run), "teams": teams, "preferences": preferences,
+            "pinned": [(name(a), name(b)) for a, b in cohort.pinned_pairs or []],
+            "forbidden": [(name(a), name(b)) for a, b in cohort.forbidden_pairs or []],
+            "empty": bool(stats.get("note")) or not (result.get("pairs") or result.get("unmatched")),
+            "bands": {band: sum(1 for t in teams if t["band"] == band) for band in ("strong", "good", "weak")}}
+
+
+def _participant_name(cohort: Cohort, pid) -> str:
+    try:
+        person = db.session.get(Participant, int(pid))
+    except (TypeError, ValueError):
+        return str(pid)
+    return person.user.name if person is not None and person.cohort_id == cohort.id and person.user.name else str(pid)

@@ -11,7 +11,7 @@ import logging
 
 from ..extensions import db
 from ..models import Cohort, MatchRun, Participant, Team
-from . import invites, matchmaking, outbox
+from . import calendar_events, invites, matchmaking, outbox
 from .teams import active_teams
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,45 @@ def tell_partners(cohort: Cohort, partner_ids: list[int], *, team_goes_on: bool)
                         team_goes_on=team_goes_on)
     db.session.commit()
     return len(people)
+
+
+def publish_preview(run: MatchRun) -> dict:
+    """Read only: what publishing this proposal would send, person by person, and the totals.
+
+    Each person gets: the partner email (if their team is new and they have an address) as it would
+    be written in their language, and the calendar events they would be invited to.
+    """
+    cohort = db.session.get(Cohort, run.cohort_id)
+    proposed = [[int(m) for m in matchmaking.members_of(pair)] for pair in (run.result or {}).get("pairs", [])]
+    reasons = {frozenset(members): list(pair.get("reasons", []))
+               for members, pair in zip(proposed, (run.result or {}).get("pairs", []))}
+    kept = {frozenset(team.member_ids) for team in active_teams(cohort)}
+    events = calendar_events.events_if_published(cohort, proposed) if cohort.day_one else {}
+    people = {p.id: p for p in db.session.execute(db.select(Participant).where(
+        Participant.cohort_id == cohort.id)).scalars()}
+    rows = []
+    for members in proposed:
+        new = frozenset(members) not in kept
+        for member in members:
+            me = people.get(member)
+            if me is None:
+                continue
+            partners = " & ".join(people[m].user.name or "?" for m in members if m != member and m in people)
+            mail = None
+            if new and me.user.contact_email:
+                mail = outbox.render("partner", outbox.recipient_locale(me.user), cohort=cohort,
+                                     name=me.user.name or "", partners=partners, reasons=reasons[frozenset(members)])
+            mine = events.get(member, []) if me.user.contact_email else []
+            rows.append({"name": me.user.name or me.user.sub, "email": me.user.contact_email, "partners": partners,
+                         "new": new, "mail": mail, "events": mine})
+    in_teams = set().union(*map(set, proposed)) if proposed else set()
+    others = [{"name": p.user.name or p.user.sub, "email": p.user.contact_email, "partners": "", "new": False,
+               "mail": None, "events": events.get(pid, []) if p.user.contact_email else []}
+              for pid, p in people.items() if pid not in in_teams and events.get(pid) and p.user.contact_email]
+    rows.extend(others)
+    return {"people": rows, "emails": sum(1 for r in rows if r["mail"]),
+            "invites": sum(len(r["events"]) for r in rows), "teams": len(proposed),
+            "new_teams": sum(1 for m in proposed if frozenset(m) not in kept)}
 
 
 def publish_and_announce(run: MatchRun) -> tuple[list[Team], list[Team], int]:

@@ -47,7 +47,8 @@ def progress_for(participants: list[Participant]) -> dict[int, Progress]:
                                               .where(Reflection.participant_id.in_(ids),
                                                      Reflection.status == "submitted")):
         submitted.setdefault(pid, set()).add(session_id)
-    days = cur.session_ids_by_day()
+    # A day counts as attended only when every working session of it (both half-days) is recorded present.
+    days = cur.working_session_ids_by_day()
     plan = cur.action_plan_session_id()
     sessions = [s for s in cur.reflective_sessions() if s.id != plan]
     out = {}
@@ -55,7 +56,7 @@ def progress_for(participants: list[Participant]) -> dict[int, Progress]:
         mine, refl = present.get(p.id, set()), submitted.get(p.id, set())
         items = [Item("intake", "Intake profile submitted", p.intake_submitted_at is not None)]
         for day in sorted(days):
-            items.append(Item(f"day{day}", f"Attended day {day}", bool(mine & days[day])))
+            items.append(Item(f"day{day}", f"Attended day {day}", bool(days[day]) and days[day] <= mine))
         for s in sessions:
             items.append(Item(f"reflection:{s.id}", f"Reflection: {s.title}", s.id in refl))
         if plan:

@@ -134,11 +134,13 @@ def test_two_platforms_from_intake_to_published_teams(browser, world):
         assert "could not run" not in body
         screenshot(page, f"e2e-{key}-6-after-swap")
         partner_of = {}
-        for header in page.locator("tbody th[scope=row]").all_inner_texts():
+        for header in page.locator("table:has(caption:has-text('Proposed teams')) tbody th[scope=row]").all_inner_texts():
             a, b = (part.replace("new", "").strip() for part in header.split(" & ")[:2])
             partner_of[a], partner_of[b] = b, a
         assert partner_of[women[0][1]] != partner_of[women[1][1]] and len(partner_of) == 4
-        page.get_by_role("button", name="Publish these teams").click()
+        page.get_by_role("link", name="Publish these teams").click()  # a preview first: what each person receives
+        page.get_by_role("heading", level=1, name="Check before publishing").wait_for()
+        page.get_by_role("button", name="Confirm: publish").click()
         page.get_by_text("teams published").wait_for()
         screenshot(page, f"e2e-{key}-7-published")
         page.context.close()

@@ -149,9 +149,16 @@ def test_attendance_and_intake_changes_in_a_request_send_a_score(app, client, lt
     launch(lti, "ana", with_ags=True)
     cid, pid = cohort_id(app), participant_id(app, "ana")
     with app.test_request_context("/facilitator/attendance"):
-        db.session.add(Attendance(cohort_id=cid, participant_id=pid, session_id="d1-welcome", present=True))
+        for sid in day_one_sessions():  # a day counts once all its working sessions are recorded present
+            db.session.add(Attendance(cohort_id=cid, participant_id=pid, session_id=sid, present=True))
         db.session.get(Participant, pid).intake_submitted_at = datetime(2026, 3, 1)
         db.session.commit()
         app.process_response(Response("ok"))
     assert len(platform.scores) == 1
     assert platform.scores[0]["body"]["scoreGiven"] == 2 and platform.scores[0]["body"]["userId"] == "ana"
+
+
+def day_one_sessions() -> list[str]:
+    from lti_tool.services.curriculum import curriculum
+
+    return [s.id for s in curriculum().sessions if int(s.day) == 1 and not s.is_break]
