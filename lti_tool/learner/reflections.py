@@ -12,7 +12,7 @@ from ..extensions import db
 from ..lti.roles import LEARNER
 from ..models import Cohort, Participant
 from ..services import curriculum as cur
-from ..services import data_rights
+from ..services import data_rights, intake
 from ..services import reflections as svc
 from ..services import teams
 from ..services.progress import progress_for
@@ -104,8 +104,9 @@ def mutual(cohort_id: int):
 @bp.get("/my-data")
 @role_required(LEARNER)
 def my_data():
-    """"Your data": everything held about the launched person, in labelled sections."""
-    return render_template("learner/my_data.html", data=data_rights.export_user(g.lti.user))
+    """"Your data": who sees what and for how long, then everything held about the launched person."""
+    return render_template("learner/my_data.html", data=data_rights.export_user(g.lti.user),
+                           retention_months=data_rights.retention_months(), intake_fields=intake.VISIBLE_FIELDS)
 
 
 @bp.get("/my-data.json")

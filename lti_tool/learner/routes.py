@@ -35,6 +35,13 @@ def home():
     return render_template("learner/home.html", cards=cards, action=ActionForm())
 
 
+@bp.get("/how-it-works")
+@role_required(LEARNER)
+def how_it_works():
+    """The idea of the lab in plain words: both teach and learn, why gender is asked, who sees what."""
+    return render_template("learner/how_it_works.html", max_requests=intake.MAX_REQUESTS)
+
+
 def _render_intake(me, form, status=200):
     return render_template(
         "learner/intake.html", me=me, cohort=me.cohort, form=form, taxonomy=taxonomy(),
