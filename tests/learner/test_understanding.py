@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+from tests.conftest import csrf_token_in
 
 
 
@@ -34,3 +37,35 @@ def test_your_data_says_who_sees_each_item_and_how_long(people, client):
     assert "never see them" in what["Reflection answers"][0]
     assert all("18 months after your cohort ends" in kept for _who, kept in what.values())
     assert "optional; used only to form cross-gender pairs" in table
+
+
+def test_leave_and_delete_are_danger_actions_on_your_data_only(people, client, app):
+    html = client.get("/learner/my-data").get_data(as_text=True)
+    assert f'class="button danger" href="/learner/cohorts/{people}/withdraw"' in html
+    assert 'class="button danger" href="/learner/my-data/delete"' in html
+    assert 'href="/learner/my-data.json" download>Download your data as a file (JSON)' in html
+    reflections = client.get(f"/learner/cohorts/{people}/reflections").get_data(as_text=True)
+    assert "/learner/my-data/delete" not in reflections and 'href="/learner/my-data"' in reflections
+    # the confirmations stay, with the same danger style
+    assert 'class="button danger"' in client.get("/learner/my-data/delete").get_data(as_text=True)
+    withdraw = client.get(f"/learner/cohorts/{people}/withdraw")
+    assert 'class="button danger"' in withdraw.get_data(as_text=True)
+    client.post(f"/learner/cohorts/{people}/withdraw", data={"csrf_token": csrf_token_in(withdraw)})
+    html = client.get("/learner/my-data").get_data(as_text=True)
+    assert f"/learner/cohorts/{people}/withdraw" not in html  # nothing left to leave
+    assert 'class="button danger" href="/learner/my-data/delete"' in html
+
+
+def test_danger_style_is_distinct_and_readable():
+    css = (Path(__file__).parents[2] / "lti_tool" / "static" / "app.css").read_text()
+    rule = re.search(r"\.button\.danger[^{]*\{([^}]*)\}", css).group(1)
+    colours = dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-f]{6})", css))
+    background = re.search(r"background:\s*var\((--[\w-]+)\)", rule).group(1)
+    assert "color: #fff" in rule and colours[background] != colours["--accent"]
+
+    def luminance(hex_colour):
+        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    assert (1.05) / (luminance(colours[background]) + 0.05) >= 4.5  # WCAG AA for white text
+
