@@ -11,6 +11,7 @@ from ..services.skills import taxonomy
 from . import bp
 from .access import learner_participant_or_404
 from .forms import IntakeForm, PreferenceForm, WithdrawForm
+from .wording import reasons_for_reader
 
 
 @bp.get("/")
@@ -31,6 +32,7 @@ def home():
         feed = calendar_events.current_feed(me, cohort)
         events = calendar_events.events_for(cohort, me) if cohort.day_one and me.status == "enrolled" else []
         cards.append({"cohort": cohort, "me": me, "team": team, "partners": partners, "pod": pod,
+                      "reasons": reasons_for_reader(team.reasons, g.lti.user.name) if team else [],
                       "published": teams.is_published(cohort), "feed": feed, "events": events})
     return render_template("learner/home.html", cards=cards, action=ActionForm())
 
@@ -46,6 +48,8 @@ def _render_intake(me, form, status=200):
     return render_template(
         "learner/intake.html", me=me, cohort=me.cohort, form=form, taxonomy=taxonomy(),
         weekdays=slots.WEEKDAYS, hours=slots.HOURS, visible_fields=dict(intake.VISIBLE_FIELDS),
+        availability=[slots.slot_label(s) for s in slots.SLOTS if s in set(me.availability or [])],
+        intake=intake,
         closed=teams.is_published(me.cohort), roster=teams.participants_by_id(
             [me.manager_participant_id] if me.manager_participant_id else [])), status
 

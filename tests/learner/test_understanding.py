@@ -4,7 +4,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from lti_tool.learner.wording import reasons_for_reader
 from tests.conftest import csrf_token_in
+from tests.learner.conftest import fill
+from tests.learner.test_home_and_services import publish
 
 
 
@@ -69,3 +72,47 @@ def test_danger_style_is_distinct_and_readable():
         return 0.2126 * r + 0.7152 * g + 0.0722 * b
     assert (1.05) / (luminance(colours[background]) + 0.05) >= 4.5  # WCAG AA for white text
 
+
+def test_read_only_intake_shows_labels_not_codes(people, client, app):
+    fill(app, "ana", level=3, availability=["thu-10", "tue-14"], visible_fields=["department", "offers", "gender"])
+    publish(app, people, [])
+    html = client.get(f"/learner/cohorts/{people}/intake").get_data(as_text=True)
+    summary = html[html.index('<dl class="summary">'):html.index("</dl>")]
+    assert "<dd>Woman</dd>" in summary and "<dd>3 – Team lead or senior specialist</dd>" in summary
+    assert "<dd>Tuesday 14:00, Thursday 10:00</dd>" in summary
+    assert "<dd>Your name, Gender identity, Department, Skills I offer</dd>" in summary
+    for code in (">woman<", ">3<", "tue-14", "thu-10", "offers,"):
+        assert code not in summary
+
+
+def test_why_you_were_matched_speaks_to_the_reader(people, client, app):
+    ana, ben = fill(app, "ana"), fill(app, "ben")
+    publish(app, people, [([ana, ben], ["Ana Costa offers Negotiation, which Ben Okafor wants to learn",
+                                        "Ben Okafor offers Data analysis, which Ana Costa wants to learn",
+                                        "Ana Costa asked to work with Ben Okafor", "a cross-gender team",
+                                        "1 hours apart in time zones", "something the matcher says one day"], 1)])
+    html = client.get("/learner/").get_data(as_text=True)
+    assert "<li>You offer Negotiation, which Ben Okafor wants to learn</li>" in html
+    assert "<li>Ben Okafor offers Data analysis, which you want to learn</li>" in html
+    assert "<li>You asked to work with Ben Okafor</li>" in html and "<li>a cross-gender team</li>" in html
+    assert "<li>1 hour apart in time zones</li>" in html
+    assert "<li>something the matcher says one day</li>" in html
+    assert "Ana Costa offers" not in html and "which Ana Costa wants" not in html
+
+
+def test_reasons_rewritten_only_for_known_shapes(app):
+    with app.test_request_context():
+        assert reasons_for_reader([
+            "Ben Okafor and Ana Costa both asked to work together", "Ben Okafor asked to work with Ana Costa",
+            "Ana Costa gains nothing in skills from this team", "Ben Okafor gains nothing in skills from this team",
+            "Chloé Martin offers Writing, which Ben Okafor wants to learn", "3 hours apart in time zones",
+            "5.5 hours apart in time zones"], "Ana Costa") == [
+            "You and Ben Okafor both asked to work together", "Ben Okafor asked to work with you",
+            "You gain nothing in skills from this team", "Ben Okafor gains nothing in skills from this team",
+            "Chloé Martin offers Writing, which Ben Okafor wants to learn", "3 hours apart in time zones",
+            "5.5 hours apart in time zones"]
+        # a name with regex characters is matched literally; no name: nothing about people is rewritten
+        assert reasons_for_reader(["A. (Al) Li offers X, which B wants to learn"], "A. (Al) Li") == [
+            "You offer X, which B wants to learn"]
+        assert reasons_for_reader(["Ana offers X, which Ben wants to learn"], None) == [
+            "Ana offers X, which Ben wants to learn"]
