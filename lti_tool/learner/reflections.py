@@ -8,15 +8,12 @@ from flask_babel import gettext as _
 
 from ..downloads import download
 from ..auth import role_required
-from ..extensions import db
 from ..lti.roles import LEARNER
-from ..models import Cohort, Participant
 from ..services import curriculum as cur
 from ..services import data_rights, intake
 from ..services import reflections as svc
 from ..services import teams
 from ..services.courses import cohorts_of_learner
-from ..services.progress import progress_for
 from ..services.visibility import DEFAULTS, LEVELS
 from . import bp
 from .access import learner_participant_or_404
@@ -131,16 +128,3 @@ def my_data_delete():
         result = data_rights.delete_user_data(g.lti.user)
         return render_template("learner/reflections/deleted.html", result=result)
     return render_template("learner/reflections/delete.html")
-
-
-def progress_of_learner() -> list:
-    """(cohort, progress) for the launched learner: used by the home page's checklist partial."""
-    people = db.session.execute(db.select(Participant).join(Cohort, Cohort.id == Participant.cohort_id).where(
-        Participant.user_id == g.lti.user.id, Cohort.course_id == g.lti.course.id)).scalars().all()
-    progress = progress_for(people)
-    return [(p.cohort, progress[p.id]) for p in people]
-
-
-@bp.app_context_processor
-def _learner_progress():
-    return {"learner_progress": progress_of_learner}

@@ -7,10 +7,12 @@ from ..lti.roles import LEARNER
 from ..facilitator.forms import ActionForm
 from ..services import calendar_events, intake, slots, teams, withdrawal
 from ..services.courses import cohorts_of_learner
+from ..services.progress import progress_for
 from ..services.skills import taxonomy
 from . import bp
 from .access import learner_participant_or_404
 from .forms import IntakeForm, PreferenceForm, WithdrawForm
+from .next_step import next_step
 from .wording import reasons_for_reader
 
 
@@ -31,9 +33,12 @@ def home():
                 pod.append([members[i] for i in other.member_ids if i in members])
         feed = calendar_events.current_feed(me, cohort)
         events = calendar_events.events_for(cohort, me) if cohort.day_one and me.status == "enrolled" else []
+        published = teams.is_published(cohort)
+        progress = progress_for([me]).get(me.id)
         cards.append({"cohort": cohort, "me": me, "team": team, "partners": partners, "pod": pod,
+                      "progress": progress, "step": next_step(cohort, me, team, published, progress, partners),
                       "reasons": reasons_for_reader(team.reasons, g.lti.user.name) if team else [],
-                      "published": teams.is_published(cohort), "feed": feed, "events": events})
+                      "published": published, "feed": feed, "events": events})
     return render_template("learner/home.html", cards=cards, action=ActionForm())
 
 
