@@ -44,7 +44,7 @@ def next_step(cohort, me, team, published: bool, progress, partners) -> Step | N
                           "Your answers are saved as you go."),
                         url_for("learner.intake_page", cohort_id=cohort.id),
                         _("Fill in your intake") if not me.intake_updated_at else _("Continue your intake"))
-        return Step(_("Wait for your partner"),
+        return Step(_("Wait for the pairs to be formed"),
                     _("Your facilitator forms the pairs and you will get an email. Meanwhile, you can see who "
                       "else takes part and ask for partners."),
                     url_for("learner.people", cohort_id=cohort.id), _("Browse people and request partners"))

@@ -34,7 +34,7 @@ def test_next_step_comes_first_and_follows_the_learner(people, client, app):
 
     ana, ben = fill(app, "ana"), fill(app, "ben")
     html = card(client)
-    assert "Next step: Wait for your partner" in html
+    assert "Next step: Wait for the pairs to be formed" in html
     assert f'class="button" href="/learner/cohorts/{people}/people">Browse people and request partners' in html
     assert html.count("Browse people and request partners") == 1  # not repeated below
 
