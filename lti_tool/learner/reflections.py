@@ -8,14 +8,12 @@ from flask_babel import gettext as _
 
 from ..downloads import download
 from ..auth import role_required
-from ..extensions import db
 from ..lti.roles import LEARNER
-from ..models import Cohort, Participant
 from ..services import curriculum as cur
-from ..services import data_rights
+from ..services import data_rights, intake
 from ..services import reflections as svc
 from ..services import teams
-from ..services.progress import progress_for
+from ..services.courses import cohorts_of_learner
 from ..services.visibility import DEFAULTS, LEVELS
 from . import bp
 from .access import learner_participant_or_404
@@ -104,8 +102,12 @@ def mutual(cohort_id: int):
 @bp.get("/my-data")
 @role_required(LEARNER)
 def my_data():
-    """"Your data": everything held about the launched person, in labelled sections."""
-    return render_template("learner/my_data.html", data=data_rights.export_user(g.lti.user))
+    """"Your data": who sees what and for how long, then everything held about the launched person."""
+    mine = [intake.learner_participant(g.lti.course, g.lti.user.id, c.id)
+            for c in cohorts_of_learner(g.lti.course, g.lti.user.id)]
+    return render_template("learner/my_data.html", data=data_rights.export_user(g.lti.user),
+                           retention_months=data_rights.retention_months(), intake_fields=intake.VISIBLE_FIELDS,
+                           enrolled=[p for p in mine if p is not None and p.status != "withdrawn"])
 
 
 @bp.get("/my-data.json")
@@ -126,16 +128,3 @@ def my_data_delete():
         result = data_rights.delete_user_data(g.lti.user)
         return render_template("learner/reflections/deleted.html", result=result)
     return render_template("learner/reflections/delete.html")
-
-
-def progress_of_learner() -> list:
-    """(cohort, progress) for the launched learner: used by the home page's checklist partial."""
-    people = db.session.execute(db.select(Participant).join(Cohort, Cohort.id == Participant.cohort_id).where(
-        Participant.user_id == g.lti.user.id, Cohort.course_id == g.lti.course.id)).scalars().all()
-    progress = progress_for(people)
-    return [(p.cohort, progress[p.id]) for p in people]
-
-
-@bp.app_context_processor
-def _learner_progress():
-    return {"learner_progress": progress_of_learner}

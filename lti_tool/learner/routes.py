@@ -7,10 +7,13 @@ from ..lti.roles import LEARNER
 from ..facilitator.forms import ActionForm
 from ..services import calendar_events, intake, slots, teams, withdrawal
 from ..services.courses import cohorts_of_learner
+from ..services.progress import progress_for
 from ..services.skills import taxonomy
 from . import bp
 from .access import learner_participant_or_404
 from .forms import IntakeForm, PreferenceForm, WithdrawForm
+from .next_step import next_step
+from .wording import reasons_for_reader
 
 
 @bp.get("/")
@@ -30,15 +33,28 @@ def home():
                 pod.append([members[i] for i in other.member_ids if i in members])
         feed = calendar_events.current_feed(me, cohort)
         events = calendar_events.events_for(cohort, me) if cohort.day_one and me.status == "enrolled" else []
+        published = teams.is_published(cohort)
+        progress = progress_for([me]).get(me.id)
         cards.append({"cohort": cohort, "me": me, "team": team, "partners": partners, "pod": pod,
-                      "published": teams.is_published(cohort), "feed": feed, "events": events})
+                      "progress": progress, "step": next_step(cohort, me, team, published, progress, partners),
+                      "reasons": reasons_for_reader(team.reasons, g.lti.user.name) if team else [],
+                      "published": published, "feed": feed, "events": events})
     return render_template("learner/home.html", cards=cards, action=ActionForm())
+
+
+@bp.get("/how-it-works")
+@role_required(LEARNER)
+def how_it_works():
+    """The idea of the lab in plain words: both teach and learn, why gender is asked, who sees what."""
+    return render_template("learner/how_it_works.html", max_requests=intake.MAX_REQUESTS)
 
 
 def _render_intake(me, form, status=200):
     return render_template(
         "learner/intake.html", me=me, cohort=me.cohort, form=form, taxonomy=taxonomy(),
         weekdays=slots.WEEKDAYS, hours=slots.HOURS, visible_fields=dict(intake.VISIBLE_FIELDS),
+        availability=[slots.slot_label(s) for s in slots.SLOTS if s in set(me.availability or [])],
+        intake=intake,
         closed=teams.is_published(me.cohort), roster=teams.participants_by_id(
             [me.manager_participant_id] if me.manager_participant_id else [])), status
 

@@ -27,6 +27,23 @@ VISIBLE_FIELDS = [("gender", _l("Gender identity")), ("department", _l("Departme
                   ("manager", _l("Manager")), ("offers", _l("Skills I offer")), ("wants", _l("Skills I want")),
                   ("goals", _l("Goals")), ("availability", _l("Availability"))]
 DEFAULT_VISIBLE = ["department", "location", "offers", "wants"]
+
+
+def gender_label(p: Participant) -> str:
+    """What someone said about their gender, in words ("Woman", their own words, "Prefer not to say")."""
+    if p.gender == "self-described" and p.gender_self_described:
+        return p.gender_self_described
+    return str(dict(GENDERS).get(p.gender, p.gender or ""))
+
+
+def level_label(level) -> str:
+    return str(dict(LEVELS).get(str(level), level)) if level not in (None, "") else ""
+
+
+def visible_field_labels(p: Participant) -> list[str]:
+    """What someone shows other participants, in words and in the form's order."""
+    shown_now = set(p.visible_fields or [])
+    return [str(label) for key, label in VISIBLE_FIELDS if key in shown_now]
 MAX_REQUESTS = 3
 
 

@@ -88,7 +88,7 @@ def test_propose_adjust_publish_and_learners_see_partner(app, platform, lti, cli
         teams = db.session.execute(db.select(Team).where(Team.status == "active")).scalars().all()
         assert len(teams) == 2 and all(t.pod == 1 for t in teams)
     home = learners["ana"].get("/learner/").get_data(as_text=True)
-    assert "Your partner" in home and "Ben" in home and "Ana offers negotiation" in home
+    assert "Your partner" in home and "Ben" in home and "You offer negotiation" in home  # spoken to the reader
     with app.app_context():  # publishing told everyone by email, with the reasons
         told = {m.recipient: m.body for m in db.session.execute(db.select(OutboxMessage).where(
             OutboxMessage.subject == PARTNER_SUBJECT)).scalars()}

@@ -25,8 +25,8 @@ def publish(app, cohort_id, teams):
 
 def test_home_before_intake_links_to_intake(people, client):
     html = client.get("/learner/").get_data(as_text=True)
-    assert "Intake: not submitted yet" in html and "Partner: not matched yet" in html
-    assert f'href="/learner/cohorts/{people}/intake">Fill in your intake' in html
+    assert "Next step: Fill in your intake" in html and "Intake profile submitted: <strong>to do</strong>" in html
+    assert f'class="button" href="/learner/cohorts/{people}/intake">Fill in your intake' in html
 
 
 def test_home_after_publishing_shows_partner_reasons_and_pod(people, client, app):
@@ -34,8 +34,8 @@ def test_home_after_publishing_shows_partner_reasons_and_pod(people, client, app
     publish(app, people, [([ana, ben], ["Ana offers negotiation, which Ben wants"], 1),
                           ([chloe, dev], ["Chloé offers writing, which Dev wants"], 1)])
     html = client.get("/learner/").get_data(as_text=True)
-    assert "Intake submitted" in html and "Partner matched" in html
-    assert "<h4>Your partner</h4>\n    <p>Ben Okafor</p>" in html
+    assert "Intake profile submitted: <strong>done</strong>" in html
+    assert "<h3>Your partner</h3>\n    <p>Ben Okafor</p>" in html
     assert "Ana offers negotiation, which Ben wants" in html and "Chloé offers writing" not in html
     assert "Chloé Martin &amp; Dev Raman" in html  # the other team in the pod
     assert "Browse people" not in html  # requests are closed
