@@ -34,7 +34,8 @@ def test_closed_redis_port_logins_launches_and_pages_work_from_the_database(app,
     assert login_here_launch_there(down, redis_app(app, down.config["REDIS_URL"]), platform).status_code == 303
 
 
-def test_closed_redis_port_queueing_a_job_answers_a_clear_503(app, platform):
+def facilitator_with_redis_down(app, platform):
+    """A facilitator on an instance whose Redis is a closed port: (client, cohort id, the cohort page)."""
     down = redis_app(app, f"redis://127.0.0.1:{free_port()}/0")
     client = https_client(down)
     assert Launcher(client, platform)(role="instructor", sub="teacher", custom={"cohort": "spring"}).status_code == 303
@@ -42,6 +43,11 @@ def test_closed_redis_port_queueing_a_job_answers_a_clear_503(app, platform):
         cohort_id = db.session.scalar(db.select(Cohort.id))
     page = client.get(f"/facilitator/cohorts/{cohort_id}")
     assert page.status_code == 200
+    return client, cohort_id, page
+
+
+def test_closed_redis_port_queueing_a_job_answers_a_clear_503(app, platform):
+    client, cohort_id, page = facilitator_with_redis_down(app, platform)
     response = client.post(f"/facilitator/cohorts/{cohort_id}/roster/sync", data={"csrf_token": csrf_token_in(page)})
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "60"
@@ -113,12 +119,7 @@ def test_propose_with_the_queue_down_leaves_no_run_stuck_in_queued(app, platform
     """The reported half-done operation: Propose teams gave a 500 and the run stayed 'queued' for ever."""
     from lti_tool.models import MatchRun
 
-    down = redis_app(app, f"redis://127.0.0.1:{free_port()}/0")
-    client = https_client(down)
-    assert Launcher(client, platform)(role="instructor", sub="teacher", custom={"cohort": "spring"}).status_code == 303
-    with app.app_context():
-        cohort_id = db.session.scalar(db.select(Cohort.id))
-    page = client.get(f"/facilitator/cohorts/{cohort_id}")
+    client, cohort_id, page = facilitator_with_redis_down(app, platform)
     response = client.post(f"/facilitator/cohorts/{cohort_id}/match", data={"csrf_token": csrf_token_in(page)})
     assert response.status_code == 503 and UNAVAILABLE in response.get_data(as_text=True)
     with app.app_context():
