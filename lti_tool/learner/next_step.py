@@ -53,7 +53,9 @@ def next_step(cohort, me, team, published: bool, progress, partners) -> Step | N
                     _("Teams are published, and you are not in one yet. Your facilitator will contact you."))
     names = ", ".join(p.user.name for p in partners)
     if cohort.day_one is None:
-        return Step(_("Say hello to %(names)s", names=names), _("The lab dates will be announced."))
+        return Step(_("Say hello to %(names)s", names=names),
+                    _("A short introductory call before the lab helps you both start well: what each of you "
+                      "hopes to learn, and how you like to work."))
     today = cohort_today(cohort)
     if today < cohort.day_one:
         return Step(_("Meet %(names)s at the lab", names=names),
