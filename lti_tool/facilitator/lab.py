@@ -17,14 +17,19 @@ from . import bp
 from .forms import ActionForm
 
 
+def _lab_days_first(cohort, message: str):
+    """Back to the cohort page, saying why: this page follows the cohort's lab dates, which are not set."""
+    flash(message, "error")
+    return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+
+
 @bp.get("/cohorts/<int:cohort_id>/run-of-show")
 @role_required(FACILITATOR)
 def run_of_show(cohort_id: int):
     cohort = cohort_in_course(cohort_id)
     sessions = lab_day.scheduled_sessions(cohort)
     if not sessions:
-        flash(_("Set the lab days first: the run-of-show follows the cohort's dates."), "error")
-        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+        return _lab_days_first(cohort, _("Set the lab days first: the run-of-show follows the cohort's dates."))
     current, state = lab_day.current_session(cohort)
     chosen = request.args.get("session")
     shown = lab_day.find_session(cohort, chosen) if chosen else current
@@ -43,8 +48,7 @@ def attendance_overview(cohort_id: int):
     cohort = cohort_in_course(cohort_id)
     blocks = lab_day.half_days(cohort)
     if not blocks:
-        flash(_("Set the lab days first: attendance follows the cohort's dates."), "error")
-        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
+        return _lab_days_first(cohort, _("Set the lab days first: attendance follows the cohort's dates."))
     now = datetime.now(timezone.utc)
     rows = [{"block": b, "key": lab_day.half_day_key(b), "started": b.start <= now,
              "marks": lab_day.half_day_marks(cohort, b)} for b in blocks]
