@@ -1,10 +1,14 @@
 """Facilitator matching: propose, review with reasons, pin/forbid/swap with a re-run, publish; learners see partners."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pytest
 
 from lti_tool.extensions import db
 from lti_tool.models import Cohort, OutboxMessage, Participant, Team
 from lti_tool.services.notifications import PARTNER_SUBJECT
+from lti_tool.states import TeamStatus
 from tests.conftest import csrf_token_in, https_client, plain_text
 from tests.lti_platform import Launcher
 
@@ -39,65 +43,106 @@ def enrol_with_intake(app, platform, profiles=PROFILES):
     return cid, clients
 
 
-def test_propose_adjust_publish_and_learners_see_partner(app, platform, lti, client):
+@dataclass
+class Proposal:
+    """Four learners with intakes, a facilitator signed in, and the first proposal on screen."""
+    cid: int
+    learners: dict
+    ids: dict
+    run_url: str
+    page: object
+
+    @property
+    def body(self) -> str:
+        return self.page.get_data(as_text=True)
+
+
+@pytest.fixture
+def proposal(app, platform, lti, client) -> Proposal:
     cid, learners = enrol_with_intake(app, platform)
     lti(role="instructor", sub="teacher", name="Tess", email="tess@example.com")
-    page = client.get(f"/facilitator/cohorts/{cid}")
-    assert "4 of 4 people have submitted" in page.get_data(as_text=True)
-    started = client.post(f"/facilitator/cohorts/{cid}/match", data={"csrf_token": csrf_token_in(page)})
+    started = client.post(f"/facilitator/cohorts/{cid}/match",
+                          data={"csrf_token": csrf_token_in(client.get(f"/facilitator/cohorts/{cid}"))})
     assert started.status_code == 303
-    review = client.get(started.headers["Location"])
-    body = review.get_data(as_text=True)
-    assert shows_team(body, "Ana", "Ben") and shows_team(body, "Cleo", "Dan")
-    assert "Ana offers negotiation, which Ben wants to learn" in body
-
     with app.app_context():
         ids = {p.user.sub: p.id for p in db.session.execute(db.select(Participant)).scalars()}
     run_url = started.headers["Location"]
-    swapped = client.post(run_url + "/adjust", data={"csrf_token": csrf_token_in(review), "a": ids["ana"],
-                                                     "b": ids["cleo"], "action": "swap"})
-    assert swapped.status_code == 303
-    second_page = client.get(swapped.headers["Location"])
-    second = second_page.get_data(as_text=True)
+    return Proposal(cid, learners, ids, run_url, client.get(run_url))
+
+
+def adjust(client, proposal: Proposal, **data):
+    """Post one adjustment of the proposal on screen; returns the new proposal's page (after its redirect)."""
+    response = client.post(proposal.run_url + "/adjust", data={"csrf_token": csrf_token_in(proposal.page), **data})
+    assert response.status_code == 303
+    return response.headers["Location"], client.get(response.headers["Location"])
+
+
+def publish_a_fresh_proposal(app, client, cid: int):
+    page = client.get(f"/facilitator/cohorts/{cid}")
+    run = client.post(f"/facilitator/cohorts/{cid}/match", data={"csrf_token": csrf_token_in(page)})
+    review = client.get(run.headers["Location"])
+    return client.post(run.headers["Location"] + "/publish", data={"csrf_token": csrf_token_in(review)})
+
+
+def test_cohort_page_counts_submitted_intakes(app, platform, lti, client):
+    cid, _ = enrol_with_intake(app, platform)
+    lti(role="instructor", sub="teacher", name="Tess", email="tess@example.com")
+    assert "4 of 4 people have submitted" in client.get(f"/facilitator/cohorts/{cid}").get_data(as_text=True)
+
+
+def test_proposal_shows_teams_with_their_reasons(proposal):
+    assert shows_team(proposal.body, "Ana", "Ben") and shows_team(proposal.body, "Cleo", "Dan")
+    assert "Ana offers negotiation, which Ben wants to learn" in proposal.body
+
+
+def test_a_swap_stands_and_flags_a_one_sided_team(client, proposal):
     # Swapping pins Ana-Dan and Cleo-Ben, but Dan offers nothing Ana wants: the facilitator's choice stands,
     # and the team is flagged with what to do about it.
+    _, page = adjust(client, proposal, a=proposal.ids["ana"], b=proposal.ids["cleo"], action="swap")
+    second = page.get_data(as_text=True)
     assert "The matcher could not run" not in second
     assert shows_team(second, "Ana", "Dan") and shows_team(second, "Ben", "Cleo")
     assert "Check:" in second and "add a skill or swap" in second
-    cleared = client.post(swapped.headers["Location"] + "/adjust", data={"csrf_token": csrf_token_in(second_page),
-                                                                         "action": "clear"})
-    assert shows_team(client.get(cleared.headers["Location"]).get_data(as_text=True), "Ana", "Ben")
 
-    forbid_page = client.get(run_url)
-    forbidden = client.post(run_url + "/adjust", data={"csrf_token": csrf_token_in(forbid_page), "a": ids["ana"],
-                                                       "b": ids["ben"], "action": "forbid"})
-    third_url = forbidden.headers["Location"]
-    third = client.get(third_url).get_data(as_text=True)
+
+def test_clearing_the_adjustments_brings_the_best_teams_back(client, proposal):
+    swapped_url, swapped = adjust(client, proposal, a=proposal.ids["ana"], b=proposal.ids["cleo"], action="swap")
+    _, cleared = adjust(client, Proposal(proposal.cid, proposal.learners, proposal.ids, swapped_url, swapped),
+                        action="clear")
+    assert shows_team(cleared.get_data(as_text=True), "Ana", "Ben")
+
+
+def test_a_forbidden_pair_is_split_and_compared_with_the_proposal_before(client, proposal):
+    _, page = adjust(client, proposal, a=proposal.ids["ana"], b=proposal.ids["ben"], action="forbid")
+    third = page.get_data(as_text=True)
     assert not shows_team(third, "Ana", "Ben") and "Compared with proposal" in third
 
+
+def test_publishing_makes_the_teams_and_learners_see_their_partner(app, client, proposal):
+    assert publish_a_fresh_proposal(app, client, proposal.cid).status_code == 303
     with app.app_context():
-        db.session.get(Cohort, cid).forbidden_pairs = []
-        db.session.commit()
-    ana_token = csrf_token_in(learners["ana"].get(f"/learner/cohorts/{cid}/intake"))  # before the intake closes
-    final_page = client.get(f"/facilitator/cohorts/{cid}")
-    final = client.post(f"/facilitator/cohorts/{cid}/match", data={"csrf_token": csrf_token_in(final_page)})
-    final_review = client.get(final.headers["Location"])
-    published = client.post(final.headers["Location"] + "/publish", data={"csrf_token": csrf_token_in(final_review)})
-    assert published.status_code == 303
-    with app.app_context():
-        teams = db.session.execute(db.select(Team).where(Team.status == "active")).scalars().all()
+        teams = db.session.execute(db.select(Team).where(Team.status == TeamStatus.ACTIVE)).scalars().all()
         assert len(teams) == 2 and all(t.pod == 1 for t in teams)
-    home = learners["ana"].get("/learner/").get_data(as_text=True)
+    home = proposal.learners["ana"].get("/learner/").get_data(as_text=True)
     assert "Your partner" in home and "Ben" in home and "You offer negotiation" in home  # spoken to the reader
-    with app.app_context():  # publishing told everyone by email, with the reasons
+
+
+def test_publishing_tells_everyone_by_email_with_the_reasons(app, client, proposal):
+    publish_a_fresh_proposal(app, client, proposal.cid)
+    with app.app_context():
         told = {m.recipient: m.body for m in db.session.execute(db.select(OutboxMessage).where(
             OutboxMessage.subject == PARTNER_SUBJECT)).scalars()}
     assert set(told) == {f"{sub}@example.com" for sub, *_ in PROFILES}
     ana_mail = plain_text(told["ana@example.com"])
     assert "teamed with Ben" in ana_mail and "Ana offers negotiation, which Ben wants to learn" in ana_mail
-    assert learners["ana"].post(f"/learner/cohorts/{cid}/intake", data={
-        "csrf_token": ana_token, "department": "X",
-        "save_draft": "Save draft"}).status_code == 409  # published: the intake is closed
+
+
+def test_publishing_closes_the_intake(app, client, proposal):
+    ana = proposal.learners["ana"]
+    ana_token = csrf_token_in(ana.get(f"/learner/cohorts/{proposal.cid}/intake"))  # before the intake closes
+    publish_a_fresh_proposal(app, client, proposal.cid)
+    assert ana.post(f"/learner/cohorts/{proposal.cid}/intake", data={
+        "csrf_token": ana_token, "department": "X", "save_draft": "Save draft"}).status_code == 409
 
 
 def test_learner_cannot_run_matching(app, platform, lti, client):

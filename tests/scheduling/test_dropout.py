@@ -2,12 +2,16 @@
 pair's series cancelled for the partner, and a replacement partner's series goes out as a new event."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import icalendar
+import pytest
 
 from lti_tool.extensions import db
 from lti_tool.models import CalendarEvent, Cohort, MatchRun, Participant, Team
 from lti_tool.scheduling import stable_uid
 from lti_tool.services import invites, matchmaking
+from lti_tool.states import TeamStatus
 from tests.conftest import csrf_token_in, https_client
 from tests.lti_platform import Launcher
 
@@ -19,47 +23,79 @@ def _ids(app):
         return {p.user.sub: p.id for p in db.session.execute(db.select(Participant)).scalars()}
 
 
-def test_learner_withdrawal_cancels_for_them_and_updates_the_others(app, lab, platform):
+@dataclass
+class Withdrawal:
+    """Invites sent to a published lab of four, then Ben withdrew; what went out because of it."""
+    cohort_id: int
+    learners: dict
+    team_id: int
+    series_uid: str
+    sent: list
+
+    def to(self, who: str) -> list:
+        return [m for m in self.sent if m.to == f"{who}@example.com"]
+
+
+@pytest.fixture
+def ben_withdrew(app, lab) -> Withdrawal:
     cohort_id, learners = lab
     with app.app_context():
         first = invites.send_due(cohort_id)
         assert first["queued"] == 20 and first["written"] == 20
         start = last_outbox_id()
         team_id = db.session.execute(db.select(Team.id).order_by(Team.id)).scalars().first()
-    series_uid = stable_uid("team", team_id, "follow-up")
-
     withdraw_as_learner(learners["ben"], cohort_id)
-
     with app.app_context():
         sent = outbox_since(start)
-        assert all(m.status == "written" for m in sent)  # delivered by the (inline) job, not left waiting
-        by = {who: [m for m in sent if m.to == f"{who}@example.com"] for who in ("ana", "ben", "cleo", "dan")}
-        # Ben: every event he was on is cancelled, same UID, SEQUENCE raised past what he had (0)
-        assert len(by["ben"]) == 5 and {m.method for m in by["ben"]} == {"CANCEL"}
-        assert all(str(m.event["STATUS"]) == "CANCELLED" and m.sequence == 1 for m in by["ben"])
-        assert series_uid in {m.uid for m in by["ben"]}
-        # Ana: the four blocks updated without Ben, and the pair's series cancelled (the team is dissolved)
-        ana_requests = [m for m in by["ana"] if m.method == "REQUEST"]
-        assert len(ana_requests) == 4 and all(m.sequence == 1 and "ben@example.com" not in m.attendees
-                                              and "ana@example.com" in m.attendees for m in ana_requests)
-        (ana_cancel,) = [m for m in by["ana"] if m.method == "CANCEL"]
-        assert ana_cancel.uid == series_uid and ana_cancel.sequence == 1
-        # Cleo and Dan: block updates only; their own series is untouched
-        for who in ("cleo", "dan"):
-            assert len(by[who]) == 4 and {m.method for m in by[who]} == {"REQUEST"}
-            assert {m.uid for m in by[who]} == {m.uid for m in ana_requests}
-        assert len(sent) == 5 + 5 + 8
-        row = db.session.execute(db.select(CalendarEvent).where(CalendarEvent.uid == series_uid)).scalar_one()
-        assert row.status == "CANCELLED" and row.sequence == 1
-        assert db.session.get(Team, team_id).status == "dissolved"
-        assert invites.send_due(cohort_id)["queued"] == 0  # nothing left to tell anybody
+    return Withdrawal(cohort_id, learners, team_id, stable_uid("team", team_id, "follow-up"), sent)
 
-    # Ben's calendar is now empty, Ana's has the blocks but no series
-    ben_cal = icalendar.Calendar.from_ical(learners["ben"].get(f"/learner/cohorts/{cohort_id}/calendar.ics").data)
-    assert ben_cal.walk("VEVENT") == []
-    ana_cal = icalendar.Calendar.from_ical(learners["ana"].get(f"/learner/cohorts/{cohort_id}/calendar.ics").data)
-    assert len(ana_cal.walk("VEVENT")) == 4 and not any(e.get("RRULE") for e in ana_cal.walk("VEVENT"))
-    assert "no longer take part" not in learners["ben"].get("/learner/").get_data(as_text=True)
+
+def test_withdrawal_mail_is_delivered_by_the_job_not_left_waiting(ben_withdrew):
+    assert ben_withdrew.sent and all(m.status == "written" for m in ben_withdrew.sent)
+    assert len(ben_withdrew.sent) == 5 + 5 + 8
+
+
+def test_the_leaver_gets_every_event_cancelled(ben_withdrew):
+    ben = ben_withdrew.to("ben")  # same UIDs, SEQUENCE raised past what he had (0)
+    assert len(ben) == 5 and {m.method for m in ben} == {"CANCEL"}
+    assert all(str(m.event["STATUS"]) == "CANCELLED" and m.sequence == 1 for m in ben)
+    assert ben_withdrew.series_uid in {m.uid for m in ben}
+
+
+def test_the_partner_gets_the_blocks_without_the_leaver_and_the_series_cancelled(ben_withdrew):
+    ana = ben_withdrew.to("ana")
+    requests = [m for m in ana if m.method == "REQUEST"]
+    assert len(requests) == 4 and all(m.sequence == 1 and "ben@example.com" not in m.attendees
+                                      and "ana@example.com" in m.attendees for m in requests)
+    (cancel,) = [m for m in ana if m.method == "CANCEL"]
+    assert cancel.uid == ben_withdrew.series_uid and cancel.sequence == 1
+
+
+def test_the_other_team_gets_block_updates_only(ben_withdrew):
+    ana_blocks = {m.uid for m in ben_withdrew.to("ana") if m.method == "REQUEST"}
+    for who in ("cleo", "dan"):
+        mine = ben_withdrew.to(who)
+        assert len(mine) == 4 and {m.method for m in mine} == {"REQUEST"}
+        assert {m.uid for m in mine} == ana_blocks
+
+
+def test_the_pair_series_is_stored_cancelled_and_nothing_is_left_to_send(app, ben_withdrew):
+    with app.app_context():
+        row = db.session.execute(db.select(CalendarEvent).where(
+            CalendarEvent.uid == ben_withdrew.series_uid)).scalar_one()
+        assert row.status == "CANCELLED" and row.sequence == 1
+        assert db.session.get(Team, ben_withdrew.team_id).status == TeamStatus.DISSOLVED
+        assert invites.send_due(ben_withdrew.cohort_id)["queued"] == 0
+
+
+def test_calendars_after_withdrawal(ben_withdrew):
+    ben, ana, cohort_id = ben_withdrew.learners["ben"], ben_withdrew.learners["ana"], ben_withdrew.cohort_id
+    assert icalendar.Calendar.from_ical(ben.get(f"/learner/cohorts/{cohort_id}/calendar.ics").data).walk(
+        "VEVENT") == []
+    ana_events = icalendar.Calendar.from_ical(ana.get(f"/learner/cohorts/{cohort_id}/calendar.ics").data).walk(
+        "VEVENT")
+    assert len(ana_events) == 4 and not any(e.get("RRULE") for e in ana_events)
+    assert "no longer take part" not in ben.get("/learner/").get_data(as_text=True)
 
 
 def test_replacement_partner_gets_a_new_series_and_kept_teams_keep_theirs(app, lab, platform, lti, client):
