@@ -145,3 +145,20 @@ def plain_text(raw_message: str) -> str:
     from email import policy
 
     return email.message_from_string(raw_message, policy=policy.default).get_body(("plain",)).get_content()
+
+
+def dated_lab(app, platform: TestPlatform, day_one, learners=("ana", "ben", "cleo")) -> int:
+    """Learners launch into the "lab" cohort, whose two days start on ``day_one`` (Berlin time); its id."""
+    from datetime import timedelta
+
+    from lti_tool.extensions import db
+    from lti_tool.models import Cohort
+
+    for sub in learners:
+        Launcher(https_client(app), platform)(role="learner", sub=sub, name=sub.capitalize(),
+                                              email=f"{sub}@example.com", custom={"cohort": "lab"})
+    with app.app_context():
+        cohort = db.session.execute(db.select(Cohort).where(Cohort.slug == "lab")).scalar_one()
+        cohort.day_one, cohort.day_two, cohort.timezone = day_one, day_one + timedelta(days=1), "Europe/Berlin"
+        db.session.commit()
+        return cohort.id

@@ -10,9 +10,7 @@ import pytest
 
 from lab_curriculum import stylesheet
 from lab_curriculum.kit import DOCUMENTS
-from lti_tool.extensions import db
-from lti_tool.models import Cohort
-from tests.conftest import https_client
+from tests.conftest import dated_lab, https_client
 from tests.curriculum.test_kit import needs
 from tests.lti_platform import Launcher
 
@@ -21,14 +19,7 @@ LAB_DAY = date.today() + timedelta(days=40)
 
 @pytest.fixture
 def cohort_id(app, platform):
-    for sub in ("ana", "ben"):
-        Launcher(https_client(app), platform)(role="learner", sub=sub, name=sub.capitalize(),
-                                              email=f"{sub}@example.com", custom={"cohort": "lab"})
-    with app.app_context():
-        cohort = db.session.execute(db.select(Cohort).where(Cohort.slug == "lab")).scalar_one()
-        cohort.day_one, cohort.day_two, cohort.timezone = LAB_DAY, LAB_DAY + timedelta(days=1), "Europe/Berlin"
-        db.session.commit()
-        return cohort.id
+    return dated_lab(app, platform, LAB_DAY, learners=("ana", "ben"))
 
 
 def test_kit_pages_link_the_stylesheet_and_pass_the_csp(app, cohort_id, lti, client):

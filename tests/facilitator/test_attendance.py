@@ -10,32 +10,21 @@ from lti_tool.extensions import db
 from lti_tool.models import Attendance, Cohort, Participant
 from lti_tool.services import lab_day
 from lti_tool.services.progress import progress_for
-from tests.conftest import csrf_token_in, https_client
+from tests.conftest import csrf_token_in, dated_lab, https_client
 from tests.lti_platform import Launcher
 
 PAST = date.today() - timedelta(days=7)
 FUTURE = date.today() + timedelta(days=21)
 
 
-def make_cohort(app, platform, day_one: date) -> int:
-    for sub in ("ana", "ben", "cleo"):
-        Launcher(https_client(app), platform)(role="learner", sub=sub, name=sub.capitalize(),
-                                              email=f"{sub}@example.com", custom={"cohort": "lab"})
-    with app.app_context():
-        cohort = db.session.execute(db.select(Cohort).where(Cohort.slug == "lab")).scalar_one()
-        cohort.day_one, cohort.day_two, cohort.timezone = day_one, day_one + timedelta(days=1), "Europe/Berlin"
-        db.session.commit()
-        return cohort.id
-
-
 @pytest.fixture
 def past_lab(app, platform):
-    return make_cohort(app, platform, PAST)
+    return dated_lab(app, platform, PAST)
 
 
 @pytest.fixture
 def future_lab(app, platform):
-    return make_cohort(app, platform, FUTURE)
+    return dated_lab(app, platform, FUTURE)
 
 
 def ids(app) -> dict[str, int]:

@@ -9,7 +9,7 @@ from markupsafe import escape
 from lti_tool.extensions import db
 from lti_tool.models import Attendance, Cohort, OutboxMessage, Participant
 from lti_tool.services import lab_day
-from tests.conftest import csrf_token_in, https_client, plain_text
+from tests.conftest import csrf_token_in, dated_lab, https_client, plain_text
 from tests.lti_platform import Launcher
 
 LAB_DAY = date.today() + timedelta(days=30)
@@ -18,16 +18,12 @@ LAB_DAY = date.today() + timedelta(days=30)
 @pytest.fixture
 def cohort_id(app, platform):
     """A dated cohort with three learners; only Ana has submitted her profile."""
-    for sub in ("ana", "ben", "cleo"):
-        Launcher(https_client(app), platform)(role="learner", sub=sub, name=sub.capitalize(),
-                                              email=f"{sub}@example.com", custom={"cohort": "lab"})
+    cid = dated_lab(app, platform, LAB_DAY)
     with app.app_context():
-        cohort = db.session.execute(db.select(Cohort).where(Cohort.slug == "lab")).scalar_one()
-        cohort.day_one, cohort.day_two, cohort.timezone = LAB_DAY, LAB_DAY + timedelta(days=1), "Europe/Berlin"
         ana = next(p for p in db.session.execute(db.select(Participant)).scalars() if p.user.sub == "ana")
         ana.intake_submitted_at = datetime.now(timezone.utc).replace(tzinfo=None)
         db.session.commit()
-        return cohort.id
+    return cid
 
 
 def people_ids(app) -> dict[str, int]:
