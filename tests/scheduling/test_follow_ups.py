@@ -3,9 +3,11 @@ whole series from the facilitator's cohort page, with the form's errors for bad 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import icalendar
+import pytest
 import recurring_ical_events
 from zoneinfo import ZoneInfo
 
@@ -80,53 +82,81 @@ def test_every_event_downloads_on_its_own_for_the_facilitator_and_its_attendees(
     assert ana.get(links[0]).status_code == 403  # a learner is not a facilitator
 
 
-def test_move_then_cancel_one_meeting_touches_that_occurrence_only(app, lab, lti, client):
+@dataclass
+class OneMeetingChanged:
+    """Ana & Ben's invites sent; the facilitator moved their second meeting and cancelled the third."""
+    cohort_id: int
+    learners: dict
+    uid: str
+    meetings: list
+    new_start: datetime
+    moved_mail: list
+    cancelled_mail: list
+
+
+@pytest.fixture
+def one_meeting_changed(app, lab, lti, client) -> OneMeetingChanged:
     cohort_id, learners = lab
     team_id = _team(app, "ana", "ben")
-    uid = stable_uid("team", team_id, "follow-up")
     with app.app_context():
         invites.send_due(cohort_id)
         start = last_outbox_id()
     lti(role="instructor", sub="fran", name="Fran", email="fran@example.com")
     meetings = _meetings(app, cohort_id, team_id)
     second, third = meetings[1], meetings[2]
-
     moved = _post(client, cohort_id, team=team_id, change="move", occurrence=second.date().isoformat(),
                   new_date=(second.date() + timedelta(days=1)).isoformat(), new_time="15:30")
     assert moved.status_code == 303
-    new_start = datetime.combine(second.date() + timedelta(days=1), datetime.min.time().replace(hour=15, minute=30),
-                                 tzinfo=BERLIN)
     with app.app_context():
-        sent = outbox_since(start)
-        assert sorted(m.to for m in sent) == ["ana@example.com", "ben@example.com"]
-        for m in sent:
-            assert m.method == "REQUEST" and len(m.events) == 1 and m.uid == uid and m.sequence == 1
-            assert m.event.decoded("RECURRENCE-ID") == second and m.event.decoded("DTSTART") == new_start
-            assert "RRULE" not in m.event and m.subject.startswith("Moved:")
-        start = last_outbox_id()
-
+        moved_mail, start = outbox_since(start), last_outbox_id()
     cancelled = _post(client, cohort_id, team=team_id, change="cancel", occurrence=third.date().isoformat())
     assert cancelled.status_code == 303
     with app.app_context():
-        sent = outbox_since(start)
-        assert sorted(m.to for m in sent) == ["ana@example.com", "ben@example.com"]
-        for m in sent:
-            assert m.method == "CANCEL" and m.uid == uid and m.sequence == 1
-            assert m.event.decoded("RECURRENCE-ID") == third and str(m.event["STATUS"]) == "CANCELLED"
-        master = db.session.execute(db.select(CalendarEvent).where(CalendarEvent.uid == uid)).scalar_one()
-        assert master.status == "CONFIRMED" and master.sequence == 0  # the series itself did not change
+        cancelled_mail = outbox_since(start)
+    new_start = datetime.combine(second.date() + timedelta(days=1), datetime.min.time().replace(hour=15, minute=30),
+                                 tzinfo=BERLIN)
+    return OneMeetingChanged(cohort_id, learners, stable_uid("team", team_id, "follow-up"), meetings, new_start,
+                             moved_mail, cancelled_mail)
 
-    # Ana's subscription feed and her download carry the override and the cancellation
-    home = learners["ana"].get("/learner/")
-    learners["ana"].post(f"/learner/cohorts/{cohort_id}/feed", data={"csrf_token": csrf_token_in(home)})
-    token = learners["ana"].get("/learner/").get_data(as_text=True).split("/calendar/")[1].split("</code>")[0]
+
+def test_moving_one_meeting_sends_an_override_for_that_occurrence_only(one_meeting_changed):
+    changed = one_meeting_changed
+    assert sorted(m.to for m in changed.moved_mail) == ["ana@example.com", "ben@example.com"]
+    for m in changed.moved_mail:
+        assert m.method == "REQUEST" and len(m.events) == 1 and m.uid == changed.uid and m.sequence == 1
+        assert m.event.decoded("RECURRENCE-ID") == changed.meetings[1]
+        assert m.event.decoded("DTSTART") == changed.new_start
+        assert "RRULE" not in m.event and m.subject.startswith("Moved:")
+
+
+def test_cancelling_one_meeting_cancels_that_occurrence_and_not_the_series(app, one_meeting_changed):
+    changed = one_meeting_changed
+    assert sorted(m.to for m in changed.cancelled_mail) == ["ana@example.com", "ben@example.com"]
+    for m in changed.cancelled_mail:
+        assert m.method == "CANCEL" and m.uid == changed.uid and m.sequence == 1
+        assert m.event.decoded("RECURRENCE-ID") == changed.meetings[2] and str(m.event["STATUS"]) == "CANCELLED"
+    with app.app_context():
+        master = db.session.execute(db.select(CalendarEvent).where(CalendarEvent.uid == changed.uid)).scalar_one()
+        assert master.status == "CONFIRMED" and master.sequence == 0
+
+
+def test_the_subscription_feed_carries_the_moved_and_the_cancelled_meeting(app, one_meeting_changed):
+    changed, ana = one_meeting_changed, one_meeting_changed.learners["ana"]
+    home = ana.get("/learner/")
+    ana.post(f"/learner/cohorts/{changed.cohort_id}/feed", data={"csrf_token": csrf_token_in(home)})
+    token = ana.get("/learner/").get_data(as_text=True).split("/calendar/")[1].split("</code>")[0]
     feed = app.test_client().get("/calendar/" + token).data
     parse_calendar(feed)
-    starts = _starts(feed, uid)
-    assert len(starts) == 5 and new_start in starts and second not in starts and third not in starts
-    assert meetings[0] in starts and meetings[5] in starts
-    page = client.get(f"/facilitator/cohorts/{cohort_id}").get_data(as_text=True)
-    assert "(cancelled)" in page and "moved to " + new_start.strftime("%Y-%m-%d %H:%M") in page
+    starts = _starts(feed, changed.uid)
+    assert len(starts) == 5 and changed.new_start in starts
+    assert changed.meetings[1] not in starts and changed.meetings[2] not in starts
+    assert changed.meetings[0] in starts and changed.meetings[5] in starts
+
+
+def test_the_facilitator_sees_the_moved_and_the_cancelled_meeting(client, one_meeting_changed):
+    page = client.get(f"/facilitator/cohorts/{one_meeting_changed.cohort_id}").get_data(as_text=True)
+    assert "(cancelled)" in page
+    assert "moved to " + one_meeting_changed.new_start.strftime("%Y-%m-%d %H:%M") in page
 
 
 def test_moving_the_whole_series_to_a_slot_both_marked_updates_the_same_event(app, lab, lti, client):
