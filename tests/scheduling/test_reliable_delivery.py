@@ -14,6 +14,7 @@ from lti_tool.extensions import db
 from lti_tool.models import Cohort, OutboxMessage, utcnow
 from lti_tool.services import invites, outbox, upkeep
 from tests.conftest import csrf_token_in
+from tests.scheduling.conftest import REDIS_TEST_URL
 from tests.scheduling.scheduling_helpers import Inbox, free_port
 
 
@@ -143,3 +144,36 @@ def test_needs_attention_comes_first_on_the_cohort_page_and_retry_sends_it(app, 
     assert [m["To"] for m in smtp_inbox.messages[sent_before:]] == [late_recipient]
     with app.app_context():
         assert db.session.get(OutboxMessage, late_id).status == "sent"
+
+
+def test_the_shipped_cron_queues_the_sweep_and_a_worker_delivers_what_failed(app, lab, redis_db15):
+    """The real pieces: the delivery job on Redis fails (SMTP down), SMTP comes up, the cron schedule in
+    lti_tool.cron queues the sweep and an RQ worker runs it: each message arrives once, nobody clicked."""
+    from rq import Queue, SimpleWorker
+    from rq.cron import CronScheduler
+
+    from lti_tool.jobs import QUEUE_NAME
+
+    cohort_id, _ = lab
+    port = free_port()
+    app.config.update(SMTP_URL=f"smtp://127.0.0.1:{port}", MAIL_RETRY_SECONDS=[0], REDIS_URL=REDIS_TEST_URL)
+    queue = Queue(QUEUE_NAME, connection=redis_db15)
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    try:
+        with app.app_context():
+            cohort = db.session.get(Cohort, cohort_id)
+            invites.queue_invites(cohort)
+            outbox.deliver_later(cohort)
+            SimpleWorker([queue], connection=redis_db15).work(burst=True)
+            assert {r.status for r in rows()} == {"failed"}
+            controller.start()
+            cron = CronScheduler(connection=redis_db15)
+            cron.load_config_from_file("lti_tool.cron")
+            assert [job.func_name for job in cron.enqueue_jobs()] == ["lti_tool.jobs.run_job"]
+            SimpleWorker([queue], connection=redis_db15).work(burst=True)
+            assert {r.status for r in rows()} == {"sent"}
+        assert len(inbox.messages) == 20 and set(message_ids(inbox).values()) == {1}
+    finally:
+        controller.stop()
+        app.config.update(SMTP_URL=None, REDIS_URL=None)
