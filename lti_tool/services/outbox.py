@@ -115,9 +115,10 @@ def _due(now):
                    db.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
 
 
-def _claim(message_id: int, now) -> bool:
+def _claim(message_id: int) -> bool:
     """Take one due message for this worker: a single conditional UPDATE, so of two workers (or a job
     run twice) only one gets it; it is held until its lease runs out (``MAIL_SEND_LEASE_SECONDS``)."""
+    now = utcnow()
     lease = now + timedelta(seconds=current_app.config["MAIL_SEND_LEASE_SECONDS"])
     taken = db.session.execute(
         db.update(OutboxMessage).where(OutboxMessage.id == message_id, _due(now))
@@ -157,7 +158,7 @@ def deliver_outbox(cohort_id: int | None = None) -> dict[str, int]:
         tls.load_verify_locations(cafile=current_app.config["SMTP_CAFILE"])
     result = {"sent": 0, "written": 0, "failed": 0}
     for message_id in db.session.execute(query.order_by(OutboxMessage.id)).scalars().all():
-        if not _claim(message_id, now):
+        if not _claim(message_id):
             continue  # another worker has it, or has sent it
         row = db.session.get(OutboxMessage, message_id)
         message = message_from_string(row.body, policy=email_policy.default)
