@@ -43,6 +43,15 @@ class BaseConfig:
     SMTP_CAFILE = os.environ.get("SMTP_CAFILE") or None  # extra CA certificates (PEM) trusted for SMTP TLS
     OUTBOX_DIR = str(INSTANCE / "outbox")
     MAIL_FROM = os.environ.get("MAIL_FROM", "Reciprocal Mentoring Lab <mentoring-lab@localhost>")
+    # A message that could not be delivered is tried again after these waits (the last one repeats), up to
+    # MAIL_MAX_ATTEMPTS tries; then it needs the facilitator's attention. The sweep job (`rq cron
+    # lti_tool.cron`, every SWEEP_INTERVAL_SECONDS) sends what is due. A message is held for
+    # MAIL_SEND_LEASE_SECONDS while one worker sends it, so no other worker sends it too.
+    MAIL_RETRY_SECONDS = [int(s) for s in os.environ.get("MAIL_RETRY_SECONDS", "60,300,1800,7200").split(",")]
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "6"))
+    MAIL_SEND_LEASE_SECONDS = int(os.environ.get("MAIL_SEND_LEASE_SECONDS", "120"))
+    # A matching run still queued or running this long after it was started is failed (with a Retry).
+    MATCH_RUN_TIMEOUT_SECONDS = int(os.environ.get("MATCH_RUN_TIMEOUT_SECONDS", "900"))
     LTI_DEV_PLATFORM = env_flag("LTI_DEV_PLATFORM")
     # Platforms whose clocks run a few seconds fast would otherwise fail every launch ("iat").
     LTI_CLOCK_LEEWAY_SECONDS = int(os.environ.get("LTI_CLOCK_LEEWAY_SECONDS", "30"))

@@ -113,6 +113,14 @@ def invites_send(cohort_id):
                f"folder, {result['failed']} failed (kept for retry).")
 
 
+@invites_cli.command("sweep")
+def invites_sweep():
+    """What the periodic job does: fail stuck matching runs, flag interrupted sends, send what is due."""
+    from .services.upkeep import sweep
+
+    click.echo(", ".join(f"{value} {name.replace('_', ' ')}" for name, value in sweep().items()))
+
+
 data_cli = AppGroup("data", help="Personal data: retention clean-up.")
 
 

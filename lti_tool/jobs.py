@@ -65,13 +65,32 @@ def queue():
     return made[key]
 
 
+def _queued() -> bool:
+    """Jobs go through RQ (REDIS_URL set and not forced inline)."""
+    return bool(current_app.config.get("REDIS_URL")) and not current_app.config.get("JOBS_INLINE")
+
+
+def require_queue() -> None:
+    """Before an action that writes and then queues a job: raise QueueUnavailable unless the queue
+    answers, so that when its job could not be queued the action changes nothing (whole or nothing)."""
+    if not _queued():
+        return
+    from redis import RedisError
+
+    try:
+        queue().connection.ping()
+    except RedisError as e:
+        log.error("queue check failed: Redis is unreachable (%s)", e)
+        raise QueueUnavailable(f"The job queue is unreachable: {e}") from e
+
+
 def enqueue(path: str, *args: Any, retries: int = 3) -> str | None:
     """Run ``path(*args)`` in the background (RQ, with retries and back-off) or inline without Redis.
 
     Returns the RQ job id, or None when the job ran inline. Raises QueueUnavailable when Redis is
     configured but does not answer.
     """
-    if current_app.config.get("REDIS_URL") and not current_app.config.get("JOBS_INLINE"):
+    if _queued():
         from redis import RedisError
         from rq import Retry
 

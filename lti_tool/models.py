@@ -411,6 +411,7 @@ class OutboxMessage(db.Model):
     recipient: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)  # the whole RFC 5322 message
+    message_id: Mapped[str | None] = mapped_column(String(255))  # its Message-ID header, the same on every try
     kind: Mapped[str | None] = mapped_column(String(40), index=True)  # the email template, e.g. intake_reminder
     status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)

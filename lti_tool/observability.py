@@ -110,7 +110,7 @@ class SharedStateCollector:
         yield GaugeMetricFamily("rml_database_up", "1 when the database answers.", value=0 if database_problem else 1)
         if not database_problem:
             for model, name, text in (
-                (OutboxMessage, "rml_outbox_messages", "Mail in the outbox by status (failed: gave up or rejected)."),
+                (OutboxMessage, "rml_outbox_messages", "Mail in the outbox by status (failed: retried by itself; attention: out of tries or interrupted)."),
                 (MatchRun, "rml_match_runs", "Matching runs by status."),
                 (GradeSync, "rml_grade_syncs", "Scores for the LMS gradebook by status."),
             ):

@@ -28,9 +28,11 @@ class RunKind(StrEnum):
 
 class OutboxStatus(StrEnum):
     QUEUED = "queued"
+    SENDING = "sending"  # claimed by one worker until next_attempt_at (its lease)
     SENT = "sent"  # over SMTP
     WRITTEN = "written"  # as an .eml file (no SMTP_URL)
-    FAILED = "failed"  # kept for retry
+    FAILED = "failed"  # retried by itself at next_attempt_at
+    ATTENTION = "attention"  # out of tries, or a send was interrupted: a facilitator looks and retries
 
 
 class ReflectionStatus(StrEnum):

@@ -67,7 +67,8 @@ def _cohort_page(cohort, status: int = 200, **context):
     """The cohort page; a form that failed validation comes in ``context`` to show its errors."""
     runs = matchmaking.latest_runs(cohort, limit=5)
     outbox = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.cohort_id == cohort.id)
-                                .order_by(OutboxMessage.id.desc()).limit(50)).scalars().all()
+                                .order_by((OutboxMessage.status != "attention"), OutboxMessage.id.desc())
+                                .limit(50)).scalars().all()  # what needs attention first
     events = calendar_events.events_for(cohort)
     overview = follow_ups.follow_up_overview(cohort)
     context.setdefault("upload", RosterUploadForm())
@@ -172,7 +173,7 @@ def match_review(cohort_id: int, run_id: int):
     changed = sorted(names.get(str(pid), str(pid)) for pid in ((run.result or {}).get("stats") or {}).get("changed", []))
     return render_template("facilitator/match.html", cohort=cohort, run=run, names=names,
                            previous=previous, diff=diff, action=ActionForm(), changed=changed,
-                           explained=matchmaking.explain(run, cohort),
+                           explained=matchmaking.explain(run, cohort), stuck=matchmaking.is_stuck(run),
                            previous_number=matchmaking.proposal_number(previous) if previous else None)
 
 
@@ -181,6 +182,21 @@ def match_review(cohort_id: int, run_id: int):
 def match_status(cohort_id: int, run_id: int):
     run = _run_in_cohort(cohort_in_course(cohort_id), run_id)
     return {"status": run.status, "progress": run.progress, "error": run.error}
+
+
+@bp.post("/cohorts/<int:cohort_id>/match/<int:run_id>/retry")
+@role_required(FACILITATOR)
+def match_retry(cohort_id: int, run_id: int):
+    """Run a failed proposal again, or one stuck past MATCH_RUN_TIMEOUT_SECONDS (a lost job or a dead worker)."""
+    cohort = cohort_in_course(cohort_id)
+    run = _run_in_cohort(cohort, run_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if run.status != "failed" and not matchmaking.is_stuck(run):
+        flash(_("This proposal is still being worked out; wait for it to finish."), "error")
+        return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=run.id), code=303)
+    new_run = matchmaking.retry_run(run, g.lti.user)
+    return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=new_run.id), code=303)
 
 
 @bp.post("/cohorts/<int:cohort_id>/match/<int:run_id>/adjust")
@@ -322,7 +338,7 @@ def send_invite_updates(cohort_id: int):
         abort(400)
     stale = invites.people_out_of_date(cohort)
     queued = invites.send_updates(cohort)
-    outbox.deliver_later(cohort)
+    audit.record("invite_updates", cohort=cohort, details={"people": stale, "messages": queued})
     flash(_("Updates sent to %(n)s people (%(m)s messages). See the messages below for their delivery.",
             n=stale, m=queued), "success")
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
@@ -385,7 +401,8 @@ def outbox_retry(cohort_id: int, message_id: int):
     cohort = cohort_in_course(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    outbox.retry(_message_in_cohort(cohort, message_id))
+    if outbox.retry(_message_in_cohort(cohort, message_id)) is not None:
+        flash(_("Retry started; the message is being sent in the background."), "success")
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
 
 

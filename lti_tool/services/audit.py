@@ -29,6 +29,7 @@ ACTIONS = {
     "deletion": "A learner deleted their data",
     "removal": "Removed a participant from a cohort",
     "publish": "Published teams",
+    "invite_updates": "Sent calendar updates after a change",
     "registration": "Registered a platform",
     "roster_import": "Imported a roster",
     "purge": "Removed the personal data of an ended cohort",

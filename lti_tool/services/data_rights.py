@@ -468,7 +468,7 @@ def _erase(users: list[LtiUser], people: list[Participant], trace: Trace) -> Non
 
 def _send_what_is_due(cohort_ids) -> None:
     """Deliver now what is waiting (the person's cancellations among it) before their address goes."""
-    from .invites import deliver_outbox
+    from .outbox import deliver_outbox
 
     for cohort_id in sorted(cohort_ids):
         deliver_outbox(cohort_id)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..jobs import require_queue
 from ..models import CalendarEvent, Cohort, FollowUpOverride, Team, utcnow
 from ..scheduling import EventSpec, stable_uid
 from . import teams
@@ -76,6 +77,7 @@ def _save_override(override: FollowUpOverride, row: CalendarEvent, *, start: dat
 def move_meeting(team: Team, day: date, new_time: time, new_day: date | None = None,
                  now: datetime | None = None) -> int:
     """Move one meeting of the team's series (RECURRENCE-ID override); returns messages queued."""
+    require_queue()  # the updates go through the job queue: with it down, nothing changes
     now = now or datetime.now(timezone.utc)
     cohort, row, spec = _series(team)
     original, override = _meeting_on(spec, row, day, now)
@@ -88,6 +90,7 @@ def move_meeting(team: Team, day: date, new_time: time, new_day: date | None = N
 
 def cancel_meeting(team: Team, day: date, now: datetime | None = None) -> int:
     """Cancel one meeting of the team's series, the others stay; returns messages queued."""
+    require_queue()  # the updates go through the job queue: with it down, nothing changes
     now = now or datetime.now(timezone.utc)
     cohort, row, spec = _series(team)
     original, override = _meeting_on(spec, row, day, now)
@@ -99,6 +102,7 @@ def cancel_meeting(team: Team, day: date, now: datetime | None = None) -> int:
 
 def set_series_slot(team: Team, slot: str) -> int:
     """Move the whole series to a weekly slot every member marked free (an update of the same event)."""
+    require_queue()
     cohort = db.session.get(Cohort, team.cohort_id)
     people = people_of(cohort, list(team.member_ids))
     if slot_parts(slot or "") is None:

@@ -17,6 +17,7 @@ from pylti1p3.lineitem import LineItem
 
 from ..extensions import db
 from ..jobs import enqueue
+from ..lti.sync import _get_or_create
 from ..lti.tool_config import service_connector
 from ..models import Cohort, Course, GradeSync, Participant, ResourceLink, utcnow
 from .progress import progress_for
@@ -69,11 +70,8 @@ def push_score(participant_id: int, link_id: int) -> str:
     link = db.session.get(ResourceLink, link_id)
     if participant is None or link is None:
         return "gone"
-    sync = db.session.execute(db.select(GradeSync).where(GradeSync.participant_id == participant_id,
-                                                         GradeSync.resource_link_id == link_id)).scalars().first()
-    if sync is None:
-        sync = GradeSync(participant_id=participant_id, resource_link_id=link_id, attempts=0)
-        db.session.add(sync)
+    # two pushes for one person at once (a retry and a new change) both find it, one creates it
+    sync = _get_or_create(GradeSync, defaults={"attempts": 0}, participant_id=participant_id, resource_link_id=link_id)
     progress = progress_for([participant])[participant.id]
     given, maximum = float(progress.done), float(progress.total)
     if sync.status == "sent" and sync.score_given == given and sync.score_maximum == maximum:

@@ -8,18 +8,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import datetime
-from email import policy as email_policy
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 from flask_babel import force_locale, format_datetime
 
 from ..extensions import db
-from ..models import CalendarEvent, Cohort, OutboxMessage, Participant, utcnow
+from ..models import CalendarEvent, Cohort, Participant, utcnow
 from ..scheduling import Attendee, EventSpec, Person, build_calendar
 from ..scheduling.imip import build_invite_message
 from .calendar_events import overrides_of, override_spec, rows_of, with_overrides, all_specs
-from .outbox import deliver_later, deliver_outbox
+from . import outbox
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +58,7 @@ def _queue_message(cohort: Cohort, events: list[EventSpec], method: str, recipie
     for attendee in recipients:
         message = build_invite_message(calendar, sender=sender, recipient=attendee.email, subject=subject,
                                        text_body=text, html_body=html, method=method)
-        db.session.add(OutboxMessage(cohort_id=cohort.id, recipient=attendee.email, subject=str(message["Subject"]),
-                                     body=message.as_string(policy=email_policy.SMTP), kind="invite_" + method.lower()))
+        outbox.add(cohort, message, kind="invite_" + method.lower())
     return len(recipients)
 
 
@@ -118,12 +116,15 @@ def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
             count += _queue_message(cohort, [dataclasses.replace(earlier, sequence=row.sequence, status="CANCELLED")],
                                     "CANCEL", earlier.attendees, f"Cancelled: {earlier.summary}", CANCEL_LEAD)
             row.sent_sequence = row.sequence
-    db.session.commit()
+    db.session.flush()  # committed with the job that delivers it (outbox.deliver_later), or not at all
     return count
 
 
 def queue_invites(cohort: Cohort) -> int:
-    """Outbox an invite, update or cancellation for every event whose current version its attendees lack."""
+    """Outbox an invite, update or cancellation for every event whose current version its attendees lack.
+
+    Not committed: the caller commits with the delivery job (``outbox.deliver_later``), so the events
+    are marked as sent only together with the messages that send them."""
     return _queue_changes(cohort, only_invited=False)
 
 
@@ -140,7 +141,9 @@ def send_updates(cohort: Cohort) -> int:
     """After a change: tell people who already have an event (updates and cancellations only), in the background."""
     queued = _queue_changes(cohort, only_invited=True)
     if queued:
-        deliver_later(cohort)
+        outbox.deliver_later(cohort)
+    else:
+        db.session.commit()
     return queued
 
 
@@ -160,6 +163,7 @@ def send_due(cohort_id: int | None = None) -> dict[str, int]:
     if cohort_id is not None:
         query = query.where(Cohort.id == cohort_id)
     queued = sum(queue_invites(cohort) for cohort in db.session.execute(query).scalars().all())
-    return {"queued": queued, **deliver_outbox(cohort_id)}
+    db.session.commit()
+    return {"queued": queued, **outbox.deliver_outbox(cohort_id)}
 
 

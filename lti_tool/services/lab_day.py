@@ -199,7 +199,8 @@ def kit_document(cohort: Cohort, name: str, fmt: str, stylesheet_href: str | Non
 def remind_intake(cohort: Cohort) -> tuple[int, int]:
     """Write a reminder to everyone enrolled who has not submitted their profile (not twice within a day).
 
-    Returns (queued, skipped because reminded recently or without an email address).
+    Returns (queued, skipped because reminded recently or without an email address). Committed with
+    the job that sends them (``outbox.deliver_later``), or not at all.
     """
     since = utcnow() - REMINDER_GAP
     recent = set(db.session.execute(db.select(OutboxMessage.recipient).where(
@@ -216,6 +217,6 @@ def remind_intake(cohort: Cohort) -> tuple[int, int]:
         outbox.write_to(cohort, person.user, REMINDER_KIND, name=person.user.name or "",
                         day_one=cohort.day_one, day_two=cohort.day_two)
         queued += 1
-    db.session.commit()
+    db.session.flush()
     log.info("intake reminders for cohort %s: %s queued, %s skipped", cohort.id, queued, skipped)
     return queued, skipped

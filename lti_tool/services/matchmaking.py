@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func
 
 from ..extensions import db
@@ -117,12 +119,47 @@ def start_run(cohort: Cohort, user: LtiUser | None, kind: str = "full") -> Match
     return run
 
 
+def _stuck_before():
+    return utcnow() - timedelta(seconds=current_app.config["MATCH_RUN_TIMEOUT_SECONDS"])
+
+
+def is_stuck(run: MatchRun) -> bool:
+    """Read only: still queued or running past ``MATCH_RUN_TIMEOUT_SECONDS`` (its worker may have died)."""
+    return run.status in (RunStatus.QUEUED, RunStatus.RUNNING) and run.created_at < _stuck_before()
+
+
+def stuck_error() -> str:
+    minutes = max(1, round(current_app.config["MATCH_RUN_TIMEOUT_SECONDS"] / 60))
+    return f"No result after {minutes} minutes: the job was lost or its worker stopped. Retry to run it again."
+
+
+def fail_stuck_runs() -> int:
+    """Sweep: runs stuck in queued/running past the time limit become failed (with a Retry on their page)."""
+    failed = db.session.execute(
+        db.update(MatchRun).where(MatchRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)),
+                                  MatchRun.created_at < _stuck_before())
+        .values(status=RunStatus.FAILED, error=stuck_error()).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    if failed:
+        log.warning("%s matching runs stuck past MATCH_RUN_TIMEOUT_SECONDS marked failed", failed)
+    return failed
+
+
+def retry_run(run: MatchRun, user: LtiUser | None) -> MatchRun:
+    """A facilitator's Retry of a failed or stuck run: a new run of the same kind (the old one is failed)."""
+    new = start_run(db.session.get(Cohort, run.cohort_id), user, kind=run.kind)
+    if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        run.status, run.error = RunStatus.FAILED, stuck_error()
+        db.session.commit()
+    return new
+
+
 def run_matching(run_id: int) -> None:
     """Job: solve the cohort's pool and store the proposal. Safe to run again (it recomputes)."""
     import matching
 
     run = db.session.get(MatchRun, run_id)
-    if run is None or run.status == "done":
+    if run is None or run.status in (RunStatus.DONE, RunStatus.FAILED):  # failed: timed out (see fail_stuck_runs)
         return
     run.status, run.progress = "running", 10
     db.session.commit()

@@ -10,6 +10,7 @@ import logging
 
 
 from ..extensions import db
+from ..jobs import require_queue
 from ..models import Cohort, MatchRun, Participant, Team
 from . import calendar_events, invites, matchmaking, outbox
 from .teams import active_teams
@@ -96,6 +97,7 @@ def publish_and_announce(run: MatchRun) -> tuple[list[Team], list[Team], int]:
     Returns (every team of the result, the new teams, invites queued). Teams that stay as they were
     get no message; the invites follow what changed (see ``invites.queue_invites``).
     """
+    require_queue()  # the announcements and invites go through the job queue: with it down, nothing changes
     cohort = db.session.get(Cohort, run.cohort_id)
     before = {frozenset(team.member_ids) for team in active_teams(cohort)}
     teams = matchmaking.publish(run)

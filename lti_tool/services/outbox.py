@@ -2,6 +2,7 @@
 .eml file (``OUTBOX_DIR``); failures are kept with their error and retried with back-off."""
 from __future__ import annotations
 
+import logging
 import ssl
 import textwrap
 from dataclasses import dataclass
@@ -20,9 +21,10 @@ from ..jobs import enqueue
 from ..i18n import available_locales, best_locale
 from ..lti.registration import public_url
 from ..models import Cohort, Course, LtiUser, OutboxMessage, utcnow
+from ..states import OutboxStatus
 from ..scheduling.imip import DeliveryError, SmtpSettings, send_message, write_eml
 
-RETRY_MINUTES = [1, 5, 30, 120]
+log = logging.getLogger(__name__)
 
 
 def recipient_locale(user: LtiUser | None) -> str:
@@ -64,6 +66,15 @@ def render(template: str, locale: str, **context) -> Rendered:
     return Rendered(subject, _wrap(text), html)
 
 
+def add(cohort: Cohort, message: EmailMessage, *, kind: str | None = None) -> OutboxMessage:
+    """Put a built message in the outbox (delivery happens later); its Message-ID is kept with it."""
+    row = OutboxMessage(cohort_id=cohort.id, recipient=str(message["To"]), subject=str(message["Subject"]),
+                        body=message.as_string(policy=email_policy.SMTP), message_id=str(message["Message-ID"]),
+                        kind=kind)
+    db.session.add(row)
+    return row
+
+
 def write(cohort: Cohort, recipient: str, subject: str, text: str, *, html: str | None = None,
           kind: str | None = None) -> OutboxMessage:
     """A message to one person, written to the outbox (delivery happens later)."""
@@ -74,9 +85,7 @@ def write(cohort: Cohort, recipient: str, subject: str, text: str, *, html: str 
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
-    row = OutboxMessage(cohort_id=cohort.id, recipient=recipient, subject=subject, body=message.as_string(), kind=kind)
-    db.session.add(row)
-    return row
+    return add(cohort, message, kind=kind)
 
 
 def write_to(cohort: Cohort, user: LtiUser, template: str, **context) -> OutboxMessage:
@@ -86,16 +95,59 @@ def write_to(cohort: Cohort, user: LtiUser, template: str, **context) -> OutboxM
 
 
 def deliver_later(cohort: Cohort) -> str | None:
-    """Send the cohort's outbox through the job queue (RQ with REDIS_URL, inline without)."""
-    return enqueue("lti_tool.services.outbox.deliver_outbox", cohort.id)
+    """Queue the delivery of the cohort's outbox, then commit what the caller wrote for it (whole or
+    nothing: when the queue cannot take the job, QueueUnavailable propagates and nothing is committed).
+
+    A job that starts before the commit lands finds nothing yet; the periodic sweep sends it.
+    """
+    return _deliver_soon(cohort.id)
+
+
+def _deliver_soon(cohort_id: int) -> str | None:
+    db.session.flush()
+    job = enqueue("lti_tool.services.outbox.deliver_outbox", cohort_id)
+    db.session.commit()
+    return job
+
+
+def _due(now):
+    return db.and_(OutboxMessage.status.in_((OutboxStatus.QUEUED, OutboxStatus.FAILED)),
+                   db.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+
+
+def _claim(message_id: int) -> bool:
+    """Take one due message for this worker: a single conditional UPDATE, so of two workers (or a job
+    run twice) only one gets it; it is held until its lease runs out (``MAIL_SEND_LEASE_SECONDS``)."""
+    now = utcnow()
+    lease = now + timedelta(seconds=current_app.config["MAIL_SEND_LEASE_SECONDS"])
+    taken = db.session.execute(
+        db.update(OutboxMessage).where(OutboxMessage.id == message_id, _due(now))
+        .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=lease)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    db.session.commit()
+    return taken
+
+
+def _failed(row: OutboxMessage, error: Exception) -> None:
+    """Keep the error; try again after the next wait of ``MAIL_RETRY_SECONDS``, or, out of tries, ask for attention."""
+    config = current_app.config
+    row.last_error = str(error)
+    if row.attempts >= config["MAIL_MAX_ATTEMPTS"]:
+        row.status, row.next_attempt_at = OutboxStatus.ATTENTION, None
+        log.error("message %s to %s needs attention after %s tries: %s", row.id, row.recipient, row.attempts, error)
+    else:
+        waits = config["MAIL_RETRY_SECONDS"]
+        row.status = OutboxStatus.FAILED
+        row.next_attempt_at = utcnow() + timedelta(seconds=waits[min(row.attempts - 1, len(waits) - 1)])
+        log.warning("message %s to %s failed (try %s), next try at %s: %s", row.id, row.recipient, row.attempts,
+                    row.next_attempt_at, error)
 
 
 def deliver_outbox(cohort_id: int | None = None) -> dict[str, int]:
-    """Send what is due: over SMTP when configured, else as .eml files. Failures are kept and retried."""
+    """Send what is due: over SMTP when configured, else as .eml files. Each message is claimed before
+    it is sent, so it is sent once however many jobs run; failures are kept and retried with back-off."""
     now = utcnow()
-    query = db.select(OutboxMessage).where(OutboxMessage.status.in_(("queued", "failed")),
-                                           db.or_(OutboxMessage.next_attempt_at.is_(None),
-                                                  OutboxMessage.next_attempt_at <= now))
+    query = db.select(OutboxMessage.id).where(_due(now))
     if cohort_id is not None:
         query = query.where(OutboxMessage.cohort_id == cohort_id)
     smtp_url = current_app.config.get("SMTP_URL")
@@ -105,31 +157,48 @@ def deliver_outbox(cohort_id: int | None = None) -> dict[str, int]:
     if current_app.config.get("SMTP_CAFILE"):
         tls.load_verify_locations(cafile=current_app.config["SMTP_CAFILE"])
     result = {"sent": 0, "written": 0, "failed": 0}
-    for row in db.session.execute(query.order_by(OutboxMessage.id)).scalars().all():
+    for message_id in db.session.execute(query.order_by(OutboxMessage.id)).scalars().all():
+        if not _claim(message_id):
+            continue  # another worker has it, or has sent it
+        row = db.session.get(OutboxMessage, message_id)
         message = message_from_string(row.body, policy=email_policy.default)
-        row.attempts += 1
         try:
             if settings is None:
                 write_eml(message, Path(current_app.config["OUTBOX_DIR"]))
-                row.status = "written"
+                row.status = OutboxStatus.WRITTEN
                 result["written"] += 1
             else:
                 send_message(message, settings, timeout=15, ssl_context=tls)
-                row.status = "sent"
+                row.status = OutboxStatus.SENT
                 result["sent"] += 1
             row.sent_at, row.last_error, row.next_attempt_at = utcnow(), None, None
         except (DeliveryError, OSError) as e:
-            row.status, row.last_error = "failed", str(e)
-            wait = RETRY_MINUTES[min(row.attempts - 1, len(RETRY_MINUTES) - 1)]
-            row.next_attempt_at = utcnow() + timedelta(minutes=wait)
+            _failed(row, e)
             result["failed"] += 1
         db.session.commit()
     return result
 
 
-def retry(message: OutboxMessage) -> str | None:
-    """Send a failed message again now (through the job queue)."""
-    message.next_attempt_at = None
-    db.session.commit()
-    return enqueue("lti_tool.services.outbox.deliver_outbox", message.cohort_id)
+INTERRUPTED = ("Sending was interrupted (the worker stopped): the message may or may not have arrived, so it is "
+               "not sent again by itself. Check with the recipient, then retry if it is missing.")
 
+
+def flag_interrupted() -> int:
+    """Messages whose sender died mid-send (lease over, still 'sending'): never resent by themselves
+    (that could deliver them twice), but shown as needing attention. Returns how many."""
+    flagged = db.session.execute(
+        db.update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENDING,
+                                       OutboxMessage.next_attempt_at < utcnow())
+        .values(status=OutboxStatus.ATTENTION, last_error=INTERRUPTED, next_attempt_at=None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return flagged
+
+
+def retry(message: OutboxMessage) -> str | None:
+    """A facilitator's Retry of a failed message or one that needs attention: sent now (through the job
+    queue), with its tries counted afresh. Nothing changes if the queue cannot take the job."""
+    if message.status not in (OutboxStatus.FAILED, OutboxStatus.ATTENTION):
+        return None
+    message.status, message.attempts, message.next_attempt_at = OutboxStatus.QUEUED, 0, None
+    return _deliver_soon(message.cohort_id)

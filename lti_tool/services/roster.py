@@ -44,7 +44,7 @@ def _enrol(cohort: Cohort, user: LtiUser, result: RosterResult) -> None:
         if exists.status == "withdrawn":
             result.notes.append(f"{user.name or user.sub} had withdrawn and was left as is.")
         return
-    db.session.add(Participant(cohort_id=cohort.id, user_id=user.id))
+    _get_or_create(Participant, cohort_id=cohort.id, user_id=user.id)  # a launch or another sync may add them too
     result.added += 1
 
 

@@ -112,6 +112,35 @@ def counts(app) -> dict[str, int]:
                 for m in (LtiUser, Course, Membership, ResourceLink, Cohort, Participant)}
 
 
+def twice_at_once(app, table: str, work) -> list:
+    """Run ``work()`` in two threads (each with its own app context and connection), colliding on ``table``."""
+    from lti_tool.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    results, errors = [], []
+
+    def run(barrier):
+        try:
+            with app.app_context():
+                barrier.join()
+                results.append(work())
+                db.session.commit()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    with SelectBarrier(engine, table) as barrier:
+        threads = [threading.Thread(target=run, args=(barrier,)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+    assert not errors, errors
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        assert barrier.met == 2, "both should have looked before either inserted"
+    return results
+
+
 def test_two_learners_first_launch_into_a_new_course(app, platform):
     """The reported case: two people open the lab in a course nobody has opened before."""
     results, barrier = race(app, "course", launch_data(platform, sub="ana"), launch_data(platform, sub="ben"))
@@ -169,27 +198,7 @@ def test_get_or_create_for_one_person_at_once(app, platform, table):
         if table == "membership":
             db.session.execute(db.delete(Membership))
             db.session.commit()
-        engine = db.engine
-    ids, errors = [], []
-
-    def run(barrier):
-        try:
-            with app.app_context():
-                barrier.join()
-                ids.append(_get_or_create(model, **keys).id)
-                db.session.commit()
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-
-    with SelectBarrier(engine, table) as barrier:
-        threads = [threading.Thread(target=run, args=(barrier,)) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=30)
-    assert not errors, errors
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        assert barrier.met == 2
+    ids = twice_at_once(app, table, lambda: _get_or_create(model, **keys).id)
     assert len(ids) == 2 and ids[0] == ids[1]
     assert counts(app)[table] == 1
 

@@ -1,6 +1,7 @@
 """Scheduling fixtures: a cohort with lab dates, four learners with availability, and two teams."""
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,9 @@ from tests.conftest import https_client
 from tests.lti_platform import Launcher
 
 from tests.scheduling.scheduling_helpers import LAB_DAY, Inbox, free_port
+
+ON_CI = os.environ.get("CI", "").lower() == "true"
+REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture
@@ -49,3 +53,21 @@ def smtp_inbox(app):
     yield inbox
     controller.stop()
     app.config["SMTP_URL"] = None
+
+
+@pytest.fixture
+def redis_db15():
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    redis = Redis.from_url(REDIS_TEST_URL)
+    try:
+        redis.ping()
+    except RedisConnectionError as e:
+        if ON_CI:
+            pytest.fail(f"Redis at {REDIS_TEST_URL} is unreachable: {e}")
+        pytest.skip(f"Redis at {REDIS_TEST_URL} is unreachable: {e}")
+    redis.flushdb()
+    yield redis
+    redis.flushdb()
+    redis.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 import ssl
 
 import pytest
@@ -18,10 +17,9 @@ from cryptography.x509.oid import NameOID
 from lti_tool.extensions import db
 from lti_tool.models import OutboxMessage
 from lti_tool.services import invites
+from tests.scheduling.conftest import REDIS_TEST_URL
 from tests.scheduling.scheduling_helpers import Inbox, calendar_part, free_port, parse_calendar, withdraw_as_learner
 
-ON_CI = os.environ.get("CI", "").lower() == "true"
-REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture(scope="module")
@@ -120,24 +118,6 @@ def test_an_untrusted_certificate_is_refused_and_the_message_kept(app, lab, cert
     finally:
         controller.stop()
         app.config.update(SMTP_URL=None)
-
-
-@pytest.fixture
-def redis_db15():
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    redis = Redis.from_url(REDIS_TEST_URL)
-    try:
-        redis.ping()
-    except RedisConnectionError as e:
-        if ON_CI:
-            pytest.fail(f"Redis at {REDIS_TEST_URL} is unreachable: {e}")
-        pytest.skip(f"Redis at {REDIS_TEST_URL} is unreachable: {e}")
-    redis.flushdb()
-    yield redis
-    redis.flushdb()
-    redis.close()
 
 
 def test_a_withdrawal_queues_its_mail_on_redis_and_an_rq_worker_delivers_it(app, lab, redis_db15, smtp_inbox):
