@@ -95,9 +95,10 @@ def main() -> None:
     name = args.database or f"rml_bench_size_{uuid.uuid4().hex[:8]}"
     server = PG_ADMIN.rsplit("/", 1)[0]
     lms = TestPlatform()
-    env = {**os.environ, "DATABASE_URL": f"{server}/{name}", "SECRET_KEY": "bench", "LAB_ENV": "production",
+    env = {**os.environ, "DATABASE_URL": f"{server}/{name}", "SECRET_KEY": "bench", "LAB_ENV": "development",
            "PUBLIC_BASE_URL": "https://tool.test"}
-    env.pop("REDIS_URL", None)
+    env.pop("REDIS_URL", None)  # the commands below only write the database (development: the LMS is on http)
+    env.pop("LTI_DEV_PLATFORM", None)
     flask = [sys.executable, "-m", "flask", "--app", "lti_tool"]
     seed_s = None
     if not args.database:
