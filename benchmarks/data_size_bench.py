@@ -33,6 +33,7 @@ PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:
 RESULTS = ROOT / "benchmarks" / "results"
 TARGET_MS = 300
 RUNS = 30
+INSIGHTS_RUNS = 5  # the insights page reads the whole deployment: seconds per request at this size
 
 
 def rss_kib() -> int:
@@ -88,6 +89,7 @@ def main() -> None:
     ap.add_argument("--label", default="current")
     ap.add_argument("--database", default=None, help="Use this already seeded database (name) instead of a new one.")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--seed-seconds", type=float, default=None, help="With --database: how long its seeding took.")
     args = ap.parse_args()
 
     from tests.lti_platform import Launcher, TestPlatform
@@ -107,11 +109,11 @@ def main() -> None:
     try:
         if not args.database:
             subprocess.run([*flask, "db", "upgrade"], env=env, check=True, cwd=ROOT, capture_output=True)
-        subprocess.run([*flask, "platform", "add", "--issuer", lms.issuer, "--client-id", lms.client_id,
-                        "--deployment-id", lms.deployment_id, "--auth-login-url", lms.issuer + "/auth",
-                        "--auth-token-url", lms.issuer + "/token", "--jwks-url", lms.issuer + "/jwks"],
-                       env=env, check=True, cwd=ROOT, capture_output=True)
         if not args.database:
+            subprocess.run([*flask, "platform", "add", "--issuer", lms.issuer, "--client-id", lms.client_id,
+                            "--deployment-id", lms.deployment_id, "--auth-login-url", lms.issuer + "/auth",
+                            "--auth-token-url", lms.issuer + "/token", "--jwks-url", lms.issuer + "/jwks"],
+                           env=env, check=True, cwd=ROOT, capture_output=True)
             t = time.perf_counter()
             seeded = subprocess.run([*flask, "bench", "seed", "--learners", str(args.learners), "--cohorts",
                                      str(args.cohorts), "--reflections", str(args.reflections)],
@@ -120,7 +122,8 @@ def main() -> None:
             print(seeded.stdout.strip(), f"({seed_s:.0f} s)", flush=True)
             with psycopg.connect(f"{server}/{name}", autocommit=True) as conn:
                 conn.execute("VACUUM ANALYZE")
-        results = measure(name, server, lms, Launcher)
+        results = measure(name, server, lms, Launcher, reuse=bool(args.database))
+        seed_s = seed_s or args.seed_seconds
         results["seed_s"] = round(seed_s, 1) if seed_s else None
         results["size"] = {"learners": args.learners, "cohorts": args.cohorts, "reflections": args.reflections}
         write(args.label, results)
@@ -133,7 +136,7 @@ def main() -> None:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def measure(name: str, server: str, lms, Launcher) -> dict:
+def measure(name: str, server: str, lms, Launcher, reuse: bool = False) -> dict:
     from sqlalchemy import event
 
     from lti_tool import create_app
@@ -146,7 +149,13 @@ def measure(name: str, server: str, lms, Launcher) -> dict:
     app = create_app("config.settings.TestingConfig", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         engine = db.engine
-        course = db.session.execute(db.select(Course).where(Course.context_id == "bench-enterprise")).scalar_one()
+        course = db.session.execute(db.select(Course).where(Course.context_id == "bench-enterprise")
+                                    .order_by(Course.id)).scalars().first()
+        if reuse:  # a database seeded by an earlier run: its platform is now this run's test LMS
+            platform = course.deployment.platform
+            platform.issuer, platform.auth_login_url = lms.issuer, lms.issuer + "/auth"
+            platform.auth_token_url, platform.jwks_url = lms.issuer + "/token", lms.issuer + "/jwks"
+            db.session.commit()
         cohorts = db.session.execute(db.select(Cohort.id, Cohort.published_run_id)
                                      .where(Cohort.course_id == course.id).order_by(Cohort.id)).all()
         n_people = db.session.execute(db.select(db.func.count()).select_from(db.metadata.tables["participant"])
@@ -193,9 +202,10 @@ def measure(name: str, server: str, lms, Launcher) -> dict:
 
     lnd, _ = launched(sub="bench-lnd", role="lnd", name="Lee Development")
     lnd.get("/insights/")
-    run("insights overview (kept between requests)", [timed(lnd, "/insights/", queries) for _ in range(RUNS)])
+    run("insights overview (kept between requests)",
+        [timed(lnd, "/insights/", queries) for _ in range(INSIGHTS_RUNS)])
     cold = []
-    for _ in range(5):
+    for _ in range(2):
         insights_service._UNFILTERED.clear()
         cold.append(timed(lnd, "/insights/", queries))
     run("insights overview (rebuilt after a data change)", cold)
