@@ -63,6 +63,7 @@ bench: system-deps $(STAMP)
 	$(PY) benchmarks/matching_bench.py
 	$(PY) benchmarks/launch_bench.py
 	$(PY) benchmarks/insights_bench.py
+	$(PY) benchmarks/data_size_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,17 +1,25 @@
-"""Login + launch benchmark against gunicorn (4 workers) and a fresh PostgreSQL database.
+"""Launch cost, side by side: the product against a minimal pylti1p3 tool (benchmarks/minimal_tool/).
 
-Each measured launch is what a learner's browser does: OIDC login initiation, the signed
-id_token posted to /lti/launch, and the landing page rendered. It runs once with launch data
-in the database and once in Redis, then writes benchmarks/results/launch.md (and .json).
+Both run at once under gunicorn (2 sync workers each) on a fresh PostgreSQL database, first without
+Redis, then with a Redis server of our own. 8 client threads act as browsers the way Open edX drives
+a launch: OIDC login initiation, the signed id_token posted to the launch URL, and the landing page
+(the minimal tool, like pylti1p3's example, renders it as the launch response). The two tools are
+measured in alternating rounds of ROUND launches each, so a change of machine load hits both alike.
+A launch's time excludes the test LMS's token signing (it runs in this process, not in the tool).
+
+The LMS is the loopback test platform over https (test CA), as the production configuration requires.
+``--profile`` also writes a pyinstrument profile of the product's launch path (in process) and the SQL
+statements per step to benchmarks/results/launch_profile.txt. Results: benchmarks/results/launch.md/.json.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -23,123 +31,273 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.lti_platform import TestPlatform  # noqa: E402  (the same loopback LMS the tests use)
+from tests.lti_platform import TestPlatform, new_rsa_pem  # noqa: E402  (the loopback LMS the tests use)
+from tests.ops.helpers import RedisServer, free_port, wait_until  # noqa: E402
+from tests.ops.test_scale_out import make_certificates  # noqa: E402
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-WORKERS = 4
-SEQUENTIAL = 200
-CONCURRENT = 400
-THREADS = 8
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+WORKERS, THREADS, ROUNDS, ROUND = 2, 8, 4, 60
+RESULTS = ROOT / "benchmarks" / "results"
+HEADERS = {"X-Forwarded-Proto": "https"}  # as behind the TLS proxy
 
 
 def one_launch(base: str, lms: TestPlatform, i: int) -> float:
-    """Milliseconds the tool spends on one launch (the platform's token signing is not counted)."""
+    """Milliseconds the tool spends on one browser's login + launch + landing page."""
     http = requests.Session()
-    headers = {"X-Forwarded-Proto": "https"}  # as behind the TLS proxy: Secure, SameSite=None cookies
+    http.trust_env = False
     start = time.perf_counter()
-    r = http.get(base + "/lti/login", headers=headers, allow_redirects=False, params={
+    r = http.get(base + "/lti/login", headers=HEADERS, allow_redirects=False, params={
         "iss": lms.issuer, "login_hint": f"u{i}", "target_link_uri": base + "/lti/launch",
         "client_id": lms.client_id, "lti_deployment_id": lms.deployment_id, "lti1p3_new_window": "1"})
     assert r.status_code == 302, r.text[:300]
     params = {k: v[0] for k, v in parse_qs(urlsplit(r.headers["Location"]).query).items()}
-    login_ms = (time.perf_counter() - start) * 1000
-    token = lms.id_token(params["nonce"], sub=f"learner-{i}", name=f"Learner {i}", email=f"l{i}@example.com")
+    spent = time.perf_counter() - start
+    token = lms.id_token(params["nonce"], sub=f"learner-{i}", name=f"Learner {i}", email=f"l{i}@example.com",
+                         context_id="course-1", resource_link_id="link-1")
+    # requests drops Secure cookies on http://, so hand them over as a browser on https would.
+    cookies = {c.name: c.value for c in r.cookies}
     start = time.perf_counter()
-    # requests drops Secure cookies on http://, so hand them over explicitly, as a browser on https would.
-    cookies = {c.name: c.value for c in http.cookies}
-    r = http.post(base + "/lti/launch", headers=headers, cookies=cookies, allow_redirects=False,
+    r = http.post(base + "/lti/launch", headers=HEADERS, cookies=cookies, allow_redirects=False,
                   data={"id_token": token, "state": params["state"]})
-    assert r.status_code == 303, r.text[:300]
-    cookies = {**cookies, **{c.name: c.value for c in r.cookies}}
-    r = http.get(base + r.headers["Location"], headers=headers, cookies=cookies)
-    assert r.status_code == 200 and "Welcome" in r.text, r.text[:300]
-    return login_ms + (time.perf_counter() - start) * 1000
+    if r.status_code == 303:  # the product redirects to the landing page
+        cookies = {**cookies, **{c.name: c.value for c in r.cookies}}
+        r = http.get(base + r.headers["Location"], headers=HEADERS, cookies=cookies)
+    assert r.status_code == 200 and "Welcome" in r.text, (r.status_code, r.text[:300])
+    return (spent + time.perf_counter() - start) * 1000
 
 
-def run(redis: bool) -> dict:
-    name = f"rml_bench_{uuid.uuid4().hex[:8]}"
+class Server:
+    """One tool under gunicorn on a fresh database."""
+
+    def __init__(self, name: str, app: str, env: dict, setup: list[list[str]], tmp: Path, root: Path = ROOT):
+        self.name, self.port = name, free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.database = f"rml_bench_{name.replace(' ', '_')}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.database}"')
+        self.env = {**env, "DATABASE_URL": f"{PG_ADMIN.rsplit('/', 1)[0]}/{self.database}",
+                    "PUBLIC_BASE_URL": self.base}
+        for argv in setup:
+            subprocess.run(argv, env=self.env, check=True, cwd=root, capture_output=True, timeout=300)
+        self.log = open(tmp / f"{name.replace(' ', '_')}.log", "wb")
+        self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
+                                         f"127.0.0.1:{self.port}", app], env=self.env, cwd=root,
+                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(lambda: requests.get(self.base + "/healthz", timeout=5).status_code == 200, timeout=60,
+                   what=f"{name} up")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(15)
+        self.log.close()
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+
+
+def measure(servers: list[Server], lms: TestPlatform) -> dict[str, dict]:
+    times = {s.name: [] for s in servers}
+    elapsed = {s.name: 0.0 for s in servers}
+    counter = iter(range(10**9))
+    for s in servers:  # warm every worker: imports, first key fetch, connection pools
+        for _ in range(20):
+            one_launch(s.base, lms, next(counter))
+    with ThreadPoolExecutor(THREADS) as pool:
+        for _ in range(ROUNDS):
+            for s in servers:
+                ids = [next(counter) for _ in range(ROUND)]
+                t = time.perf_counter()
+                times[s.name] += list(pool.map(lambda i, s=s: one_launch(s.base, lms, i), ids))
+                elapsed[s.name] += time.perf_counter() - t
+    out = {}
+    for s in servers:
+        t = sorted(times[s.name])
+        out[s.name] = {"launches": len(t), "launches_per_second": round(len(t) / elapsed[s.name], 1),
+                       "median_ms": round(statistics.median(t), 1), "p95_ms": round(t[int(0.95 * (len(t) - 1))], 1)}
+    return out
+
+
+def run(redis_url: str | None, lms: TestPlatform, certs: dict, tmp: Path, product_root: Path,
+        baseline_root: Path | None = None) -> dict:
+    base_env = {**os.environ, "SECRET_KEY": uuid.uuid4().hex, "LAB_ENV": "production",
+                "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8", "REQUESTS_CA_BUNDLE": certs["ca"]}
+    for key in ("LTI_DEV_PLATFORM", "REDIS_URL", "LTI_ALLOW_HTTP"):
+        base_env.pop(key, None)
+    if redis_url:
+        base_env["REDIS_URL"] = redis_url
+    key_file = tmp / "minimal-tool.pem"
+    key_file.write_bytes(new_rsa_pem())
+    minimal_env = {**base_env, "MINIMAL_TOOL_CONFIG": json.dumps({
+        "issuer": lms.issuer, "client_id": lms.client_id, "deployment_id": lms.deployment_id,
+        "auth_login_url": lms.issuer + "/auth", "auth_token_url": lms.issuer + "/token",
+        "key_set_url": lms.issuer + "/jwks", "private_key_file": str(key_file)})}
+    flask = [sys.executable, "-m", "flask", "--app", "lti_tool"]
+    reg = lms.registration_args()
+    servers = []
+    try:
+        servers.append(Server("minimal", "benchmarks.minimal_tool.app:create_app()", minimal_env, [], tmp))
+        setup = [[*flask, "db", "upgrade"],
+                 [*flask, "platform", "add", "--issuer", reg["issuer"], "--client-id", reg["client_id"],
+                  "--deployment-id", reg["deployment_id"], "--auth-login-url", reg["auth_login_url"],
+                  "--auth-token-url", reg["auth_token_url"], "--jwks-url", reg["jwks_url"]]]
+        if baseline_root is not None:
+            servers.append(Server("product before", "lti_tool:create_app()", base_env, setup, tmp, baseline_root))
+        servers.append(Server("product", "lti_tool:create_app()", base_env, setup, tmp, product_root))
+        return measure(servers, lms)
+    finally:
+        for s in servers:
+            s.stop()
+
+
+def profile(lms: TestPlatform, runs: int = 60) -> str:
+    """The product's launch path in process: SQL statements per step, then a pyinstrument profile."""
+    from flask_migrate import upgrade
+    from pyinstrument import Profiler
+    from sqlalchemy import event
+
+    from lti_tool import create_app
+    from lti_tool.extensions import db
+    from lti_tool.lti.registration import save_platform
+    from tests.conftest import https_client
+    from tests.lti_platform import Launcher
+
+    name = f"rml_bench_profile_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    lms = TestPlatform()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}",
-           "SECRET_KEY": uuid.uuid4().hex, "PUBLIC_BASE_URL": base, "LAB_ENV": "production"}
-    env.pop("LTI_DEV_PLATFORM", None)
-    if redis:
-        env["REDIS_URL"] = "redis://127.0.0.1:6379/15"
-    else:
-        env.pop("REDIS_URL", None)
-    flask = [sys.executable, "-m", "flask", "--app", "lti_tool"]
-    subprocess.run([*flask, "db", "upgrade"], env=env, check=True, cwd=ROOT, capture_output=True)
-    subprocess.run([*flask, "platform", "add", "--issuer", lms.issuer, "--client-id", lms.client_id,
-                    "--deployment-id", lms.deployment_id, "--auth-login-url", lms.issuer + "/auth",
-                    "--auth-token-url", lms.issuer + "/token", "--jwks-url", lms.issuer + "/jwks"],
-                   env=env, check=True, cwd=ROOT, capture_output=True)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
-                               f"127.0.0.1:{port}", "lti_tool:create_app()"], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                if requests.get(base + "/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        for i in range(20):  # warm every worker (imports, first key fetch, connection pools)
-            one_launch(base, lms, 10_000 + i)
-        sequential = [one_launch(base, lms, i) for i in range(SEQUENTIAL)]
-        start = time.perf_counter()
-        with ThreadPoolExecutor(THREADS) as pool:
-            concurrent = list(pool.map(lambda i: one_launch(base, lms, 20_000 + i), range(CONCURRENT)))
-        elapsed = time.perf_counter() - start
+        url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+        app = create_app("config.settings.TestingConfig", SQLALCHEMY_DATABASE_URI=url)
+        with app.app_context():
+            upgrade()
+            save_platform(**lms.registration_args())
+            engine = db.engine
+        statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(" ".join(a[2].split())[:150]))
+
+        def launch(i):
+            client = https_client(app)
+            launcher = Launcher(client, lms)
+            marks = [len(statements)]
+            params = launcher.start(login_hint=f"u{i}")
+            marks.append(len(statements))
+            token = lms.id_token(params["nonce"], sub=f"p-{i}", name=f"P {i}", email=f"p{i}@example.com")
+            r = client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
+            marks.append(len(statements))
+            assert client.get(r.headers["Location"]).status_code == 200
+            marks.append(len(statements))
+            return marks
+
+        for i in range(5):
+            launch(i)
+        marks = launch(10)
+        lines = ["SQL statements of one launch (after warm-up):"]
+        for step, (a, b) in zip(("login", "launch", "landing page"), zip(marks, marks[1:])):
+            lines.append(f"  {step}: {b - a}")
+            lines += [f"    {s}" for s in statements[a:b]]
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        for i in range(runs):
+            launch(100 + i)
+        profiler.stop()
+        lines += ["", f"pyinstrument, {runs} launches in process:", profiler.output_text(color=False, show_all=False)]
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        return "\n".join(lines)
     finally:
-        server.terminate()
-        server.wait(10)
-        lms.close()
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    q = statistics.quantiles
-    return {
-        "launch_data": "redis" if redis else "postgresql",
-        "sequential_median_ms": round(statistics.median(sequential), 1),
-        "sequential_p95_ms": round(q(sequential, n=20)[18], 1),
-        "concurrent_median_ms": round(statistics.median(concurrent), 1),
-        "concurrent_p95_ms": round(q(concurrent, n=20)[18], 1),
-        "launches_per_second": round(CONCURRENT / elapsed, 1),
-        "jwks_fetches": lms.jwks_fetches,
-    }
 
 
 def main() -> None:
-    results = [run(redis=False), run(redis=True)]
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    meta = {"date": time.strftime("%Y-%m-%d"), "workers": WORKERS, "sequential": SEQUENTIAL,
-            "concurrent": CONCURRENT, "threads": THREADS, "cpus": os.cpu_count()}
-    (out / "launch.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
-    lines = [
-        "# Login + launch benchmark",
-        "",
-        f"{meta['date']}, gunicorn {WORKERS} workers on {meta['cpus']} cores, fresh PostgreSQL database, "
-        "platform keys cached. One launch = OIDC login initiation + signed id_token POST + landing page render.",
-        f"Sequential: {SEQUENTIAL} launches one after another; concurrent: {CONCURRENT} launches from {THREADS} "
-        "client threads (the client shares the 2 cores with the server). Target: p95 under 50 ms.",
-        "",
-        "| launch data in | median ms | p95 ms | concurrent median ms | concurrent p95 ms | launches/s | JWKS fetches |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        lines.append(f"| {r['launch_data']} | {r['sequential_median_ms']} | {r['sequential_p95_ms']} | "
-                     f"{r['concurrent_median_ms']} | {r['concurrent_p95_ms']} | {r['launches_per_second']} | "
-                     f"{r['jwks_fetches']} |")
-    (out / "launch.md").write_text("\n".join(lines) + "\n")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--label", default="current")
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--profile-only", action="store_true", help="Only the in-process profile (no servers).")
+    ap.add_argument("--render-only", action="store_true", help="Only rewrite launch.md from launch.json.")
+    ap.add_argument("--baseline-root", type=Path, default=None,
+                    help="Also serve the product from this checkout (an earlier commit), measured in the same rounds.")
+    ap.add_argument("--product-root", type=Path, default=ROOT,
+                    help="Serve the product from this checkout (e.g. an earlier commit, for a before/after).")
+    args = ap.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.render_only:
+        render(json.loads((RESULTS / "launch.json").read_text()))
+        return
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        certs = make_certificates(tmp)
+        os.environ["REQUESTS_CA_BUNDLE"] = certs["ca"]  # the in-process profile fetches the LMS's keys too
+        lms = TestPlatform(ssl_context=(certs["cert"], certs["key"]))
+        redis = RedisServer().start()
+        try:
+            if args.profile or args.profile_only:
+                (RESULTS / "launch_profile.txt").write_text(profile(lms))
+            if args.profile_only:
+                return
+            results = {"without Redis": run(None, lms, certs, tmp, args.product_root, args.baseline_root),
+                       "with Redis": run(redis.url, lms, certs, tmp, args.product_root, args.baseline_root)}
+        finally:
+            redis.stop()
+            lms.close()
+    store = RESULTS / "launch.json"
+    runs = json.loads(store.read_text()) if store.exists() else {}
+    runs = {k: v for k, v in runs.items() if isinstance(v, dict) and "variants" in v}  # older layout dropped
+    runs[args.label] = {"date": time.strftime("%Y-%m-%d %H:%M"), "load": round(os.getloadavg()[0], 1),
+                        "variants": results}
+    store.write_text(json.dumps(runs, indent=2))
+    render(runs)
+
+
+NOTES = """
+## What the product's launch path does now (SQL statements per step, from `--profile`)
+
+| step | before | after |
+|---|---|---|
+| OIDC login | 4 (+1 pre-ping) | 3 |
+| launch POST | 25 (+1 pre-ping) | 13 |
+| landing page | 2 (+1 pre-ping) | 2 |
+
+* the platform and deployment rows read for a login or launch are kept for the whole request (detached
+  from the session), so the request's own commits no longer make SQLAlchemy read them again (the CSP
+  `frame-ancestors` header read the platform a second time);
+* the user is one query (the user, or a roster placeholder to adopt) and one write (UPDATE, or for a
+  first launch INSERT … ON CONFLICT … RETURNING); the membership is one INSERT … ON CONFLICT DO UPDATE;
+  a learner's participant row is one INSERT … ON CONFLICT DO NOTHING;
+* pylti1p3's launch data and state, the used nonce and the synced rows are committed in one transaction
+  (one commit instead of three; `synchronous_commit` off for it, as it already was for the state);
+* the platform's key set is held per process for up to 60 s in front of the shared cache (an unknown
+  `kid` drops it and refetches, as before);
+* the pool no longer pings on every checkout, only a connection idle for `DB_PING_AFTER_IDLE_SECONDS` (10).
+
+Unchanged on purpose: nonce replay protection, state and nonce checks, and the per-request platform
+lookup (the platform is not cached across requests, so every worker agrees on a changed or removed
+platform at once, as `frame_ancestors` requires). Profiles: `launch_profile_before.txt`, `launch_profile.txt`.
+"""
+
+
+def render(runs: dict) -> None:
+    lines = ["# Launch cost: the product against a minimal pylti1p3 tool", "",
+             f"gunicorn, {WORKERS} sync workers per tool, {os.cpu_count()} cores, fresh PostgreSQL database per tool; "
+             f"{THREADS} client threads (browsers) doing OIDC login + launch + landing page, {ROUNDS} alternating "
+             f"rounds of {ROUND} launches per tool. The anchor is `benchmarks/minimal_tool/` (pylti1p3's example "
+             "shape, replay protection on). Target: the product at >= 0.8x the anchor's launches/s and <= 1.25x its "
+             "p95, without Redis and with it. Generated by `benchmarks/launch_bench.py`; the machine is shared, so "
+             "compare the two tools within one run (the load column is the 1-minute load average at the end).", ""]
+    for label, r in runs.items():
+        lines += [f"## {label}", "", f"{r['date']}, load {r['load']}.", "",
+                  "| launch data | tool | launches/s | median ms | p95 ms | rate vs anchor | p95 vs anchor | target met |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for variant, tools in r["variants"].items():
+            m = tools["minimal"]
+            lines.append(f"| {variant} | minimal pylti1p3 | {m['launches_per_second']} | {m['median_ms']} | "
+                         f"{m['p95_ms']} | 1 | 1 | |")
+            for name in [n for n in tools if n != "minimal"]:
+                p = tools[name]
+                rate, lat = p["launches_per_second"] / m["launches_per_second"], p["p95_ms"] / m["p95_ms"]
+                lines.append(f"| {variant} | {name} | {p['launches_per_second']} | {p['median_ms']} | {p['p95_ms']} | "
+                             f"{rate:.2f}x | {lat:.2f}x | {'yes' if rate >= 0.8 and lat <= 1.25 else 'NO'} |")
+        lines.append("")
+    (RESULTS / "launch.md").write_text("\n".join(lines) + NOTES)
     print("\n".join(lines))
 
 

@@ -31,7 +31,10 @@ class BaseConfig:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/") or None
     SQLALCHEMY_DATABASE_URI = database_url(f"sqlite:///{INSTANCE / 'lab.sqlite3'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A pooled connection idle this long is tested before use (lti_tool.extensions.ping_idle_connections);
+    # pinging on every checkout instead would cost a database round trip per request.
+    DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DB_PING_AFTER_IDLE_SECONDS", "10"))
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # Several deployments (or test runs) may share one Redis: each uses its own key prefix and queue.
     REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "rml:")

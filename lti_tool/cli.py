@@ -1,4 +1,4 @@
-"""Command line: ``flask --app lti_tool platform|keys|demo|invites|data|audit …`` (``db upgrade`` comes from Flask-Migrate)."""
+"""Command line: ``flask --app lti_tool platform|keys|demo|invites|data|audit|bench …`` (``db upgrade`` comes from Flask-Migrate)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -183,6 +183,27 @@ def audit_export(deployment_id, issuer, action, output):
     output.write(audit.as_csv(rows).lstrip("\ufeff"))
 
 
+bench_cli = AppGroup("bench", help="Benchmark data (never on a production database).")
+
+
+@bench_cli.command("seed")
+@click.option("--learners", default=50_000, show_default=True, help="Learners (one cohort each).")
+@click.option("--cohorts", default=3_000, show_default=True, help="Cohorts in the course.")
+@click.option("--reflections", default=1_000_000, show_default=True, help="Submitted reflections in all.")
+@click.option("--context-id", default="bench-enterprise", show_default=True, help="The LMS course (context) id.")
+@click.option("--deployment-id", default=None, help="The deployment to fill (default: the only one).")
+def bench_seed(learners, cohorts, reflections, context_id, deployment_id):
+    """Fill one course with generated people, cohorts, teams and reflections, in bulk."""
+    from .bench_seed import seed
+
+    try:
+        counts = seed(learners=learners, cohorts=cohorts, reflections=reflections, context_id=context_id,
+                      deployment_id=deployment_id)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--deployment-id") from e
+    click.echo(", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
 def init_app(app: Flask) -> None:
-    for group in (platform_cli, keys_cli, demo_cli, invites_cli, data_cli, audit_cli):
+    for group in (platform_cli, keys_cli, demo_cli, invites_cli, data_cli, audit_cli, bench_cli):
         app.cli.add_command(group)

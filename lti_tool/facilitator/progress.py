@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
 
 from ..auth import role_required
 from ..extensions import db
@@ -19,6 +20,7 @@ from . import bp
 
 def _people(cohort):
     return db.session.execute(db.select(Participant).where(Participant.cohort_id == cohort.id)
+                              .options(selectinload(Participant.user))  # names in the table: one query, not one each
                               .order_by(Participant.id)).scalars().all()
 
 

@@ -12,6 +12,7 @@ Everything pylti1p3-specific lives in this package so a swap to a maintained for
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -25,7 +26,7 @@ from ..extensions import cache, db
 from ..models import UsedNonce, utcnow
 from . import claims, outbound
 from .cookies import PartitionedCookieService
-from .storage import launch_data_storage
+from .storage import cache_commit_deferred, launch_data_storage
 from .tool_config import DatabaseToolConf
 
 
@@ -35,6 +36,13 @@ class LaunchRefused(LtiException):
     def __init__(self, kind: str, message: str):
         super().__init__(message)
         self.kind = kind
+
+
+# This process's copy of the platforms' key sets (key set URL -> (monotonic deadline, key set)), in front
+# of the shared cache, so a launch does not read the same key set from the database or Redis each time.
+# An unknown kid drops it (get_public_key), as it drops the shared copy.
+_KEY_SETS: dict[str, tuple[float, object]] = {}
+LOCAL_KEY_SET_SECONDS = 60
 
 
 class ToolMessageLaunch(FlaskMessageLaunch):
@@ -81,6 +89,16 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LaunchRefused("bad_token", f"Can't decode id_token: {e}") from e
         return self
 
+    def fetch_public_key(self, key_set_url: str):
+        held = _KEY_SETS.get(key_set_url)
+        if held is not None and held[0] > time.monotonic():
+            return held[1]
+        key_set = super().fetch_public_key(key_set_url)
+        lifetime = min(LOCAL_KEY_SET_SECONDS, current_app.config["LTI_PLATFORM_KEYS_CACHE_SECONDS"])
+        if lifetime > 0:
+            _KEY_SETS[key_set_url] = (time.monotonic() + lifetime, key_set)
+        return key_set
+
     def get_public_key(self):
         try:
             return super().get_public_key()
@@ -90,6 +108,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 raise
             # The platform may have rotated its keys: drop the cached set and fetch once more.
             storage = self._public_key_cache_data_storage
+            _KEY_SETS.pop(key_set_url, None)
             with DisableSessionId(storage):
                 raw_key = "key-set-url-" + hashlib.md5(key_set_url.encode("utf-8")).hexdigest()
                 cache.delete(storage._prepare_key(raw_key))
@@ -102,7 +121,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if problems:
             raise LaunchRefused("bad_claims", "The launch's claims cannot be stored: " + "; ".join(problems) + ".")
         self._record_nonce()
-        return super().save_launch_data()
+        with cache_commit_deferred():  # committed with the launch's rows (sync_launch), in one round trip
+            return super().save_launch_data()
 
     def _record_nonce(self) -> None:
         """Refuse a second launch carrying the same nonce (pylti1p3 never marks nonces used)."""

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import redis
+from flask import g, has_app_context
 from flask_caching.backends.rediscache import RedisCache
 
 from flask_caching.backends.base import BaseCache
@@ -49,15 +51,19 @@ class DatabaseCache(BaseCache):
     def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
         timeout = self._normalize_timeout(timeout)
         expires = utcnow() + timedelta(seconds=timeout) if timeout else None
-        if db.session.get_bind().dialect.name == "postgresql":
+        deferred = g.get("_cache_commit_deferred") if has_app_context() else None
+        if db.session.get_bind().dialect.name == "postgresql" and deferred != "async":
             # Short-lived launch state: losing the last few writes in a crash only fails launches in
             # flight, so skip the fsync wait that would otherwise dominate launch latency.
             db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            if deferred:
+                g._cache_commit_deferred = "async"  # said once for the transaction
         insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         statement = insert(CacheEntry).values(key=key, value=value, expires_at=expires)
         db.session.execute(statement.on_conflict_do_update(
             index_elements=[CacheEntry.key], set_={"value": value, "expires_at": expires}))
-        db.session.commit()
+        if not deferred:
+            db.session.commit()
         return True
 
     def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
@@ -99,6 +105,17 @@ def redis_client(url: str, timeout: float) -> redis.Redis:
 
     return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
                                 retry=Retry(NoBackoff(), 1), health_check_interval=30)
+
+
+@contextmanager
+def cache_commit_deferred():
+    """Inside: database cache writes join the current transaction; the caller commits them, with its
+    own writes, in one commit (a launch: the used nonce, launch data, state and the synced rows)."""
+    g._cache_commit_deferred = True
+    try:
+        yield
+    finally:
+        g.pop("_cache_commit_deferred", None)
 
 
 class RedisWithDatabaseFallback(BaseCache):

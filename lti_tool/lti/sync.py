@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -57,19 +58,50 @@ def _get_or_create(model, defaults: dict | None = None, **keys):
 PLACEHOLDER_PREFIX = "roster:"  # people imported from a CSV roster before their first launch
 
 
+def _find_user(platform_id: int, sub: str, email: str | None) -> LtiUser | None:
+    """The user for an LMS id, or a CSV-imported placeholder with the same email, adopted (one query for both)."""
+    placeholder = PLACEHOLDER_PREFIX + email.lower() if email else None
+    found = {u.sub: u for u in db.session.execute(db.select(LtiUser).where(
+        LtiUser.platform_id == platform_id, LtiUser.sub.in_([sub, placeholder] if placeholder else [sub]))).scalars()}
+    user = found.get(sub)
+    if user is None and placeholder in found:
+        user = found[placeholder]
+        user.sub = sub
+        db.session.flush()  # a second launch adopting it at the same time waits here, then finds it taken
+    return user
+
+
 def user_for(platform_id: int, sub: str, email: str | None) -> LtiUser:
     """The user for an LMS id, adopting a CSV-imported placeholder with the same email."""
-    user = db.session.execute(
-        db.select(LtiUser).where(LtiUser.platform_id == platform_id, LtiUser.sub == sub)).scalars().first()
-    if user is None and email:
-        user = db.session.execute(db.select(LtiUser).where(
-            LtiUser.platform_id == platform_id, LtiUser.sub == PLACEHOLDER_PREFIX + email.lower())).scalars().first()
-        if user is not None:
-            user.sub = sub
-            db.session.flush()  # a second launch adopting it at the same time waits here, then finds it taken
+    return _find_user(platform_id, sub, email) or _get_or_create(LtiUser, platform_id=platform_id, sub=sub)
+
+
+def _launch_user(platform_id: int, sub: str, email: str | None, seen: dict) -> int:
+    """The launching user's id, with what the launch says about them (a value it leaves out is kept).
+
+    Two round trips whether the user is new or known: the query for the user (or a placeholder to
+    adopt), then one write: an UPDATE, or for a first launch an INSERT … ON CONFLICT … RETURNING.
+    """
+    user = _find_user(platform_id, sub, email)
     if user is None:
-        user = _get_or_create(LtiUser, platform_id=platform_id, sub=sub)
-    return user
+        return _upsert(LtiUser, {"platform_id": platform_id, "sub": sub}, seen, keep_existing=True)
+    for name, value in seen.items():
+        if value is not None:
+            setattr(user, name, value)
+    return user.id
+
+
+def _upsert(model, keys: dict, values: dict, *, keep_existing: bool = False) -> int:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET values RETURNING id: one round trip, safe when two
+    launches write the same row at once (PostgreSQL and SQLite alike). ``keep_existing``: a value
+    that is None leaves the stored one as it is."""
+    dialect = db.session.get_bind().dialect.name
+    table = model.__table__
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(**keys, **values)
+    update = {k: func.coalesce(insert.excluded[k], table.c[k]) if keep_existing else insert.excluded[k]
+              for k in values}
+    return db.session.execute(insert.on_conflict_do_update(index_elements=list(keys), set_=update)
+                              .returning(table.c.id)).scalar_one()
 
 
 def slugify(text: str) -> str:
@@ -82,13 +114,10 @@ def sync_launch(data: dict, client_id: str) -> SyncedLaunch:
     deployment: Deployment | None = find_deployment(data["iss"], client_id, data[claims.DEPLOYMENT_ID])
     assert deployment is not None, "validated launches always have a registered deployment"
 
-    user = user_for(deployment.platform_id, str(data["sub"]), data.get("email"))
-    user.lms_name = _full_name(data) or user.lms_name
-    user.lms_email = data.get("email") or user.lms_email
-    user.last_launch_at = utcnow()
     locale = (data.get(claims.LAUNCH_PRESENTATION) or {}).get("locale")
-    if isinstance(locale, str) and locale:
-        user.locale = locale  # mail to this person is written in it
+    user_id = _launch_user(deployment.platform_id, str(data["sub"]), data.get("email"), {
+        "lms_name": _full_name(data), "lms_email": data.get("email"), "last_launch_at": utcnow(),
+        "locale": locale if isinstance(locale, str) and locale else None})  # mail is written in the locale
 
     lti_roles = list(data.get(claims.ROLES) or [])
     roles = map_roles(lti_roles)
@@ -105,9 +134,8 @@ def sync_launch(data: dict, client_id: str) -> SyncedLaunch:
         if ags.get("lineitems"):
             course.ags_lineitems_url = ags["lineitems"]
             course.ags_scopes = list(ags.get("scope") or [])
-        membership = _get_or_create(Membership, course_id=course.id, user_id=user.id)
-        membership.lti_roles = lti_roles
-        membership.tool_roles = roles
+        db.session.flush()  # a new user or course goes first
+        _upsert(Membership, {"course_id": course.id, "user_id": user_id}, {"lti_roles": lti_roles, "tool_roles": roles})
 
         link_claim = data.get(claims.RESOURCE_LINK) or {}
         if link_claim.get("id"):
@@ -124,9 +152,10 @@ def sync_launch(data: dict, client_id: str) -> SyncedLaunch:
                 link.cohort_id = cohort.id
             cohort_id = link.cohort_id
             if cohort_id and LEARNER in roles:
-                _get_or_create(Participant, cohort_id=cohort_id, user_id=user.id)
+                db.session.flush()
+                _insert_ignoring_duplicates(Participant, {"cohort_id": cohort_id, "user_id": user_id})
 
-    user_id, course_id = user.id, course.id if course else None
+    course_id = course.id if course else None
     db.session.commit()
     presentation = data.get(claims.LAUNCH_PRESENTATION) or {}
     return SyncedLaunch(

@@ -15,12 +15,20 @@ from . import keys, outbound
 def find_platform(issuer: str, client_id: str | None) -> Platform | None:
     """The platform row for an issuer and client id; without a client id, the issuer's only one.
 
-    Memoised for the request: pylti1p3 asks several times per launch.
+    Memoised for the request: pylti1p3 asks several times per launch. The row is detached from the
+    session, so the commits of a launch (state, launch data, nonce) do not send it back to the database.
     """
     memo = g.setdefault("_platform_lookups", {}) if has_app_context() else {}
     if (issuer, client_id) not in memo:
-        memo[(issuer, client_id)] = _query_platform(issuer, client_id)
+        memo[(issuer, client_id)] = _detached(_query_platform(issuer, client_id))
     return memo[(issuer, client_id)]
+
+
+def _detached(row):
+    """``row`` as a read-only snapshot for this request: later commits do not expire (and reload) it."""
+    if row is not None:
+        db.session.expunge(row)
+    return row
 
 
 def _query_platform(issuer: str, client_id: str | None) -> Platform | None:
@@ -37,7 +45,7 @@ def find_deployment(issuer: str, client_id: str | None, deployment_id: str) -> D
         return None
     memo = g.setdefault("_deployment_lookups", {})
     if (platform.id, deployment_id) not in memo:
-        memo[(platform.id, deployment_id)] = _query_deployment(platform, deployment_id)
+        memo[(platform.id, deployment_id)] = _detached(_query_deployment(platform, deployment_id))
     return memo[(platform.id, deployment_id)]
 
 

@@ -15,9 +15,10 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from flask import g, has_request_context
+from sqlalchemy import func
 
 from ..extensions import db
 from ..lti.roles import FACILITATOR, LEARNER, LND
@@ -120,15 +121,44 @@ def _details_text(details: dict[str, Any]) -> str:
                      for k, v in sorted((details or {}).items()))
 
 
-def entries(deployment_id: int, *, action: str | None = None, limit: int | None = None) -> list[Entry]:
-    """The deployment's log, newest first, with people, courses and cohorts named as they are now."""
-    query = db.select(AuditEvent).where(AuditEvent.deployment_id == deployment_id)
+def _query(deployment_id: int, action: str | None, up_to_id: int | None = None):
+    query = db.select(*AuditEvent.__table__.c).where(AuditEvent.deployment_id == deployment_id)
     if action:
         query = query.where(AuditEvent.action == action)
-    query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if up_to_id is not None:
+        query = query.where(AuditEvent.id <= up_to_id)
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+
+
+def entries(deployment_id: int, *, action: str | None = None, limit: int | None = None) -> list[Entry]:
+    """The deployment's log, newest first, with people, courses and cohorts named as they are now."""
+    query = _query(deployment_id, action)
     if limit:
         query = query.limit(limit)
-    rows = list(db.session.execute(query).scalars())
+    return _named(db.session.execute(query).all())
+
+
+def extent(deployment_id: int, *, action: str | None = None) -> tuple[int, int | None]:
+    """How many entries the log holds now, and the newest id (a download stops there)."""
+    query = db.select(func.count(AuditEvent.id), func.max(AuditEvent.id)).where(
+        AuditEvent.deployment_id == deployment_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    count, newest = db.session.execute(query).one()
+    return count, newest
+
+
+def iter_entries(deployment_id: int, *, action: str | None = None, up_to_id: int | None = None,
+                 batch: int = 2000) -> Iterator[Entry]:
+    """Like ``entries`` but read in batches from a server-side cursor, for a download of any size."""
+    if up_to_id is None:
+        return
+    result = db.session.execute(_query(deployment_id, action, up_to_id).execution_options(yield_per=batch))
+    for rows in result.partitions():
+        yield from _named(rows)
+
+
+def _named(rows) -> list[Entry]:
     users = _by_id(LtiUser, {r.actor_user_id for r in rows})
     courses = _by_id(Course, {r.course_id for r in rows})
     cohorts = _by_id(Cohort, {r.cohort_id for r in rows})
@@ -163,14 +193,24 @@ def _by_id(model, ids) -> dict:
 CSV_COLUMNS = ["When (UTC)", "Action", "What happened", "Role", "Who", "Course", "Cohort", "Details"]
 
 
-def as_csv(rows: list[Entry]) -> str:
-    """The log as CSV (formula-safe cells, like every other download of the tool)."""
+def csv_chunks(rows: Iterable[Entry], batch: int = 1000) -> Iterator[str]:
+    """The log as CSV text in pieces (formula-safe cells, like every other download of the tool)."""
     from ..insights.exports import safe_cell
 
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for e in rows:
+    for n, e in enumerate(rows, 1):
         writer.writerow([safe_cell(v) for v in (e.at.isoformat(timespec="seconds"), e.action, e.what, e.role, e.who,
                                                 e.course, e.cohort, e.details)])
-    return "\ufeff" + out.getvalue()
+        if n % batch == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def as_csv(rows: list[Entry]) -> str:
+    """The whole log as one CSV text (the command line's export)."""
+    return "".join(csv_chunks(rows))

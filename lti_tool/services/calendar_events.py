@@ -85,9 +85,15 @@ def follow_up_slot(cohort: Cohort, members: list[Participant], chosen: str | Non
     return datetime(first.year, first.month, first.day, hour, tzinfo=ZoneInfo(cohort.timezone))
 
 
-def team_spec(cohort: Cohort, team: Team, organizer: Person) -> EventSpec | None:
+def team_spec(cohort: Cohort, team: Team, organizer: Person,
+              everyone: list[tuple[Participant, LtiUser]] | None = None) -> EventSpec | None:
+    """A team's follow-up series; ``everyone`` (``people_of(cohort)``, when the caller has it) saves a query."""
     f = cur.curriculum().follow_up
-    people = people_of(cohort, list(team.member_ids))
+    if everyone is None:
+        people = people_of(cohort, list(team.member_ids))
+    else:
+        members = set(team.member_ids)
+        people = [(p, user) for p, user in everyone if p.id in members]
     start = follow_up_slot(cohort, [p for p, _ in people], team.follow_up_slot)
     if start is None:
         return None
@@ -131,8 +137,9 @@ def events_if_published(cohort: Cohort, proposed: list[list[int]]) -> dict[int, 
 
 
 def follow_up_specs(cohort: Cohort) -> list[EventSpec]:
-    organizer = organizer_of(cohort)
-    return [spec for spec in (team_spec(cohort, team, organizer) for team in teams.active_teams(cohort)) if spec]
+    organizer, everyone = organizer_of(cohort), people_of(cohort)  # one query for every team's people
+    return [spec for spec in (team_spec(cohort, team, organizer, everyone) for team in teams.active_teams(cohort))
+            if spec]
 
 
 def _fingerprint(spec: EventSpec) -> str:

@@ -15,7 +15,7 @@ from ..jobs import require_queue
 from ..models import CalendarEvent, Cohort, FollowUpOverride, Team, utcnow
 from ..scheduling import EventSpec, stable_uid
 from . import teams
-from .calendar_events import aware, organizer_of, overrides_of, people_of, rows_of, team_spec, utc_naive, versioned
+from .calendar_events import aware, organizer_of, people_of, rows_of, team_spec, utc_naive, versioned
 from .invites import send_updates
 from .slots import SLOTS, slot_label, slot_parts
 
@@ -127,14 +127,19 @@ def set_series_slot(team: Team, slot: str) -> int:
 
 def follow_up_overview(cohort: Cohort) -> list[dict]:
     """Per active team: names, shared free slots, chosen slot, and each meeting with its change."""
-    organizer, out = organizer_of(cohort), []
+    # Read once for every team (not one query each): the cohort's people, event rows and moved meetings.
+    organizer, out, everyone, events = organizer_of(cohort), [], people_of(cohort), rows_of(cohort)
+    moved: dict[int, list[FollowUpOverride]] = {}
+    for o in db.session.execute(db.select(FollowUpOverride).where(FollowUpOverride.cohort_id == cohort.id)
+                                .order_by(FollowUpOverride.recurrence_id)).scalars():
+        moved.setdefault(o.event_id, []).append(o)
     for team in teams.active_teams(cohort):
-        people = people_of(cohort, list(team.member_ids))
+        members = set(team.member_ids)
+        people = [(p, user) for p, user in everyone if p.id in members]
         shared = set.intersection(*(set(p.availability or []) for p, _ in people)) if people else set()
-        spec = team_spec(cohort, team, organizer)
-        row = db.session.execute(db.select(CalendarEvent).where(
-            CalendarEvent.uid == stable_uid("team", team.id, "follow-up"))).scalar_one_or_none()
-        changes = {o.recurrence_id: o for o in (overrides_of(row) if row else [])}
+        spec = team_spec(cohort, team, organizer, everyone)
+        row = events.get(stable_uid("team", team.id, "follow-up"))
+        changes = {o.recurrence_id: o for o in (moved.get(row.id, []) if row else [])}
         tz = ZoneInfo(cohort.timezone)
         rows = [(m, changes.get(utc_naive(m))) for m in (meetings(spec) if spec else [])]
         out.append({"team": team, "names": " & ".join(u.name or "Participant" for _, u in people), "event": row,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.orm import selectinload
+
 from ..extensions import db
 from ..models import Cohort, Participant, Team, TeamMember, utcnow
 from ..states import ParticipantStatus, TeamStatus
@@ -51,7 +53,8 @@ def participants_by_id(ids) -> dict[int, Participant]:
     ids = list(ids)
     if not ids:
         return {}
-    return {p.id: p for p in db.session.execute(db.select(Participant).where(Participant.id.in_(ids))).scalars()}
+    return {p.id: p for p in db.session.execute(db.select(Participant).where(Participant.id.in_(ids))
+                                                .options(selectinload(Participant.user))).scalars()}
 
 
 def previous_partners(cohort: Cohort) -> dict[int, set[int]]:

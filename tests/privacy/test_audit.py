@@ -127,3 +127,17 @@ def test_cli_exports_a_deployment_s_log(app, platform, runner):
     assert lines[0].startswith("When (UTC),Action") and ",registration,Registered a platform,LMS platform," in lines[1]
     assert runner.invoke(args=["audit", "export", "--deployment", "nope"]).exit_code == 2
     assert [e.actor_role for e in _events(app, "audit_export")] == ["cli"]
+
+
+def test_audit_download_is_streamed_in_pieces_not_built_whole(app, platform):
+    with app.app_context():
+        deployment = db.session.execute(db.select(Deployment)).scalar_one()
+        for i in range(2500):  # more than one batch of rows
+            audit.record("export", deployment=deployment, details={"rows": i}, commit=False)
+        db.session.commit()
+    download = _lnd(app, platform).get("/insights/audit.csv", buffered=False)
+    assert download.is_streamed
+    chunks = list(download.response)
+    download.close()
+    assert len(chunks) > 1
+    assert b"".join(chunks).decode("utf-8").count("\r\n") == 1 + 2500 + 1  # header, the exports, the registration
