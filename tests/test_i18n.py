@@ -31,7 +31,8 @@ def extracted(tmp_path_factory, request) -> Catalog:
     mp = pytest.MonkeyPatch()
     request.addfinalizer(mp.undo)
     mp.chdir(ROOT)  # babel.cfg's patterns are relative to the repository
-    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-o", str(out), "."])
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_l",
+                                "--ignore-dirs", ".* __pycache__", "-o", str(out), "."])
     return _read(out)
 
 
@@ -53,6 +54,8 @@ def test_extraction_finds_strings_from_python_and_templates(extracted):
     assert any(f.startswith("lti_tool/") and f.endswith(".py") for f in files)  # gettext and lazy_gettext
     assert any(f.startswith("templates/") and f.endswith(".html") for f in files)
     assert extracted.get("Time zone") is not None  # lazy_gettext (_l) in lti_tool/learner/forms.py
+    assert any(f.startswith("templates/_macros/") for f in files)  # a directory Babel skips by default
+    assert any(f.startswith("templates/email/") and f.endswith(".txt") for f in files)  # mail subjects and text
     plural = extracted.get("%(num)s person")
     assert plural is not None and plural.id == ("%(num)s person", "%(num)s people")  # ngettext in a template
 
@@ -307,3 +310,37 @@ def test_a_facilitator_sees_a_cohort_in_its_time_zone_and_elsewhere_utc(app, lti
         assert viewer_timezone_name(ids["fay"], cohort.course_id, None) is None  # shown in UTC
         assert viewer_timezone_name(ids["ana"], cohort.course_id, None) == "America/New_York"
         assert viewer_timezone_name(ids["ana"], cohort.course_id + 1000, None) is None  # not another course's
+
+
+# --- the shipped German and French catalogues, chosen by the launch --------------------------------
+
+
+@pytest.mark.parametrize(("tag", "expected"), [("de-DE", "de"), ("de", "de"), ("fr-CA", "fr"), ("fr_FR", "fr"),
+                                               ("en-GB", "en"), ("es-ES", None)])
+def test_a_launch_locale_picks_the_shipped_catalogue(app, tag, expected):
+    from lti_tool.i18n import available_locales, best_locale
+
+    with app.test_request_context("/"):
+        assert {"de", "en", "fr"} <= set(available_locales())
+        assert best_locale([tag], available_locales()) == expected
+
+
+@pytest.mark.parametrize(("launch_locale", "title", "lang"), [("de-DE", "Mein Lab", "de"), ("fr-CA", "Mon atelier", "fr")])
+def test_a_launch_in_german_or_french_shows_the_pages_in_it(lti, client, launch_locale, title, lang):
+    html = learner_home(lti, client, launch_locale, accept_language="en-US")
+    assert title_and_lang(html) == (title, lang)
+    assert "My lab" not in html
+
+
+def test_a_german_launch_shows_the_intake_form_in_german(app, lti, client):
+    from lti_tool.extensions import db
+    from lti_tool.models import Cohort
+
+    learner_home(lti, client, "de-DE")
+    with app.app_context():
+        cohort = db.session.execute(db.select(Cohort)).scalar_one()
+    page = client.get(f"/learner/cohorts/{cohort.id}/intake").get_data(as_text=True)
+    assert f"Ihr Fragebogen für {cohort.name}" in page
+    assert "Entwurf speichern" in page and "Fragebogen absenden" in page  # the form's buttons
+    assert "Geschlechtsidentität" in page and "Zeitzone" in page  # the fields' labels
+    assert "Save draft" not in page and "Time zone" not in page
