@@ -24,8 +24,10 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po |
 	$(PYBABEL) compile -d translations -l $*
 
 # Re-extract the strings marked in lti_tool/ and templates/ and merge them into every catalogue.
+# Babel skips directories starting with "_" unless told otherwise: templates/_macros/ holds marked strings.
+BABEL_IGNORE_DIRS := .* __pycache__
 translations: $(STAMP)
-	$(PYBABEL) extract -F babel.cfg -k _l -c TRANSLATORS: --project "Reciprocal Mentoring Lab" --version 0.1.0 \
+	$(PYBABEL) extract -F babel.cfg -k _l -c TRANSLATORS: --ignore-dirs "$(BABEL_IGNORE_DIRS)" --project "Reciprocal Mentoring Lab" --version 0.1.0 \
 	  --copyright-holder "Reciprocal Mentoring Lab contributors" -o translations/messages.pot .
 	$(PYBABEL) update --ignore-obsolete -i translations/messages.pot -d translations
 	$(PYBABEL) compile -d translations

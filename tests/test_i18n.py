@@ -3,6 +3,7 @@ language follows the LTI launch (then the browser, then English), and timestamps
 viewer's time zone."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def extracted(tmp_path_factory, request) -> Catalog:
     mp = pytest.MonkeyPatch()
     request.addfinalizer(mp.undo)
     mp.chdir(ROOT)  # babel.cfg's patterns are relative to the repository
-    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-o", str(out), "."])
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_l",
+                                "--ignore-dirs", ".* __pycache__", "-o", str(out), "."])
     return _read(out)
 
 
@@ -52,6 +54,8 @@ def test_extraction_finds_strings_from_python_and_templates(extracted):
     assert any(f.startswith("lti_tool/") and f.endswith(".py") for f in files)  # gettext and lazy_gettext
     assert any(f.startswith("templates/") and f.endswith(".html") for f in files)
     assert extracted.get("Time zone") is not None  # lazy_gettext (_l) in lti_tool/learner/forms.py
+    assert any(f.startswith("templates/_macros/") for f in files)  # a directory Babel skips by default
+    assert any(f.startswith("templates/email/") and f.endswith(".txt") for f in files)  # mail subjects and text
     plural = extracted.get("%(num)s person")
     assert plural is not None and plural.id == ("%(num)s person", "%(num)s people")  # ngettext in a template
 
@@ -75,6 +79,94 @@ def test_the_check_reports_a_string_left_out_of_the_catalogue(extracted):
     catalogue.delete("%(num)s person")
     catalogue.add("%(num)s person")  # the singular alone: ngettext's plural would be lost
     assert [m.split(" (")[0] for m in not_in(catalogue, extracted)] == ["('%(num)s person', '%(num)s people')"]
+
+
+# --- German and French: complete, and each translation keeps the placeholders of its source ---------
+
+TRANSLATED = ("de", "fr")
+# What must travel unchanged from the source text into a translation: gettext placeholders
+# (%(name)s, a bare or stray %), str.format fields ({name}) and HTML tags.
+PLACEHOLDER = re.compile(r"%\([^)]*\)[a-z]|%[a-z%]?|\{[^{}]*\}|</?[a-zA-Z][^<>]*>")
+
+
+def placeholders(text: str) -> list[str]:
+    return sorted(PLACEHOLDER.findall(text))
+
+
+def translation_problems(catalogue: Catalog, extracted: Catalog) -> list[str]:
+    """Every extracted message the catalogue does not translate properly: absent, fuzzy, an empty
+    msgstr (or plural form), or placeholders that differ from the source — with where it is marked."""
+    problems = []
+    for message in extracted:
+        if not message.id:
+            continue
+        where = ", ".join(f"{path}:{line}" for path, line in message.locations)
+        entry = catalogue.get(message.id, message.context)
+        if entry is None or entry.id != message.id:
+            problems.append(f"{message.id!r} ({where}): not in the catalogue")
+            continue
+        if entry.fuzzy:
+            problems.append(f"{message.id!r} ({where}): fuzzy")
+        sources = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        if not all(strings):
+            problems.append(f"{message.id!r} ({where}): not translated")
+            continue
+        for number, text in enumerate(strings):
+            # A plural's first form may leave out the number ("one other team"); the others keep the plural's.
+            wanted = [placeholders(source) for source in sources] if number == 0 else [placeholders(sources[-1])]
+            if placeholders(text) not in wanted:
+                problems.append(f"{message.id!r} ({where}): placeholders {placeholders(text)} in {text!r}, "
+                                f"expected {wanted[-1]}")
+    return problems
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_message_is_translated_in(lang, extracted):
+    problems = translation_problems(_read(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"), extracted)
+    assert not problems, (f"translations/{lang}/LC_MESSAGES/messages.po needs a translator: run `make translations`, "
+                          "translate these and commit:\n  " + "\n  ".join(problems))
+
+
+@pytest.fixture
+def french_time_zone(extracted) -> tuple[Catalog, Catalog]:
+    """A French catalogue that translates exactly two extracted messages: a plain one and a plural."""
+    source = Catalog(locale="fr")
+    for message_id in ("Time zone", ("%(num)s person", "%(num)s people")):
+        source[message_id] = extracted.get(message_id if isinstance(message_id, str) else message_id[0])
+    catalogue = Catalog(locale="fr")
+    catalogue.add("Time zone", "Fuseau horaire")
+    catalogue.add(("%(num)s person", "%(num)s people"), ("%(num)s personne", "%(num)s personnes", "%(num)s personnes"))
+    return catalogue, source
+
+
+def test_the_translation_check_accepts_a_complete_catalogue(french_time_zone):
+    catalogue, source = french_time_zone
+    assert translation_problems(catalogue, source) == []
+
+
+@pytest.mark.parametrize(("change", "reported"), [
+    (lambda c: c.delete("Time zone"), "'Time zone' (WHERE): not in the catalogue"),
+    (lambda c: setattr(c["Time zone"], "string", ""), "'Time zone' (WHERE): not translated"),
+    (lambda c: c["Time zone"].flags.add("fuzzy"), "'Time zone' (WHERE): fuzzy"),
+    (lambda c: setattr(c["Time zone"], "string", "Fuseau %(tz)s"),
+     "'Time zone' (WHERE): placeholders ['%(tz)s'] in 'Fuseau %(tz)s', expected []"),
+    (lambda c: setattr(c["Time zone"], "string", "Fuseau <b>horaire"),
+     "'Time zone' (WHERE): placeholders ['<b>'] in 'Fuseau <b>horaire', expected []"),
+], ids=["missing", "empty", "fuzzy", "placeholder", "html-tag"])
+def test_the_translation_check_names_the_message_and_the_problem(french_time_zone, change, reported):
+    catalogue, source = french_time_zone
+    change(catalogue)
+    where = ", ".join(f"{path}:{line}" for path, line in source.get("Time zone").locations)
+    assert translation_problems(catalogue, source) == [reported.replace("WHERE", where)]
+
+
+def test_the_translation_check_reads_every_plural_form(french_time_zone):
+    catalogue, source = french_time_zone
+    catalogue["%(num)s person"].string = ("%(num)s personne", "%(num)s personnes", "")
+    assert [p.split(": ", 1)[1] for p in translation_problems(catalogue, source)] == ["not translated"]
+    catalogue["%(num)s person"].string = ("%(num)s personne", "personnes", "%(num)s personnes")
+    assert [p.split(": ", 1)[1].split(" in ")[0] for p in translation_problems(catalogue, source)] == ["placeholders []"]
 
 
 def test_english_catalogue_is_compiled_found_and_loaded():
@@ -218,3 +310,37 @@ def test_a_facilitator_sees_a_cohort_in_its_time_zone_and_elsewhere_utc(app, lti
         assert viewer_timezone_name(ids["fay"], cohort.course_id, None) is None  # shown in UTC
         assert viewer_timezone_name(ids["ana"], cohort.course_id, None) == "America/New_York"
         assert viewer_timezone_name(ids["ana"], cohort.course_id + 1000, None) is None  # not another course's
+
+
+# --- the shipped German and French catalogues, chosen by the launch --------------------------------
+
+
+@pytest.mark.parametrize(("tag", "expected"), [("de-DE", "de"), ("de", "de"), ("fr-CA", "fr"), ("fr_FR", "fr"),
+                                               ("en-GB", "en"), ("es-ES", None)])
+def test_a_launch_locale_picks_the_shipped_catalogue(app, tag, expected):
+    from lti_tool.i18n import available_locales, best_locale
+
+    with app.test_request_context("/"):
+        assert {"de", "en", "fr"} <= set(available_locales())
+        assert best_locale([tag], available_locales()) == expected
+
+
+@pytest.mark.parametrize(("launch_locale", "title", "lang"), [("de-DE", "Mein Lab", "de"), ("fr-CA", "Mon atelier", "fr")])
+def test_a_launch_in_german_or_french_shows_the_pages_in_it(lti, client, launch_locale, title, lang):
+    html = learner_home(lti, client, launch_locale, accept_language="en-US")
+    assert title_and_lang(html) == (title, lang)
+    assert "My lab" not in html
+
+
+def test_a_german_launch_shows_the_intake_form_in_german(app, lti, client):
+    from lti_tool.extensions import db
+    from lti_tool.models import Cohort
+
+    learner_home(lti, client, "de-DE")
+    with app.app_context():
+        cohort = db.session.execute(db.select(Cohort)).scalar_one()
+    page = client.get(f"/learner/cohorts/{cohort.id}/intake").get_data(as_text=True)
+    assert f"Ihr Fragebogen für {cohort.name}" in page
+    assert "Entwurf speichern" in page and "Fragebogen absenden" in page  # the form's buttons
+    assert "Geschlechtsidentität" in page and "Zeitzone" in page  # the fields' labels
+    assert "Save draft" not in page and "Time zone" not in page

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jwt
 from flask import current_app, has_request_context, url_for
+from flask_babel import lazy_gettext as _l
 from jwcrypto.jwk import JWK
 
 from ..lti.keys import new_rsa_key_pems
@@ -41,7 +42,16 @@ DEMO_USERS = [
     {"key": "fran", "name": "Fran Keller", "email": "fran.keller@example.com", "role": "facilitator"},
     {"key": "lee", "name": "Lee Morgan", "email": "lee.morgan@example.com", "role": "lnd"},
 ]
-ROLE_LABELS = {"learner": "learner", "facilitator": "facilitator", "lnd": "L&D administrator"}
+ROLE_LABELS = {"learner": _l("learner"), "facilitator": _l("facilitator"), "lnd": _l("L&D administrator")}
+
+# The launch languages a person can try (each named in its own language); "" sends no locale, so the
+# tool follows the browser's Accept-Language instead.
+LOCALES = {"en": "English", "de": "Deutsch", "fr": "Français"}
+
+
+def launch_locale(value: str | None) -> str:
+    """A chosen launch locale, or "" (none) for anything not offered."""
+    return value if value in LOCALES else ""
 
 
 def demo_user(key: str) -> dict | None:
@@ -92,8 +102,22 @@ def ensure_registered():
     )
 
 
-def id_token(user: dict, nonce: str, message_hint: str, return_url: str) -> str:
+def encode_hint(kind: str, locale: str) -> str:
+    """The opaque lti_message_hint the tool hands back to /dev/auth: the launch kind and its locale."""
+    return f"{kind}:{locale}" if locale else kind
+
+
+def decode_hint(hint: str) -> tuple[str, str]:
+    kind, _, locale = hint.partition(":")
+    return kind, launch_locale(locale)
+
+
+def id_token(user: dict, nonce: str, message_hint: str, return_url: str, locale: str = "") -> str:
+    """A signed launch; ``locale`` goes into launch_presentation.locale when one was chosen."""
     now = int(time.time())
+    presentation = {"document_target": "iframe", "return_url": return_url}
+    if locale:
+        presentation["locale"] = locale
     body = {
         "iss": issuer(), "aud": CLIENT_ID, "sub": f"dev-{user['key']}", "iat": now, "exp": now + 300,
         "nonce": nonce,
@@ -101,7 +125,7 @@ def id_token(user: dict, nonce: str, message_hint: str, return_url: str) -> str:
         claims.LTI + "version": "1.3.0",
         claims.ROLES: ROLE_URIS[user["role"]],
         claims.CONTEXT: CONTEXT,
-        claims.LAUNCH_PRESENTATION: {"document_target": "iframe", "return_url": return_url, "locale": "en"},
+        claims.LAUNCH_PRESENTATION: presentation,
     }
     if user.get("name"):
         first, _, last = user["name"].partition(" ")

@@ -17,7 +17,8 @@ from . import bp, platform
 def index():
     """Demo users, each with a launch button naming the role."""
     platform.ensure_registered()
-    return render_template("dev/index.html", users=platform.DEMO_USERS, labels=platform.ROLE_LABELS)
+    return render_template("dev/index.html", users=platform.DEMO_USERS, labels=platform.ROLE_LABELS,
+                           locales=platform.LOCALES, locale=platform.launch_locale(request.args.get("locale")))
 
 
 @bp.get("/course/<key>")
@@ -27,7 +28,8 @@ def course(key: str):
     if user is None:
         abort(404)
     platform.ensure_registered()
-    hint = "deep-link" if request.args.get("deep_link") else "resource-link"
+    hint = platform.encode_hint("deep-link" if request.args.get("deep_link") else "resource-link",
+                                 platform.launch_locale(request.args.get("locale")))
     login = public_url("lti.login") + "?" + urlencode({
         "iss": platform.issuer(), "login_hint": key, "target_link_uri": public_url("lti.launch"),
         "lti_message_hint": hint, "client_id": platform.CLIENT_ID, "lti_deployment_id": platform.DEPLOYMENT_ID,
@@ -45,8 +47,9 @@ def authorize():
         abort(400)
     if redirect_uri != public_url("lti.launch"):
         abort(400)
-    token = platform.id_token(user, request.args.get("nonce", ""), request.args.get("lti_message_hint", ""),
-                              return_url=url_for("dev.index", _external=True))
+    kind, locale = platform.decode_hint(request.args.get("lti_message_hint", ""))
+    token = platform.id_token(user, request.args.get("nonce", ""), kind, locale=locale,
+                              return_url=url_for("dev.index", _external=True, locale=locale or None))
     return with_script_nonce(render_template("dev/autopost.html", action=redirect_uri,
                                              fields={"id_token": token, "state": request.args.get("state", "")}))
 

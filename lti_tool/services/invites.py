@@ -10,11 +10,11 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template
-from flask_babel import force_locale, format_datetime
+from flask import current_app
+from flask_babel import force_locale, format_date, format_time
 
 from ..extensions import db
-from ..models import CalendarEvent, Cohort, Participant, utcnow
+from ..models import CalendarEvent, Cohort, LtiUser, Participant, utcnow
 from ..scheduling import Attendee, EventSpec, Person, build_calendar
 from ..scheduling.imip import build_invite_message
 from .calendar_events import overrides_of, override_spec, rows_of, with_overrides, all_specs
@@ -43,26 +43,41 @@ def _spec_from_json(data: dict) -> EventSpec:
     return EventSpec(**data)
 
 
-def _queue_message(cohort: Cohort, events: list[EventSpec], method: str, recipients, subject: str,
-                   lead: str) -> int:
-    """One iMIP message per recipient, written to the outbox (delivery happens later)."""
-    calendar = build_calendar(events, method=method).to_ical()
-    spec = events[0]
-    sender = current_app.config["MAIL_FROM"]
-    locale = current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+def recipient_locales(cohort: Cohort) -> dict[str, str]:
+    """Email address -> the language to write to that person of the cohort in (their last launch's)."""
+    users = db.session.execute(db.select(LtiUser).join(Participant, Participant.user_id == LtiUser.id)
+                               .where(Participant.cohort_id == cohort.id)).scalars()
+    return {user.contact_email.lower(): outbox.recipient_locale(user) for user in users if user.contact_email}
+
+
+def _render(cohort: Cohort, spec: EventSpec, change: str, day: datetime | None, locale: str) -> outbox.Rendered:
+    """``templates/email/invite.*`` for one event in one language; ``change`` is new, updated, moved or
+    cancelled (of one meeting of a series when ``day`` is given)."""
     with force_locale(locale):
-        when = format_datetime(spec.start, "EEEE d MMMM y, HH:mm zzz", rebase=False)
-        context = dict(summary=spec.summary, when=when, where=spec.location or spec.url,
-                       description=spec.description, lead=lead, lang=locale)
-        text, html = render_template("email/invite.txt", **context), render_template("email/invite.html", **context)
+        when = (f"{format_date(spec.start.date(), 'full')}, {format_time(spec.start, 'short', rebase=False)} "
+                f"({spec.start.tzinfo})")
+        day_text = format_date(day.date(), "long") if day else None
+    return outbox.render("invite", locale, cohort=cohort, change=change, day=day_text, summary=spec.summary,
+                         when=when, where=spec.location or spec.url, description=spec.description)
+
+
+def _queue_message(cohort: Cohort, events: list[EventSpec], method: str, recipients, change: str,
+                   locales: dict[str, str], day: datetime | None = None) -> int:
+    """One iMIP message per recipient, in their language, written to the outbox (delivery happens later).
+    The calendar is the same for everyone; the mail around it is rendered once per language."""
+    calendar = build_calendar(events, method=method).to_ical()
+    sender = current_app.config["MAIL_FROM"]
+    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+    mails: dict[str, outbox.Rendered] = {}
     for attendee in recipients:
-        message = build_invite_message(calendar, sender=sender, recipient=attendee.email, subject=subject,
-                                       text_body=text, html_body=html, method=method)
+        locale = locales.get(attendee.email.lower(), default)
+        if locale not in mails:
+            mails[locale] = _render(cohort, events[0], change, day, locale)
+        mail = mails[locale]
+        message = build_invite_message(calendar, sender=sender, recipient=attendee.email, subject=mail.subject,
+                                       text_body=mail.text, html_body=mail.html, method=method)
         outbox.add(cohort, message, kind="invite_" + method.lower())
     return len(recipients)
-
-
-CANCEL_LEAD = "This meeting is cancelled; your calendar removes it when you open this message."
 
 
 def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
@@ -70,6 +85,7 @@ def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
     were sent, a cancellation to anyone taken off an event, and cancellations of events that no
     longer exist (a dissolved team's series). Returns the number of messages queued."""
     count = 0
+    locales = recipient_locales(cohort)
     current = all_specs(cohort)
     rows = rows_of(cohort)
     for spec, _ in current:
@@ -79,16 +95,13 @@ def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
             if row.sent_sequence is None and only_invited:
                 continue
             earlier = _spec_from_json(row.sent_spec) if row.sent_spec else None
-            count += _queue_message(
-                cohort, with_overrides(spec, overrides), "REQUEST", spec.attendees,
-                ("Updated: " if earlier else "") + spec.summary,
-                "This updates the event already in your calendar." if earlier
-                else "Accept the invitation to add it to your calendar.")
+            count += _queue_message(cohort, with_overrides(spec, overrides), "REQUEST", spec.attendees,
+                                    "updated" if earlier else "new", locales)
             now_invited = {a.email for a in spec.attendees}
             removed = tuple(a for a in (earlier.attendees if earlier else ()) if a.email not in now_invited)
             if removed:  # RFC 5546 3.2.5: the organizer cancels the event for the removed attendees only
                 count += _queue_message(cohort, [dataclasses.replace(earlier, sequence=spec.sequence, attendees=removed)],
-                                        "CANCEL", removed, f"Cancelled: {earlier.summary}", CANCEL_LEAD)
+                                        "CANCEL", removed, "cancelled", locales)
             row.sent_sequence, row.sent_spec = spec.sequence, _spec_to_json(spec)
             for override in overrides:
                 override.sent_sequence = override.sequence
@@ -97,14 +110,9 @@ def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
                 if override.sent_sequence == override.sequence:
                     continue
                 single = override_spec(spec, override)
-                day = single.recurrence_id.strftime("%d %B %Y")
-                if override.cancelled:
-                    count += _queue_message(cohort, [single], "CANCEL", spec.attendees,
-                                            f"Cancelled: {spec.summary} on {day}", CANCEL_LEAD)
-                else:
-                    count += _queue_message(cohort, [single], "REQUEST", spec.attendees,
-                                            f"Moved: {spec.summary} on {day}",
-                                            "Only this meeting moves; the rest of the series stays as it is.")
+                change = "cancelled" if override.cancelled else "moved"
+                count += _queue_message(cohort, [single], "CANCEL" if override.cancelled else "REQUEST",
+                                        spec.attendees, change, locales, day=single.recurrence_id)
                 override.sent_sequence = override.sequence
     live = {spec.uid for spec, _ in current}
     for row in rows.values():
@@ -114,7 +122,7 @@ def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
         if row.sent_spec is not None:
             earlier = _spec_from_json(row.sent_spec)
             count += _queue_message(cohort, [dataclasses.replace(earlier, sequence=row.sequence, status="CANCELLED")],
-                                    "CANCEL", earlier.attendees, f"Cancelled: {earlier.summary}", CANCEL_LEAD)
+                                    "CANCEL", earlier.attendees, "cancelled", locales)
             row.sent_sequence = row.sequence
     db.session.flush()  # committed with the job that delivers it (outbox.deliver_later), or not at all
     return count
