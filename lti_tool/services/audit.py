@@ -29,6 +29,7 @@ ACTIONS = {
     "deletion": "A learner deleted their data",
     "removal": "Removed a participant from a cohort",
     "publish": "Published teams",
+    "hand_team": "Formed a team by hand for people waiting for a partner",
     "registration": "Registered a platform",
     "roster_import": "Imported a roster",
     "purge": "Removed the personal data of an ended cohort",
