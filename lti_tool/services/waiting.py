@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Cohort, MatchRun, Participant, Team
 from ..states import ParticipantStatus
 from . import invites, matchmaking, notifications, outbox
-from .teams import active_teams, is_published, kept_teams, previous_partners
+from .teams import active_teams, is_published, kept_teams, participants_by_id, previous_partners
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def partner_left(participant: Participant) -> bool:
     if participant.id in {m for team in active_teams(participant.cohort) for m in team.member_ids}:
         return False
     partners = previous_partners(participant.cohort).get(participant.id, set())
-    return any(p.status == ParticipantStatus.WITHDRAWN for p in _people(partners).values())
+    return any(p.status == ParticipantStatus.WITHDRAWN for p in participants_by_id(partners).values())
 
 
 def waiting_list(cohort: Cohort) -> list[Waiting]:
@@ -93,13 +93,6 @@ def pairs_to_join(cohort: Cohort) -> list[Team]:
     return [team for team in kept_teams(cohort) if len(team.member_ids) == 2]
 
 
-def _people(ids) -> dict[int, Participant]:
-    ids = list(ids)
-    if not ids:
-        return {}
-    return {p.id: p for p in db.session.execute(db.select(Participant).where(Participant.id.in_(ids))).scalars()}
-
-
 def choose(cohort: Cohort, person_id: int, *, partner_id: int | None = None, team_id: int | None = None) -> HandTeam:
     """Read only: the team of a waiting person with another waiting person, or with the pair ``team_id``,
     judged by the matching library. Raises ``NotWaiting`` for a choice outside the lists above."""
@@ -113,7 +106,7 @@ def choose(cohort: Cohort, person_id: int, *, partner_id: int | None = None, tea
         team = next((t for t in pairs_to_join(cohort) if t.id == team_id), None)
         if team is None:
             raise NotWaiting(team_id)
-        others = _people(team.member_ids)
+        others = participants_by_id(team.member_ids)
         members = [others[m] for m in team.member_ids] + [waiting[person_id]]
     elif partner_id is not None and partner_id != person_id and partner_id in waiting:
         members = [waiting[person_id], waiting[partner_id]]
@@ -181,6 +174,6 @@ def panel(cohort: Cohort) -> dict[str, Any] | None:
         return None
     summary = matchmaking.dropout_summary(cohort) or {}
     pairs = pairs_to_join(cohort)
-    names = _people(m for team in pairs for m in team.member_ids)
+    names = participants_by_id(m for team in pairs for m in team.member_ids)
     return {"waiting": people, "late": late, "left": summary.get("left", []),
             "pairs": [(team, " & ".join(names[m].user.name or "?" for m in team.member_ids)) for team in pairs]}
