@@ -57,12 +57,12 @@ import numpy as np
 
 from ._explain import preferences, team_reasons, unmatched_reason
 from ._pool import DEFAULT_POLICY, DEFAULT_WEIGHTS, MatchingError, Pool, _fail, read_pool
-from ._rules import flag, name_list, refusal, team_breaches, team_gains
+from ._rules import flag, name_list, pair_breaches, refusal, team_breaches, team_gains
 from ._scores import Scorer
 from ._solve import is_two_group, solve_egalitarian, solve_general, solve_two_group
 from .pods import form_pods
 
-__all__ = ["solve", "rematch", "form_pods", "MatchResult", "Team", "Pair", "Unmatched", "MatchingError",
+__all__ = ["solve", "rematch", "check_team", "form_pods", "MatchResult", "Team", "Pair", "Unmatched", "MatchingError",
            "DEFAULT_POLICY", "DEFAULT_WEIGHTS"]
 
 EMPTY_NOTE = "No one to match yet."
@@ -260,6 +260,32 @@ def solve(pool: dict) -> MatchResult:
     specs, unmatched, solver = _match(data, scorer) if data.n else ([], [], {})
     teams = [_team(data, scorer, members, origin, extra) for members, origin, extra in specs]
     return _result(data, scorer, teams, unmatched, solver, started)
+
+
+def check_team(pool: dict, members: list[Any], origin: str = "assigned") -> Team:
+    """A team someone puts together by hand (a facilitator pairing people who wait for a partner, or
+    adding a third member to a team), judged like a must-pair: a manager line, a never-pair or a
+    decline between any two members refuses it (:class:`MatchingError` naming the people and the
+    rule); anything else it breaks keeps the team and is in its ``flags``. Returns the team scored
+    and explained on ``pool`` (only its members need be in it)."""
+    data = read_pool(pool)
+    for pid in members:
+        if pid not in data.index:
+            raise _fail(pid, "members", "unknown id (not in participants)")
+    if not 2 <= len(set(members)) == len(members) <= 3:
+        raise _fail(None, "members", "a team has 2 or 3 different people")
+    positions = [data.index[pid] for pid in members]
+    refusing = [(a, b, breach) for i, a in enumerate(positions) for b in positions[i + 1:]
+                for breach in pair_breaches(data, a, b, gains=False) if breach.refuses]
+    if refusing:
+        a, b, first = refusing[0]
+        raise MatchingError(
+            f"{name_list([data.names[p] for p in positions])} cannot be a team: "
+            f"{name_list([breach.text for _, _, breach in refusing])}.",
+            rule=first.kind, people=[data.ids[a], data.ids[b]],
+            refusals=[{"rule": breach.kind, "members": [data.ids[x], data.ids[y]], "message": breach.text}
+                      for x, y, breach in refusing])
+    return _team(data, Scorer(data), positions, origin)
 
 
 def _previous_teams(full: Pool, previous_pairs: list[list[Any]]) -> list[list[Any]]:

@@ -109,7 +109,8 @@ def team_breaches(pool: Pool, members: list[int], gains: list[float]) -> list[Br
     return out
 
 
-ADVICE = {"must_pair": "kept because they are pinned together", "kept": "kept as published"}
+ADVICE = {"must_pair": "kept because they are pinned together", "kept": "kept as published",
+          "assigned": "kept because a facilitator put them together"}
 
 
 def flag(pool: Pool, breach: Breach, members: list[int], origin: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from ..lti.roles import FACILITATOR
 from ..extensions import db
 from ..models import MatchRun, OutboxMessage, Participant
 from ..services import (audit, calendar_events, follow_ups, invites, matchmaking, notifications, outbox, teams,
-                        withdrawal)
+                        waiting, withdrawal)
 from ..services import roster as roster_service
 from ..services.slots import SLOT_CHOICES
 from ..services.cohorts import cohort_in_course, roster, save_cohort
@@ -75,7 +75,7 @@ def _cohort_page(cohort, status: int = 200, **context):
     context.setdefault("follow_up", _follow_up_form(cohort, overview, formdata=None))
     return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort), action=ActionForm(),
                            runs=runs, outbox=outbox, feed=calendar_events.current_feed(None, cohort), events=events,
-                           overview=overview, dropouts=matchmaking.dropout_summary(cohort),
+                           overview=overview, waiting=waiting.panel(cohort),
                            kit_documents=KIT_DOCUMENTS, out_of_date=invites.people_out_of_date(cohort),
                            **context), status
 

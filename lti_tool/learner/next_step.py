@@ -11,6 +11,7 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from ..services import curriculum as cur
+from ..services import waiting
 
 
 @dataclass
@@ -39,18 +40,14 @@ def next_step(cohort, me, team, published: bool, progress, partners) -> Step | N
         return None
     if not published:
         if not me.intake_submitted_at:
-            return Step(_("Fill in your intake") if not me.intake_updated_at else _("Finish your intake"),
-                        _("A few minutes: what you can offer, what you want to learn and when you are free. "
-                          "Your answers are saved as you go."),
-                        url_for("learner.intake_page", cohort_id=cohort.id),
-                        _("Fill in your intake") if not me.intake_updated_at else _("Continue your intake"))
+            return _intake_step(cohort, me, _("A few minutes: what you can offer, what you want to learn and when "
+                                              "you are free. Your answers are saved as you go."))
         return Step(_("Wait for the pairs to be formed"),
                     _("Your facilitator forms the pairs and you will get an email. Meanwhile, you can see who "
                       "else takes part and ask for partners."),
                     url_for("learner.people", cohort_id=cohort.id), _("Browse people and request partners"))
     if team is None:
-        return Step(_("Your facilitator will be in touch"),
-                    _("Teams are published, and you are not in one yet. Your facilitator will contact you."))
+        return _waiting_step(cohort, me)
     names = ", ".join(p.user.name for p in partners)
     if cohort.day_one is None:
         return Step(_("Say hello to %(names)s", names=names),
@@ -72,3 +69,27 @@ def next_step(cohort, me, team, published: bool, progress, partners) -> Step | N
                         _("Write your reflection"))
     return Step(_("Keep meeting %(names)s", names=names),
                 _("Your reflections so far are done. Your follow-up meetings are in your calendar."))
+
+
+def _waiting_step(cohort, me) -> Step:
+    """Teams are out and the learner is in none: a late joiner fills in the intake, then waits (as does
+    someone whose partner left); the facilitator pairs them and they get an email."""
+    if not me.intake_submitted_at:
+        return _intake_step(cohort, me, _("Teams for this cohort are already published. Fill in your intake: you "
+                                          "then go onto the waiting list, and your facilitator pairs you with "
+                                          "someone."))
+    if waiting.partner_left(me):
+        return Step(_("Your partner has left the lab"),
+                    _("Your pair has ended and you are on the waiting list. Your facilitator will pair you with "
+                      "someone new, and you will get an email with your new partner's name. You do not need to "
+                      "do anything until then."))
+    return Step(_("You're on the waiting list"),
+                _("You're on the waiting list; your facilitator will pair you with someone, and you will get an "
+                  "email with your partner's name. You do not need to do anything until then."))
+
+
+def _intake_step(cohort, me, text: str) -> Step:
+    started = me.intake_updated_at is not None
+    return Step(_("Finish your intake") if started else _("Fill in your intake"), text,
+                url_for("learner.intake_page", cohort_id=cohort.id),
+                _("Continue your intake") if started else _("Fill in your intake"))

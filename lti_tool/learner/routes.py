@@ -54,8 +54,8 @@ def _render_intake(me, form, status=200):
         "learner/intake.html", me=me, cohort=me.cohort, form=form, taxonomy=taxonomy(),
         weekdays=slots.WEEKDAYS, hours=slots.HOURS, visible_fields=dict(intake.VISIBLE_FIELDS),
         availability=[slots.slot_label(s) for s in slots.SLOTS if s in set(me.availability or [])],
-        intake=intake,
-        closed=teams.is_published(me.cohort), roster=teams.participants_by_id(
+        intake=intake, published=teams.is_published(me.cohort),
+        closed=not intake.intake_open(me), roster=teams.participants_by_id(
             [me.manager_participant_id] if me.manager_participant_id else [])), status
 
 
@@ -71,7 +71,7 @@ def intake_page(cohort_id: int):
     if request.method == "GET":
         form.load(me)
         return _render_intake(me, form)
-    if teams.is_published(me.cohort):
+    if not intake.intake_open(me):
         flash(_("Teams are published, so your intake can no longer change."), "error")
         return _render_intake(me, form, 409)
     submitting = bool(form.submit_intake.data)
@@ -84,6 +84,10 @@ def intake_page(cohort_id: int):
         for name, message in missing.items():
             form[name].errors = list(form[name].errors) + [message]
         return _render_intake(me, form, 422)
+    if submitting and teams.is_published(me.cohort):
+        flash(_("Thank you: your intake is submitted. You are on the waiting list: your facilitator will pair "
+                "you with someone, and you will get an email with your partner's name."), "success")
+        return redirect(url_for(".home"))
     if submitting:
         flash(_("Thank you: your intake is submitted. You can still change it until teams are published."),
               "success")
@@ -97,7 +101,7 @@ def intake_page(cohort_id: int):
 def intake_autosave(cohort_id: int):
     """Autosave (JSON): the intake form posted by script with the CSRF token in X-CSRFToken."""
     me = learner_participant_or_404(cohort_id)
-    if me.status == "withdrawn" or teams.is_published(me.cohort):
+    if me.status == "withdrawn" or not intake.intake_open(me):
         return jsonify(saved=False, message=_("Your intake can no longer change.")), 409
     form = IntakeForm()
     form.set_choices(intake.cohort_roster(me.cohort), me)

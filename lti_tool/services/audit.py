@@ -31,6 +31,7 @@ ACTIONS = {
     "removal": "Removed a participant from a cohort",
     "publish": "Published teams",
     "invite_updates": "Sent calendar updates after a change",
+    "hand_team": "Formed a team by hand for people waiting for a partner",
     "registration": "Registered a platform",
     "roster_import": "Imported a roster",
     "purge": "Removed the personal data of an ended cohort",

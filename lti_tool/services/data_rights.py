@@ -47,7 +47,6 @@ from ..models import (AnonymousRating, Attendance, CacheEntry, CalendarEvent, Ca
                       GradeSync, LtiUser, MatchRun, Membership, OutboxMessage, Participant, PartnerPreference,
                       Reflection, ResourceLink, Team, TeamMember, utcnow)
 from .curriculum import GAIN_PARTNER, GAIN_SELF
-from .teams import team_of
 from .withdrawal import withdraw
 
 log = logging.getLogger(__name__)
@@ -419,17 +418,11 @@ def _keep_ratings(ids: list[int]) -> None:
 
 def _leave_cohorts(people: list[Participant]) -> int:
     """Withdraw as a learner would (teams, calendars), then tell the remaining partners; returns how many."""
-    from . import notifications
-
     told = 0
     for p in people:
         if p.status != "enrolled":
             continue
-        team = team_of(p)
-        partners = [m for m in team.member_ids if m != p.id] if team else []
-        withdraw(p)
-        if team is not None:
-            told += notifications.tell_partners(p.cohort, partners, team_goes_on=team.status == "active")
+        told += withdraw(p)  # tells the remaining partners too
     db.session.commit()
     return told
 

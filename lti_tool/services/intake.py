@@ -10,7 +10,7 @@ import re
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from .teams import is_published
+from .teams import is_published, team_of
 from ..models import Cohort, Course, Participant, PartnerPreference, utcnow
 from .skills import taxonomy
 
@@ -49,6 +49,12 @@ MAX_REQUESTS = 3
 
 class IntakeClosed(Exception):
     """The cohort's teams are published: intake and partner preferences can no longer change."""
+
+
+def intake_open(participant: Participant) -> bool:
+    """Intake can change until teams are published, and afterwards for anyone not in a team yet: a late
+    joiner fills it in, then waits for the facilitator to pair them (partner requests stay closed)."""
+    return not is_published(participant.cohort) or team_of(participant) is None
 
 
 class PreferenceError(ValueError):
@@ -96,7 +102,7 @@ def ordered_skills(selected: list[str], order: str | None) -> list[str]:
 
 def save_intake(participant: Participant, values: dict, *, submit: bool = False) -> Participant:
     """Store intake values (already validated by the form). ``submit`` marks the intake complete."""
-    if is_published(participant.cohort):
+    if not intake_open(participant):
         raise IntakeClosed()
     for key in ("gender", "gender_self_described", "department", "location", "timezone", "level",
                 "manager_participant_id", "manager_name", "offers", "wants", "offers_other", "wants_other",

@@ -62,6 +62,11 @@ def publish_preview(run: MatchRun) -> dict:
     proposed = [[int(m) for m in matchmaking.members_of(pair)] for pair in (run.result or {}).get("pairs", [])]
     reasons = {frozenset(members): list(pair.get("reasons", []))
                for members, pair in zip(proposed, (run.result or {}).get("pairs", []))}
+    return preview_teams(cohort, proposed, reasons)
+
+
+def preview_teams(cohort: Cohort, proposed: list[list[int]], reasons: dict[frozenset, list[str]]) -> dict:
+    """Read only: what forming these teams would send (``publish_preview``; a team formed by hand)."""
     kept = {frozenset(team.member_ids) for team in active_teams(cohort)}
     events = calendar_events.events_if_published(cohort, proposed) if cohort.day_one else {}
     people = {p.id: p for p in db.session.execute(db.select(Participant).where(

@@ -60,7 +60,8 @@ def test_dropouts_rematch_only_the_people_affected(app, platform, lti, client):
     cohort_page = client.get(f"/facilitator/cohorts/{cid}")
     body = cohort_page.get_data(as_text=True)
     assert "Drop-outs and new partners" in body
-    assert "Left after teams were published: Ben, Fay" in body and "Waiting for a partner: Ana, Eli" in body
+    assert "Left after teams were published: Ben, Fay" in body and "Waiting for a partner (2)" in body
+    assert "<strong>Ana</strong> — their partner left" in body and "<strong>Eli</strong> — their partner left" in body
 
     started = client.post(f"/facilitator/cohorts/{cid}/rematch", data={"csrf_token": csrf_token_in(cohort_page)})
     assert started.status_code == 303

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from lti_tool.extensions import db
-from lti_tool.models import Cohort, MatchRun, Participant
+from lti_tool.models import Cohort, MatchRun, Participant, Team
 from tests.conftest import csrf_token_in
 from tests.learner.conftest import participant_of
 
@@ -90,13 +90,14 @@ def test_autosave_needs_csrf_header_and_saves(people, client, app):
     assert bad.status_code == 422 and "level" in bad.json["errors"]
 
 
-def test_read_only_after_publishing(people, client, app):
+def test_read_only_once_in_a_published_team(people, client, app):
     token = csrf_token_in(client.get(f"/learner/cohorts/{people}/intake"))
     with app.app_context():
         run = MatchRun(cohort_id=people, status="done")
         db.session.add(run)
         db.session.flush()
         db.session.get(Cohort, people).published_run_id = run.id
+        db.session.add(Team(cohort_id=people, member_ids=[participant_of(app, "ana").id, participant_of(app, "ben").id]))
         db.session.commit()
     page = client.get(f"/learner/cohorts/{people}/intake").get_data(as_text=True)
     assert "can no longer change" in page and 'id="intake-form"' not in page

@@ -74,8 +74,8 @@ def test_danger_style_is_distinct_and_readable():
 
 
 def test_read_only_intake_shows_labels_not_codes(people, client, app):
-    fill(app, "ana", level=3, availability=["thu-10", "tue-14"], visible_fields=["department", "offers", "gender"])
-    publish(app, people, [])
+    ana = fill(app, "ana", level=3, availability=["thu-10", "tue-14"], visible_fields=["department", "offers", "gender"])
+    publish(app, people, [([ana, fill(app, "ben")], [], 1)])  # read only once she is in a team
     html = client.get(f"/learner/cohorts/{people}/intake").get_data(as_text=True)
     summary = html[html.index('<dl class="summary">'):html.index("</dl>")]
     assert "<dd>Woman</dd>" in summary and "<dd>3 – Team lead or senior specialist</dd>" in summary

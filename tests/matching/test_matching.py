@@ -651,3 +651,21 @@ def test_cli_keeps_must_pairs_one_sided_included_and_warns(tmp_path, n):
     assert teams[tuple(lopsided)]["flags"] == [warning]
     assert len(result["stats"]["preferences"]) == len(data["requests"])
     assert result["stats"]["certified"] and result["stats"]["teams"] >= n // 2 - 10
+
+
+def test_a_team_chosen_by_hand_is_refused_only_by_a_hard_rule_and_names_the_people():
+    boss, report = person("ana", name="Ana"), person("ben", "man", ("data analysis",), ("negotiation",),
+                                                      name="Ben", manager_id="ana")
+    with pytest.raises(MatchingError) as refused:
+        matching.check_team({"participants": [boss, report]}, ["ana", "ben"])
+    assert refused.value.rule == "manager" and "Ana is Ben's manager" in str(refused.value)
+
+
+def test_a_team_chosen_by_hand_that_breaks_a_soft_rule_is_kept_and_flagged():
+    chloe = person("chloe", name="Chloé", offers=("coaching",), wants=("python",))
+    dev = person("dev", "man", ("data analysis",), ("coaching",), name="Dev")
+    eve = person("eve", "woman", ("python",), ("negotiation",), name="Eve")
+    team = matching.check_team({"participants": [chloe, dev, eve]}, ["chloe", "dev", "eve"])
+    assert team.members == ("chloe", "dev", "eve") and team.origin == "assigned"
+    assert [f["kind"] for f in team.flags] == ["one_sided"]
+    assert "Eve gains nothing from Chloé and Dev" in team.flags[0]["message"]

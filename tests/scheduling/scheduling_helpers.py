@@ -84,9 +84,11 @@ def parse_calendar(data: bytes) -> icalendar.Calendar:
 
 
 def outbox_since(last_id: int = 0) -> list[Sent]:
-    """The outbox messages after ``last_id`` (inside an app context), oldest first."""
+    """The calendar messages after ``last_id`` (inside an app context), oldest first; plain emails
+    (a partner's "has left the lab" news) are left out."""
     out = []
-    for row in db.session.execute(db.select(OutboxMessage).where(OutboxMessage.id > last_id)
+    for row in db.session.execute(db.select(OutboxMessage).where(OutboxMessage.id > last_id,
+                                                                 OutboxMessage.kind.like("invite_%"))
                                   .order_by(OutboxMessage.id)).scalars():
         message = email.message_from_string(row.body, policy=policy.default)
         calendar = parse_calendar(calendar_part(message))
