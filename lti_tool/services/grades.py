@@ -1,8 +1,13 @@
 """LMS gradebook passback (LTI Assignment and Grade Services via pylti1p3).
 
 A score per participant per lab resource link, sent through the job queue whenever progress
-changes. The score is the share of checklist items done. Sending the same progress twice is a no-op
-here and harmless at the LMS (the newest timestamp wins). A failure is recorded on ``GradeSync``
+changes. The score is the checklist items done out of all (3/14 after the intake and two reflections).
+
+Every score is sent with gradingProgress ``FullyGraded``: it is the final value *for now*, and the
+next one replaces it (the newest timestamp wins). Moodle stores a score's value only when it is
+FullyGraded, Canvas and Open edX show it too; ``Pending`` would leave an empty cell until a learner had
+done everything. activityProgress says how far along the learner is (Initialized, InProgress,
+Completed). Sending the same progress twice is a no-op here and harmless at the LMS. A failure is recorded on ``GradeSync``
 (shown to the facilitator) and re-raised under RQ so the job retries with back-off; learner work is
 saved before any of this runs and never depends on it.
 """
@@ -64,6 +69,13 @@ def _lineitem(ags: AssignmentsGradesService, link: ResourceLink, maximum: int) -
     return found
 
 
+def activity_progress(progress) -> str:
+    """AGS activityProgress: Initialized (nothing yet), InProgress, Completed (every item done)."""
+    if progress.complete:
+        return "Completed"
+    return "InProgress" if progress.done else "Initialized"
+
+
 def push_score(participant_id: int, link_id: int) -> str:
     participant = db.session.get(Participant, participant_id)
     link = db.session.get(ResourceLink, link_id)
@@ -88,8 +100,8 @@ def push_score(participant_id: int, link_id: int) -> str:
                                                    "lineitem": link.ags_lineitem_url})
         lineitem = _lineitem(ags, link, int(maximum))
         grade = (Grade().set_score_given(given).set_score_maximum(maximum)
-                 .set_activity_progress("Completed" if progress.complete else "InProgress")
-                 .set_grading_progress("FullyGraded" if progress.complete else "Pending")
+                 .set_activity_progress(activity_progress(progress))
+                 .set_grading_progress("FullyGraded")
                  .set_timestamp(datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
                  .set_user_id(participant.user.sub))
         ags.put_grade(grade, lineitem)
