@@ -166,3 +166,13 @@ def init_app(app) -> None:
     if not event.contains(db.session, "after_flush", _progress_touched):
         event.listen(db.session, "after_flush", _progress_touched)
     app.after_request(send_touched_progress)
+
+
+def received(sync: GradeSync | None) -> dict:
+    """What the LMS gradebook holds for a learner, as far as the tool knows: the last score it accepted,
+    when, and how the latest attempt went ("accepted", "failed: …", "waiting", "nothing sent")."""
+    if sync is None:
+        return {"score": "", "at": None, "result": "nothing sent", "failed": False}
+    score = f"{sync.score_given:g}/{sync.score_maximum:g}" if sync.sent_at and sync.score_maximum else ""
+    result = {"sent": "accepted", "failed": f"failed: {sync.last_error or ''}"}.get(sync.status, "waiting")
+    return {"score": score, "at": sync.sent_at, "result": result, "failed": sync.status == "failed"}
