@@ -12,9 +12,9 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import Attendance, CalendarEvent, Cohort, MatchRun, Participant, Team
+from ..models import Attendance, Cohort, MatchRun, Participant, Team
 from ..states import ParticipantStatus, RunStatus, TeamStatus
-from . import lab_day, matchmaking, teams
+from . import follow_ups, lab_day, matchmaking
 
 STEPS = ("roster", "matching", "published", "lab", "follow_up")
 
@@ -113,11 +113,9 @@ def _follow_up_status(cohort: Cohort) -> str:
     if not cohort.published_run_id:
         return _("After the teams are published")
     # followups: the lapsed pairs and check-in counts can join this line.
-    active = len(teams.active_teams(cohort))
-    series = db.session.execute(db.select(db.func.count(CalendarEvent.id)).where(
-        CalendarEvent.cohort_id == cohort.id, CalendarEvent.kind == "follow_up",
-        CalendarEvent.status != "CANCELLED")).scalar_one()
-    return _("%(n)s of %(m)s teams have meetings scheduled", n=min(series, active), m=active)
+    overview = follow_ups.follow_up_overview(cohort)
+    planned = sum(1 for row in overview if row["meetings"])
+    return _("%(n)s of %(m)s teams have follow-up meetings planned", n=planned, m=len(overview))
 
 
 def steps(cohort: Cohort, today: date | None = None, count: Headcount | None = None) -> list[Step]:
