@@ -88,6 +88,20 @@ def progress_send(cohort_id: int):
     return redirect(url_for("facilitator.progress", cohort_id=cohort.id), code=303)
 
 
+@bp.post("/cohorts/<int:cohort_id>/progress/resend")
+@role_required(FACILITATOR)
+def progress_resend(cohort_id: int):
+    cohort = cohort_in_course(cohort_id)
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form expired. Please try again."), "error")
+    else:
+        for pid, sync in syncs_for_cohort(cohort).items():
+            if sync.status == "failed":
+                schedule_for_participant(pid)
+        flash(_("Failed gradebook updates were sent again."), "success")
+    return redirect(url_for("facilitator.progress", cohort_id=cohort.id), code=303)
+
+
 @bp.get("/cohorts/<int:cohort_id>/reflections")
 @role_required(FACILITATOR)
 def shared_reflections(cohort_id: int):
