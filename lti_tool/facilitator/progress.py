@@ -81,10 +81,12 @@ def progress_send(cohort_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
     rows = progress_service.learner_rows(cohort)
-    for row in rows:
-        schedule_for_participant(row.participant.id)
-    flash(_("Scores for %(n)s learners sent to the gradebook; the table shows what it received.", n=len(rows)),
-          "success")
+    if sum(schedule_for_participant(row.participant.id) for row in rows):
+        flash(_("Scores for %(n)s learners sent to the gradebook; the table shows what it received.", n=len(rows)),
+              "success")
+    else:
+        flash(_("Nothing to send: the LMS did not offer a gradebook column for this lab (no Assignment and Grade "
+                "Services in its launch)."), "error")
     return redirect(url_for("facilitator.progress", cohort_id=cohort.id), code=303)
 
 

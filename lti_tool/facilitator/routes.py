@@ -74,7 +74,7 @@ def _cohort_page(cohort, status: int = 200, **context):
     context.setdefault("upload", RosterUploadForm())
     context.setdefault("follow_up", _follow_up_form(cohort, overview, formdata=None))
     return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort), action=ActionForm(),
-                           runs=runs, mail=outbox.summary(cohort), count=count,
+                           runs=runs, run_numbers={run.id: matchmaking.proposal_number(run) for run in runs}, mail=outbox.summary(cohort), count=count,
                            steps=cohort_path.steps(cohort, count=count), status_label=outbox.status_label, feed=calendar_events.current_feed(None, cohort), events=events,
                            overview=overview, dropouts=matchmaking.dropout_summary(cohort),
                            kit_documents=KIT_DOCUMENTS, out_of_date=invites.people_out_of_date(cohort),

@@ -35,19 +35,22 @@ def links_for_cohort(cohort_id: int) -> list[ResourceLink]:
     return list(db.session.execute(db.select(ResourceLink).where(ResourceLink.cohort_id == cohort_id)).scalars())
 
 
-def schedule_for_participant(participant_id: int) -> None:
-    """Queue a score for each lab link of the participant's cohort (the LMS offered AGS)."""
+def schedule_for_participant(participant_id: int) -> int:
+    """Queue a score for each lab link of the participant's cohort (the LMS offered AGS); returns how many."""
     participant = db.session.get(Participant, participant_id)
     if participant is None:
-        return
+        return 0
+    queued = 0
     for link in links_for_cohort(participant.cohort_id):
         course = db.session.get(Course, link.course_id)
         if not course.ags_lineitems_url and not link.ags_lineitem_url:
             continue
+        queued += 1
         try:
             enqueue("lti_tool.services.grades.push_score", participant_id, link.id)
         except Exception:  # noqa: BLE001 - the failure is already on GradeSync; learner work is saved
             log.warning("grade passback for participant %s failed; recorded for the facilitator", participant_id)
+    return queued
 
 
 def _in_worker() -> bool:

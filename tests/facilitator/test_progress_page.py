@@ -97,3 +97,12 @@ def test_send_now_reaches_the_gradebook_and_the_page_says_what_it_received(app, 
     assert body["activityProgress"] == "Initialized"
     html = client.get(f"/facilitator/cohorts/{cid}/progress").get_data(as_text=True)
     assert re.search(rf"0 of {int(body['scoreMaximum'])}, \d+ \w+ \d\d:\d\d UTC\s*\(accepted\)", html), html
+
+
+def test_send_now_without_a_gradebook_column_says_so(app, platform, lti, client):
+    cid = _lab(app, platform, lti)  # launched without the AGS claim
+    page = client.get(f"/facilitator/cohorts/{cid}/progress")
+    sent = client.post(f"/facilitator/cohorts/{cid}/progress/send", data={"csrf_token": csrf_token_in(page)})
+    assert "Nothing to send: the LMS did not offer a gradebook column" in client.get(
+        sent.headers["Location"]).get_data(as_text=True)
+    assert platform.scores == []
