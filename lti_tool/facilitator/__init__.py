@@ -7,3 +7,4 @@ from . import routes  # noqa: E402,F401
 from . import progress  # noqa: E402,F401
 from . import lab  # noqa: E402,F401
 from . import waiting  # noqa: E402,F401
+from . import pages  # noqa: E402,F401

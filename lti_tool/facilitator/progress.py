@@ -1,21 +1,27 @@
 """Facilitator: completion table with gradebook sync status, and the reflections shared with them."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
 from ..auth import role_required
+from ..downloads import csv_lines, download
 from ..extensions import db
 from ..lti.roles import FACILITATOR
 from ..models import Participant, Reflection
+from ..services import audit, outbox
 from ..services import curriculum as cur
+from ..services import progress as progress_service
 from ..services.cohorts import cohort_in_course
-from ..services.grades import schedule_for_participant, syncs_for_cohort
-from ..services.progress import progress_for
+from ..services.grades import received, schedule_for_participant, syncs_for_cohort
 from ..services.visibility import AS_FACILITATOR, visible_answers
 from . import bp
+
+STATUS_WORDS = {"behind": _l("behind"), "on_track": _l("on track"), "not_started": _l("not started"),
+                "done": _l("done")}
 
 
 def _people(cohort):
@@ -27,10 +33,63 @@ def _people(cohort):
 @bp.get("/cohorts/<int:cohort_id>/progress")
 @role_required(FACILITATOR)
 def progress(cohort_id: int):
+    """Status per learner (filterable), what is still to do, and what the LMS gradebook received."""
     cohort = cohort_in_course(cohort_id)
-    people = _people(cohort)
-    return render_template("facilitator/progress.html", cohort=cohort, people=people,
-                           progress=progress_for(people), syncs=syncs_for_cohort(cohort), form=FlaskForm())
+    rows = progress_service.learner_rows(cohort)
+    show = request.args.get("show", "")
+    shown = [r for r in rows if r.status == show] if show in progress_service.STATUSES else rows
+    return render_template("facilitator/progress.html", cohort=cohort, rows=shown, every=rows, show=show,
+                           counts=progress_service.counts(rows), syncs=syncs_for_cohort(cohort), form=FlaskForm(),
+                           reminders=sum(1 for r in rows if r.needs_reminder))
+
+
+@bp.get("/cohorts/<int:cohort_id>/progress.csv")
+@role_required(FACILITATOR)
+def progress_csv(cohort_id: int):
+    cohort = cohort_in_course(cohort_id)
+    audit.record("export", cohort=cohort, details={"what": "progress"})
+    rows = progress_service.learner_rows(cohort)
+    syncs = syncs_for_cohort(cohort)
+    got = {r.participant.id: received(syncs.get(r.participant.id)) for r in rows}
+    columns, lines = progress_service.csv_table(rows, got, STATUS_WORDS)
+    return download(csv_lines(columns, lines), f"{cohort.slug}-progress.csv", "text/csv")
+
+
+@bp.route("/cohorts/<int:cohort_id>/progress/remind", methods=["GET", "POST"])
+@role_required(FACILITATOR)
+def progress_remind(cohort_id: int):
+    """A reminder to everyone with something due and not done: GET shows who and what, POST sends."""
+    cohort = cohort_in_course(cohort_id)
+    form = FlaskForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        queued, skipped = progress_service.remind_behind(cohort)
+        outbox.deliver_later(cohort)
+        flash(_("Reminders: %(queued)s written, %(skipped)s skipped (reminded in the last day or no email address).",
+                queued=queued, skipped=skipped), "success")
+        return redirect(url_for("facilitator.progress", cohort_id=cohort.id), code=303)
+    rows = [r for r in progress_service.learner_rows(cohort) if r.needs_reminder]
+    example = outbox.render(progress_service.REMINDER_KIND, outbox.recipient_locale(rows[0].participant.user),
+                            cohort=cohort, **progress_service.reminder_mail(rows[0], cohort)) if rows else None
+    return render_template("facilitator/progress_remind.html", cohort=cohort, rows=rows, example=example, form=form)
+
+
+@bp.post("/cohorts/<int:cohort_id>/progress/send")
+@role_required(FACILITATOR)
+def progress_send(cohort_id: int):
+    """Send every learner's score to the LMS gradebook now (unchanged scores are not sent twice)."""
+    cohort = cohort_in_course(cohort_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    rows = progress_service.learner_rows(cohort)
+    if sum(schedule_for_participant(row.participant.id) for row in rows):
+        flash(_("Scores for %(n)s learners sent to the gradebook; the table shows what it received.", n=len(rows)),
+              "success")
+    else:
+        flash(_("Nothing to send: the LMS did not offer a gradebook column for this lab (no Assignment and Grade "
+                "Services in its launch)."), "error")
+    return redirect(url_for("facilitator.progress", cohort_id=cohort.id), code=303)
 
 
 @bp.post("/cohorts/<int:cohort_id>/progress/resend")

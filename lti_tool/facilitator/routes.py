@@ -10,8 +10,8 @@ from ..jobs import enqueue
 from ..lti.roles import FACILITATOR
 from ..extensions import db
 from ..models import MatchRun, OutboxMessage, Participant
-from ..services import (audit, calendar_events, follow_ups, invites, matchmaking, notifications, outbox, teams,
-                        waiting, withdrawal)
+from ..services import (audit, calendar_events, cohort_path, follow_ups, invites, matchmaking, notifications, outbox,
+                        teams, waiting, withdrawal)
 from ..services import roster as roster_service
 from ..services.slots import SLOT_CHOICES
 from ..services.cohorts import cohort_in_course, roster, save_cohort
@@ -25,8 +25,10 @@ from .forms import ActionForm, CohortForm, FollowUpForm, RosterUploadForm
 @bp.get("/")
 @role_required(FACILITATOR)
 def home():
-    """The facilitator's landing page: the course's cohorts with their sizes."""
-    return render_template("facilitator/home.html", cohorts=cohorts_in_course(g.lti.course))
+    """The facilitator's landing page: the course's cohorts with their sizes and the step each is at."""
+    cohorts = cohorts_in_course(g.lti.course)
+    return render_template("facilitator/home.html", cohorts=cohorts,
+                           steps={cohort.id: cohort_path.current_step(cohort) for cohort, _n in cohorts})
 
 
 @bp.route("/cohorts/new", methods=["GET", "POST"])
@@ -66,16 +68,15 @@ def _follow_up_form(cohort, overview, **kwargs) -> FollowUpForm:
 def _cohort_page(cohort, status: int = 200, **context):
     """The cohort page; a form that failed validation comes in ``context`` to show its errors."""
     runs = matchmaking.latest_runs(cohort, limit=5)
-    outbox = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.cohort_id == cohort.id)
-                                .order_by((OutboxMessage.status != "attention"), OutboxMessage.id.desc())
-                                .limit(50)).scalars().all()  # what needs attention first
+    count = cohort_path.headcount(cohort)
     events = calendar_events.events_for(cohort)
     overview = follow_ups.follow_up_overview(cohort)
     context.setdefault("upload", RosterUploadForm())
     context.setdefault("follow_up", _follow_up_form(cohort, overview, formdata=None))
     return render_template("facilitator/cohort.html", cohort=cohort, people=roster(cohort), action=ActionForm(),
-                           runs=runs, outbox=outbox, feed=calendar_events.current_feed(None, cohort), events=events,
-                           overview=overview, waiting=waiting.panel(cohort),
+                           runs=runs, run_numbers={run.id: matchmaking.proposal_number(run) for run in runs}, mail=outbox.summary(cohort), count=count,
+                           steps=cohort_path.steps(cohort, count=count), status_label=outbox.status_label, feed=calendar_events.current_feed(None, cohort), events=events,
+                           overview=overview, dropouts=matchmaking.dropout_summary(cohort), waiting=waiting.panel(cohort),
                            kit_documents=KIT_DOCUMENTS, out_of_date=invites.people_out_of_date(cohort),
                            **context), status
 

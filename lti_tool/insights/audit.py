@@ -5,7 +5,7 @@ from datetime import date
 
 from flask import g, render_template, request
 
-from ..downloads import download_stream
+from ..downloads import download
 from ..auth import role_required
 from ..lti.roles import LND
 from ..services import audit
@@ -37,4 +37,4 @@ def audit_csv():
     count, newest = audit.extent(deployment_id, action=action)  # this export's own entry comes after: not in it
     audit.record("audit_export", details={"rows": count, "action": action})
     rows = audit.iter_entries(deployment_id, action=action, up_to_id=newest)
-    return download_stream(audit.csv_chunks(rows), f"lab-audit-log-{date.today().isoformat()}.csv", "text/csv")
+    return download(audit.csv_chunks(rows), f"lab-audit-log-{date.today().isoformat()}.csv", "text/csv")

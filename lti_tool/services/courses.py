@@ -5,13 +5,15 @@ from sqlalchemy import func
 
 from ..extensions import db
 from ..models import Cohort, Course, Deployment, Participant
+from ..states import ParticipantStatus
 
 
 def cohorts_in_course(course: Course) -> list[tuple[Cohort, int]]:
-    """Cohorts of one course with their participant counts."""
+    """Cohorts of one course with how many take part (removed and withdrawn people are not counted)."""
     rows = db.session.execute(
         db.select(Cohort, func.count(Participant.id))
-        .outerjoin(Participant, Participant.cohort_id == Cohort.id)
+        .outerjoin(Participant, (Participant.cohort_id == Cohort.id)
+                   & (Participant.status == ParticipantStatus.ENROLLED))
         .where(Cohort.course_id == course.id)
         .group_by(Cohort.id)
         .order_by(Cohort.id)

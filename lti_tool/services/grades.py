@@ -1,8 +1,13 @@
 """LMS gradebook passback (LTI Assignment and Grade Services via pylti1p3).
 
 A score per participant per lab resource link, sent through the job queue whenever progress
-changes. The score is the share of checklist items done. Sending the same progress twice is a no-op
-here and harmless at the LMS (the newest timestamp wins). A failure is recorded on ``GradeSync``
+changes. The score is the checklist items done out of all (3/14 after the intake and two reflections).
+
+Every score is sent with gradingProgress ``FullyGraded``: it is the final value *for now*, and the
+next one replaces it (the newest timestamp wins). Moodle stores a score's value only when it is
+FullyGraded, Canvas and Open edX show it too; ``Pending`` would leave an empty cell until a learner had
+done everything. activityProgress says how far along the learner is (Initialized, InProgress,
+Completed). Sending the same progress twice is a no-op here and harmless at the LMS. A failure is recorded on ``GradeSync``
 (shown to the facilitator) and re-raised under RQ so the job retries with back-off; learner work is
 saved before any of this runs and never depends on it.
 """
@@ -31,19 +36,22 @@ def links_for_cohort(cohort_id: int) -> list[ResourceLink]:
     return list(db.session.execute(db.select(ResourceLink).where(ResourceLink.cohort_id == cohort_id)).scalars())
 
 
-def schedule_for_participant(participant_id: int) -> None:
-    """Queue a score for each lab link of the participant's cohort (the LMS offered AGS)."""
+def schedule_for_participant(participant_id: int) -> int:
+    """Queue a score for each lab link of the participant's cohort (the LMS offered AGS); returns how many."""
     participant = db.session.get(Participant, participant_id)
     if participant is None:
-        return
+        return 0
+    queued = 0
     for link in links_for_cohort(participant.cohort_id):
         course = db.session.get(Course, link.course_id)
         if not course.ags_lineitems_url and not link.ags_lineitem_url:
             continue
+        queued += 1
         try:
             enqueue("lti_tool.services.grades.push_score", participant_id, link.id)
         except Exception:  # noqa: BLE001 - the failure is already on GradeSync; learner work is saved
             log.warning("grade passback for participant %s failed; recorded for the facilitator", participant_id)
+    return queued
 
 
 def _in_worker() -> bool:
@@ -63,6 +71,13 @@ def _lineitem(ags: AssignmentsGradesService, link: ResourceLink, maximum: int) -
     found = ags.find_or_create_lineitem(wanted, find_by="resource_id")
     link.ags_lineitem_url = found.get_id()  # remember it: the next score goes straight there
     return found
+
+
+def activity_progress(progress) -> str:
+    """AGS activityProgress: Initialized (nothing yet), InProgress, Completed (every item done)."""
+    if progress.complete:
+        return "Completed"
+    return "InProgress" if progress.done else "Initialized"
 
 
 def push_score(participant_id: int, link_id: int) -> str:
@@ -86,8 +101,8 @@ def push_score(participant_id: int, link_id: int) -> str:
                                                    "lineitem": link.ags_lineitem_url})
         lineitem = _lineitem(ags, link, int(maximum))
         grade = (Grade().set_score_given(given).set_score_maximum(maximum)
-                 .set_activity_progress("Completed" if progress.complete else "InProgress")
-                 .set_grading_progress("FullyGraded" if progress.complete else "Pending")
+                 .set_activity_progress(activity_progress(progress))
+                 .set_grading_progress("FullyGraded")
                  .set_timestamp(datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
                  .set_user_id(participant.user.sub))
         ags.put_grade(grade, lineitem)
@@ -152,3 +167,13 @@ def init_app(app) -> None:
     if not event.contains(db.session, "after_flush", _progress_touched):
         event.listen(db.session, "after_flush", _progress_touched)
     app.after_request(send_touched_progress)
+
+
+def received(sync: GradeSync | None) -> dict:
+    """What the LMS gradebook holds for a learner, as far as the tool knows: the last score it accepted,
+    when, and how the latest attempt went ("accepted", "failed: …", "waiting", "nothing sent")."""
+    if sync is None:
+        return {"score": "", "at": None, "result": "nothing sent", "failed": False}
+    score = f"{sync.score_given:g}/{sync.score_maximum:g}" if sync.sent_at and sync.score_maximum else ""
+    result = {"sent": "accepted", "failed": f"failed: {sync.last_error or ''}"}.get(sync.status, "waiting")
+    return {"score": score, "at": sync.sent_at, "result": result, "failed": sync.status == "failed"}

@@ -196,16 +196,21 @@ def kit_document(cohort: Cohort, name: str, fmt: str, stylesheet_href: str | Non
     return render_pdf(render_html(cur.curriculum(), kit_cohort(cohort))[name])
 
 
+def recently_reminded(cohort: Cohort, kind: str) -> set[str]:
+    """Addresses that got a reminder of this kind within the last day (nobody is reminded twice a day)."""
+    since = utcnow() - REMINDER_GAP
+    return set(db.session.execute(db.select(OutboxMessage.recipient).where(
+        OutboxMessage.cohort_id == cohort.id, OutboxMessage.kind == kind,
+        OutboxMessage.created_at >= since)).scalars())
+
+
 def remind_intake(cohort: Cohort) -> tuple[int, int]:
     """Write a reminder to everyone enrolled who has not submitted their profile (not twice within a day).
 
     Returns (queued, skipped because reminded recently or without an email address). Committed with
     the job that sends them (``outbox.deliver_later``), or not at all.
     """
-    since = utcnow() - REMINDER_GAP
-    recent = set(db.session.execute(db.select(OutboxMessage.recipient).where(
-        OutboxMessage.cohort_id == cohort.id, OutboxMessage.kind == REMINDER_KIND,
-        OutboxMessage.created_at >= since)).scalars())
+    recent = recently_reminded(cohort, REMINDER_KIND)
     queued = skipped = 0
     for person in cohort_roster(cohort):
         if person.intake_submitted_at is not None:

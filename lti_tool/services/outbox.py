@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..jobs import enqueue
@@ -202,3 +203,48 @@ def retry(message: OutboxMessage) -> str | None:
         return None
     message.status, message.attempts, message.next_attempt_at = OutboxStatus.QUEUED, 0, None
     return _deliver_soon(message.cohort_id)
+
+# --- what the facilitator sees: a summary, failures first, the rows on demand ----------------------
+
+STATUS_LABELS = {OutboxStatus.QUEUED: _l("waiting"), OutboxStatus.SENDING: _l("sending"),
+                 OutboxStatus.SENT: _l("sent"), OutboxStatus.WRITTEN: _l("saved as file"),
+                 OutboxStatus.FAILED: _l("failed, will be retried"), OutboxStatus.ATTENTION: _l("needs attention")}
+
+
+def status_label(status: str) -> str:
+    """A status in words; a status without words yet is shown as it is stored."""
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Summary:
+    total: int
+    counts: list[tuple[str, int]]  # (status, messages): statuses with errors first, then in OutboxStatus order
+    problems: list[OutboxMessage]  # messages carrying an error, newest first (at most ``shown``)
+    problem_count: int
+
+
+def summary(cohort: Cohort, shown: int = 5) -> Summary:
+    """The cohort's messages counted by status (any status, known or not), failures first with their error."""
+    by_status = dict(db.session.execute(db.select(OutboxMessage.status, db.func.count(OutboxMessage.id))
+                                        .where(OutboxMessage.cohort_id == cohort.id)
+                                        .group_by(OutboxMessage.status)).all())
+    with_errors = set(db.session.execute(db.select(OutboxMessage.status).where(
+        OutboxMessage.cohort_id == cohort.id, OutboxMessage.last_error.is_not(None)).distinct()).scalars())
+    known = [s.value for s in OutboxStatus]
+    order = sorted(by_status, key=lambda s: (s not in with_errors, known.index(s) if s in known else len(known), s))
+    errors = db.select(OutboxMessage).where(OutboxMessage.cohort_id == cohort.id,
+                                            OutboxMessage.last_error.is_not(None))
+    problems = list(db.session.execute(errors.order_by(OutboxMessage.status != OutboxStatus.ATTENTION,  # attention first
+                                                      OutboxMessage.id.desc()).limit(shown)).scalars())
+    count = db.session.execute(db.select(db.func.count()).select_from(errors.subquery())).scalar_one()
+    return Summary(sum(by_status.values()), [(s, by_status[s]) for s in order], problems, count)
+
+
+def messages(cohort: Cohort, status: str | None = None, limit: int = 500) -> list[OutboxMessage]:
+    """The cohort's messages, newest first, optionally of one status."""
+    query = db.select(OutboxMessage).where(OutboxMessage.cohort_id == cohort.id)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return list(db.session.execute(query.order_by(OutboxMessage.id.desc()).limit(limit)).scalars())

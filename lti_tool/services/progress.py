@@ -1,11 +1,15 @@
-"""Completion per learner: intake, attendance on both days, a reflection per session, the action plan."""
+"""Completion per learner: intake, attendance on both days, a reflection per session, the action plan;
+what is due by now, who is behind, and a reminder to them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from ..extensions import db
-from ..models import Attendance, Participant, Reflection
+from ..models import Attendance, Cohort, Participant, Reflection
+from ..states import ParticipantStatus
 from . import curriculum as cur
+from . import lab_day, outbox
 
 
 @dataclass
@@ -63,3 +67,112 @@ def progress_for(participants: list[Participant]) -> dict[int, Progress]:
             items.append(Item("action_plan", "Team action plan", plan in refl))
         out[p.id] = Progress(p.id, items)
     return out
+
+
+# --- the facilitator's view: what is due by now, who is behind, reminders -----------------------
+
+STATUSES = ("behind", "on_track", "not_started", "done")  # the filters of the progress page, in order
+
+
+@dataclass
+class LearnerRow:
+    participant: Participant
+    progress: Progress
+    status: str  # one of STATUSES
+    missing: list[Item]  # due by now and not done
+
+    @property
+    def needs_reminder(self) -> bool:
+        """Something due by now is not done (behind, or not started at all)."""
+        return bool(self.missing)
+
+
+def due_keys(cohort: Cohort, now: datetime | None = None) -> set[str]:
+    """The checklist items expected by now: the intake always; a day's attendance and its reflections
+    once that day's sessions are over; the action plan once the lab is over."""
+    now = now or datetime.now(timezone.utc)
+    due = {"intake"}
+    sessions = lab_day.scheduled_sessions(cohort)
+    plan = cur.action_plan_session_id()
+    days_over = set()
+    for day, items in _by_day(sessions).items():
+        if max(s.end for s in items) <= now:
+            days_over.add(day)
+            due.add(f"day{day}")
+    for s in sessions:
+        if int(s.session.day) in days_over:
+            due.add("action_plan" if s.session.id == plan else f"reflection:{s.session.id}")
+    return due
+
+
+def _by_day(sessions) -> dict[int, list]:
+    days: dict[int, list] = {}
+    for s in sessions:
+        days.setdefault(int(s.session.day), []).append(s)
+    return days
+
+
+def learner_rows(cohort: Cohort, now: datetime | None = None) -> list[LearnerRow]:
+    """Everyone taking part (removed and withdrawn people left out) with their progress and status."""
+    people = list(db.session.execute(db.select(Participant).where(
+        Participant.cohort_id == cohort.id, Participant.status == ParticipantStatus.ENROLLED)
+        .order_by(Participant.id)).scalars())
+    progress = progress_for(people)
+    due = due_keys(cohort, now)
+    rows = []
+    for p in people:
+        mine = progress[p.id]
+        missing = [item for item in mine.items if item.key in due and not item.done]
+        status = ("done" if mine.complete else "not_started" if not mine.done else "behind" if missing
+                  else "on_track")
+        rows.append(LearnerRow(p, mine, status, missing))
+    return rows
+
+
+def counts(rows: list[LearnerRow]) -> dict[str, int]:
+    return {status: sum(1 for r in rows if r.status == status) for status in STATUSES}
+
+
+REMINDER_KIND = "progress_reminder"  # templates/email/progress_reminder.*
+
+
+def reminder_mail(row: LearnerRow, cohort: Cohort) -> dict:
+    """What the reminder to one learner says (the confirmation page shows it before anything is sent)."""
+    return {"name": row.participant.user.name or "", "missing": [item.label for item in row.missing],
+            "day_one": cohort.day_one, "day_two": cohort.day_two}
+
+
+def remind_behind(cohort: Cohort) -> tuple[int, int]:
+    """Write a reminder to everyone with something due and not done, naming it (not twice within a day).
+
+    Returns (queued, skipped because reminded recently or without an email address).
+    """
+    recent = lab_day.recently_reminded(cohort, REMINDER_KIND)
+    queued = skipped = 0
+    for row in learner_rows(cohort):
+        if not row.needs_reminder:
+            continue
+        address = row.participant.user.contact_email
+        if not address or address in recent:
+            skipped += 1
+            continue
+        outbox.write_to(cohort, row.participant.user, REMINDER_KIND, **reminder_mail(row, cohort))
+        queued += 1
+    db.session.commit()
+    return queued, skipped
+
+
+def csv_table(rows: list[LearnerRow], received: dict[int, dict], status_words: dict) -> tuple[list, list[list]]:
+    """The progress table for a spreadsheet: one line per learner, every checklist item, and what the LMS
+    gradebook got (``received``: participant id -> ``grades.received()``)."""
+    items = [item.label for item in rows[0].progress.items] if rows else []
+    columns = ["Learner", "Email", "Status", "Done", "Out of", *items,
+               "Gradebook: last score received", "Gradebook: received at", "Gradebook: last result"]
+    lines = []
+    for row in rows:
+        got = received[row.participant.id]
+        user = row.participant.user
+        lines.append([user.name or user.sub, user.contact_email or "", str(status_words[row.status]),
+                      row.progress.done, row.progress.total, *(item.done for item in row.progress.items),
+                      got["score"], got["at"].isoformat(timespec="minutes") if got["at"] else "", got["result"]])
+    return columns, lines

@@ -42,7 +42,8 @@ def test_facilitator_pages(page, live_server):
     attendance = href(page, "Take attendance for this session")
     check_pages(page, live_server, ["/facilitator/", cohort, cohort + "/edit", "/facilitator/cohorts/new", proposal,
                                     cohort + "/progress", cohort + "/reflections", cohort + "/run-of-show",
-                                    attendance, remove])
+                                    attendance, remove, cohort + "/teams", cohort + "/messages",
+                                    cohort + "/progress/remind"])
 
 
 def test_learner_pages(page, live_server):

@@ -1,6 +1,8 @@
 """The workflow pages in a real browser: keyboard-reachable, axe-clean, usable at 320 px."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.conftest import screenshot
@@ -94,3 +96,38 @@ def test_remove_confirmation_page(page, live_server):
     axe_clean(page, 320)
     page.get_by_role("link", name="Cancel").click()  # nothing removed
     page.get_by_role("heading", level=1, name="Summer lab").wait_for()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_cohort_path_teams_messages_and_progress(page, live_server, width):
+    """The cohort as steps, the published teams, the messages and progress: axe-clean, and the progress table
+    fits the screen at 1280 px (no column off to the side)."""
+    open_tool_page(page, live_server, "Launch as facilitator Fran", "Cohorts in Leadership Academy: Reciprocal Mentoring")
+    assert page.get_by_role("cell", name=re.compile(r"Step \d of 5")).first.is_visible()
+    axe_clean(page, width)
+    screenshot(page, f"facilitator-home-{width}")
+    page.get_by_role("link", name="Spring lab").click()
+    page.get_by_role("heading", level=1, name="Spring lab").wait_for()
+    steps = page.get_by_role("navigation", name="Steps of this cohort")
+    assert steps.get_by_role("listitem").count() == 5
+    axe_clean(page, width)
+    screenshot(page, f"facilitator-cohort-path-{width}")
+    page.get_by_role("link", name="See and search the teams").click()
+    page.get_by_role("heading", level=1, name="Teams: Spring lab").wait_for()
+    page.get_by_label("Find a person (name, email, department or location)").fill("Ana")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_text(re.compile(r"1 of \d+ teams")).wait_for()
+    axe_clean(page, width)
+    screenshot(page, f"facilitator-teams-{width}")
+    cohort = page.url.split("/teams")[0]
+    page.goto(cohort + "/messages")  # the demo has sent nothing yet: the cohort page says so, without a link
+    page.get_by_role("heading", level=1, name="Messages: Spring lab").wait_for()
+    axe_clean(page, width)
+    page.goto(cohort)
+    page.get_by_role("link", name="Progress, gradebook and reflections").click()
+    page.get_by_role("heading", level=1, name="Progress: Spring lab").wait_for()
+    axe_clean(page, width)
+    if width == 1280:
+        assert page.locator(".table-wrap").evaluate("(el) => el.scrollWidth <= el.clientWidth + 1")
+        assert page.get_by_role("columnheader", name="LMS gradebook received").is_visible()
+    screenshot(page, f"facilitator-progress-{width}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jwt
 
-from tests.reflections.helpers import cohort_id, launch, participant_id, reflect
+from tests.reflections.helpers import SESSION, cohort_id, launch, participant_id, reflect
 
 SCORE_FIELDS = {"scoreGiven", "scoreMaximum", "activityProgress", "gradingProgress", "timestamp", "userId"}
 
@@ -35,7 +35,8 @@ def test_score_reaches_the_platform_with_created_line_item_and_signed_token(app,
     body = score["body"]
     assert SCORE_FIELDS <= set(body)
     assert body["userId"] == "ana" and body["scoreGiven"] == 1 and body["scoreMaximum"] == item["scoreMaximum"]
-    assert body["activityProgress"] == "InProgress" and body["gradingProgress"] == "Pending"
+    # Partial progress is a final score for now (FullyGraded): Moodle stores a value only when it is.
+    assert body["activityProgress"] == "InProgress" and body["gradingProgress"] == "FullyGraded"
     assert "T" in body["timestamp"]
     assert platform.token_requests, "no client-credentials request reached the platform"
     _verify_client_assertion(client, platform, platform.token_requests[-1])
@@ -162,3 +163,33 @@ def day_one_sessions() -> list[str]:
     from lti_tool.services.curriculum import curriculum
 
     return [s.id for s in curriculum().sessions if int(s.day) == 1 and not s.is_break]
+
+
+def test_progress_reaches_the_gradebook_as_it_grows_and_completion_says_completed(app, client, lti, platform):
+    """Every score is FullyGraded (the LMS shows 1/N, 2/N ... as it grows); the last one says Completed."""
+    from datetime import datetime
+
+    from lti_tool.extensions import db
+    from lti_tool.models import Attendance, Participant, Reflection, ResourceLink
+    from lti_tool.services import curriculum as cur
+    from lti_tool.services.grades import push_score
+
+    launch(lti, "ana", with_ags=True)
+    cid, pid = cohort_id(app), participant_id(app, "ana")
+    reflect(client, cid, learned_from_partner="x", gain_self="4", gain_partner="4")
+    first = platform.scores[-1]["body"]
+    assert (first["scoreGiven"], first["activityProgress"], first["gradingProgress"]) == (1, "InProgress", "FullyGraded")
+    with app.app_context():
+        db.session.get(Participant, pid).intake_submitted_at = datetime(2026, 3, 1)
+        for s in cur.curriculum().sessions:
+            if not s.is_break:
+                db.session.add(Attendance(cohort_id=cid, participant_id=pid, session_id=s.id, present=True))
+        for s in cur.reflective_sessions():
+            if s.id != SESSION:
+                db.session.add(Reflection(cohort_id=cid, participant_id=pid, session_id=s.id, status="submitted"))
+        db.session.commit()
+        link_id = db.session.execute(db.select(ResourceLink.id)).scalar_one()
+        assert push_score(pid, link_id) == "sent"
+    last = platform.scores[-1]["body"]
+    assert last["scoreGiven"] == last["scoreMaximum"] > 1
+    assert (last["activityProgress"], last["gradingProgress"]) == ("Completed", "FullyGraded")
