@@ -11,12 +11,13 @@ from lti_tool.extensions import db
 from lti_tool.models import Attendance, OutboxMessage, Participant, Reflection
 from lti_tool.services import curriculum as cur
 from tests.conftest import csrf_token_in, plain_text
-from tests.facilitator.test_attendance import PAST, ids, make_cohort
+from tests.conftest import dated_lab
+from tests.facilitator.test_attendance import PAST, ids
 
 
 def _lab(app, platform, lti):
     """A lab that is over: Ana did everything, Ben only his intake, Cleo nothing, Dan was removed."""
-    cid = make_cohort(app, platform, PAST)
+    cid = dated_lab(app, platform, PAST)
     lti(role="learner", sub="dan", name="Dan", email="dan@example.com", custom={"cohort": "lab"})
     people = ids(app)
     with app.app_context():
