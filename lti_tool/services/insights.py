@@ -254,7 +254,9 @@ class Deployment:
         r = db.select(Reflection.participant_id.label("pid"), _month(Reflection.submitted_at).label("month"),
                       Reflection.answers[cur.GAIN_SELF].as_integer().label("gs"),
                       Reflection.answers[cur.GAIN_PARTNER].as_integer().label("gp")).where(
-            Reflection.cohort_id.in_(ids), Reflection.status == "submitted").cte("r").prefix_with("MATERIALIZED")
+            Reflection.cohort_id.in_(ids), Reflection.status == "submitted",
+            # written per session before the half-day reflections, and copied into them: not counted twice
+            Reflection.session_id.not_in([s.id for s in cur.curriculum().sessions])).cte("r").prefix_with("MATERIALIZED")
         for pid, m, n, s1, n1, s2, n2 in db.session.execute(db.select(
                 r.c.pid, r.c.month, func.count(), func.coalesce(func.sum(r.c.gs), 0), func.count(r.c.gs),
                 func.coalesce(func.sum(r.c.gp), 0), func.count(r.c.gp)).group_by(r.c.pid, r.c.month)):  # query 4
@@ -276,7 +278,7 @@ class Deployment:
                 .where(Team.cohort_id.in_(ids), Team.status == "active").order_by(Team.id, TeamMember.position)):
             by_team.setdefault(team_id, (cid, score, gains or {}, []))[3].append(member)
         self.teams = list(by_team.values())
-        self.n_sessions = len(cur.reflective_sessions())
+        self.n_sessions = len(cur.half_day_reflections())  # reflections each person is asked for
         # Groups of the unfiltered breakdowns: too small a cohort, department or gender joins "Other".
         self.cohort_row = self._sizes(lambda p: p.cohort_id)
         self.dept_row = self._sizes(lambda p: p.department)

@@ -1,4 +1,4 @@
-"""Completion per learner: intake, attendance on both days, a reflection per session, the action plan."""
+"""Completion per learner: intake, attendance on both days, one reflection per half day."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,17 +49,13 @@ def progress_for(participants: list[Participant]) -> dict[int, Progress]:
         submitted.setdefault(pid, set()).add(session_id)
     # A day counts as attended only when every working session of it (both half-days) is recorded present.
     days = cur.working_session_ids_by_day()
-    plan = cur.action_plan_session_id()
-    sessions = [s for s in cur.reflective_sessions() if s.id != plan]
     out = {}
     for p in participants:
         mine, refl = present.get(p.id, set()), submitted.get(p.id, set())
         items = [Item("intake", "Intake profile submitted", p.intake_submitted_at is not None)]
         for day in sorted(days):
             items.append(Item(f"day{day}", f"Attended day {day}", bool(days[day]) and days[day] <= mine))
-        for s in sessions:
-            items.append(Item(f"reflection:{s.id}", f"Reflection: {s.title}", s.id in refl))
-        if plan:
-            items.append(Item("action_plan", "Team action plan", plan in refl))
+        for r in cur.half_day_reflections():  # the last one asks for the first step of the action plan
+            items.append(Item(f"reflection:{r.id}", f"Reflection: {r.title}", r.id in refl))
         out[p.id] = Progress(p.id, items)
     return out

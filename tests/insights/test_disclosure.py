@@ -13,7 +13,7 @@ from datetime import date, datetime
 import pytest
 
 from tests.insights.helpers import HIDDEN, add_cohort, add_people, csv_table, page_tables, person, shown
-from tests.reflections.helpers import cohort_id, launch, reflect
+from tests.reflections.helpers import cohort_id, lab_held, launch, reflect
 
 OWN, PARTNER, PEOPLE = "Own gain reported (mean 1-5)", "Gain seen in partner (mean 1-5)", "People"
 MARCH, APRIL, MAY = datetime(2026, 3, 10, 12), datetime(2026, 4, 10, 12), datetime(2026, 5, 12, 12)
@@ -42,6 +42,7 @@ def test_one_learners_ratings_appear_nowhere(app, client, lti):
     launch(lti, "ana")
     cid = cohort_id(app)
     add_people(app, cid, [person(gender="woman"), person(gender="man")] * 2 + [person(gender="woman")])
+    lab_held(app)
     assert reflect(client, cid, learned_from_partner="x", gain_self="5", gain_partner="2").status_code in (200, 302, 303)
     _lnd(lti)
     html = _page(client)
@@ -239,11 +240,12 @@ def test_only_me_ratings_are_described_as_they_are_used(app, client, lti):
     for i in range(5):
         launch(lti, f"learner-{i}")
         cid = cohort_id(app)
-        form = client.get(f"/learner/cohorts/{cid}/reflections/d1-knowledge-map").get_data(as_text=True)
+        lab_held(app)
+        form = client.get(f"/learner/cohorts/{cid}/reflections/d1-morning").get_data(as_text=True)
         reflect(client, cid, learned_from_partner="x", gain_self="4", gain_partner="4",
                 vis_gain_self="me", vis_gain_partner="me")
     rating_label = form.split('for="v-gain_self-me"')[1].split("</label>")[0]
-    text_label = form.split('for="v-do_differently-me"')[1].split("</label>")[0]
+    text_label = form.split('for="v-learned_from_partner-me"')[1].split("</label>")[0]
     assert "Only me" in rating_label and "anonymous" in rating_label and "5" in rating_label
     assert "anonymous" not in text_label
     _lnd(lti)
