@@ -267,7 +267,7 @@ def submitted_reflection(app, lti, sub, *, intake_timezone, cohort_timezone="UTC
         participant.timezone = intake_timezone
         db.session.get(Cohort, participant.cohort_id).timezone = cohort_timezone
         db.session.add(Reflection(participant_id=participant.id, cohort_id=participant.cohort_id,
-                                  session_id="d1-knowledge-map", answers={"learned_from_partner": "x"},
+                                  session_id="d1-morning", answers={"learned_from_partner": "x"},
                                   status="submitted", submitted_at=when, updated_at=when))
         db.session.commit()
         return participant.cohort_id
@@ -284,7 +284,7 @@ def test_reflection_deadline_in_the_learners_intake_time_zone(app, lti, client, 
     # Submitted 15:30 UTC on 10 January, editable for 72 hours: 13 January 15:30 UTC = 10:30 in New York (EST).
     listing = client.get(f"/learner/cohorts/{cid}/reflections").get_data(as_text=True)
     assert "Submitted (you can edit until Jan 13, 2026, 10:30:00\u202fAM (America/New_York))" in listing
-    form = client.get(f"/learner/cohorts/{cid}/reflections/d1-knowledge-map").get_data(as_text=True)
+    form = client.get(f"/learner/cohorts/{cid}/reflections/d1-morning").get_data(as_text=True)
     assert "You can still edit it until Jan 13, 2026, 10:30:00\u202fAM (America/New_York)." in form
     assert "UTC" not in listing and "UTC" not in form
 

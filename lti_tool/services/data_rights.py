@@ -46,6 +46,7 @@ from ..extensions import cache, db
 from ..models import (AnonymousRating, Attendance, CacheEntry, CalendarEvent, CalendarFeed, Cohort, Course,
                       GradeSync, LtiUser, MatchRun, Membership, OutboxMessage, Participant, PartnerPreference,
                       Reflection, ResourceLink, Team, TeamMember, utcnow)
+from . import curriculum as cur
 from .curriculum import GAIN_PARTNER, GAIN_SELF
 from .withdrawal import withdraw
 
@@ -137,7 +138,6 @@ def _teams(p: Participant) -> list[dict]:
 
 
 def _reflections(p: Participant) -> list[dict]:
-    from . import curriculum as cur
     from .visibility import level_of
 
     readers = {"me": _("only you"), "partner": _("your partner and the facilitator"),
@@ -145,11 +145,11 @@ def _reflections(p: Participant) -> list[dict]:
     out = []
     for r in db.session.execute(db.select(Reflection).where(Reflection.participant_id == p.id)
                                 .order_by(Reflection.id)).scalars():
-        session_ = cur.session(r.session_id)
-        prompts = {pr.id: pr.text for pr in (session_.prompts if session_ else ())}
+        half = cur.half_day(r.session_id)  # else a reflection written per session, before the half-day ones
+        prompts = {pr.id: pr.text for pr in half.prompts} if half else cur.prompt_texts()
         out.append({
             _("Cohort"): p.cohort.name,
-            _("Session"): session_.title if session_ else r.session_id,
+            _("Part of the lab"): cur.reflection_titles().get(r.session_id, r.session_id),
             _("Status"): _("Submitted") if r.status == "submitted" else _("Draft"),
             _("Submitted"): _when(r.submitted_at),
             _("Last changed"): _when(r.updated_at),
@@ -409,6 +409,8 @@ def _forget_launches(trace: Trace) -> None:
 def _keep_ratings(ids: list[int]) -> None:
     for r in db.session.execute(db.select(Reflection).where(Reflection.participant_id.in_(ids),
                                                              Reflection.status == "submitted")).scalars():
+        if cur.half_day(r.session_id) is None:
+            continue  # written per session; its ratings were copied into the half-day reflection
         a = r.answers or {}
         if isinstance(a.get(GAIN_SELF), int) or isinstance(a.get(GAIN_PARTNER), int):
             db.session.add(AnonymousRating(cohort_id=r.cohort_id, session_id=r.session_id,

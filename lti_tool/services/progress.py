@@ -1,5 +1,5 @@
-"""Completion per learner: intake, attendance on both days, a reflection per session, the action plan;
-what is due by now, who is behind, and a reminder to them."""
+"""Completion per learner: intake, attendance on both days, one reflection per half day; what is due by
+now, who is behind, and a reminder to them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,18 +53,14 @@ def progress_for(participants: list[Participant]) -> dict[int, Progress]:
         submitted.setdefault(pid, set()).add(session_id)
     # A day counts as attended only when every working session of it (both half-days) is recorded present.
     days = cur.working_session_ids_by_day()
-    plan = cur.action_plan_session_id()
-    sessions = [s for s in cur.reflective_sessions() if s.id != plan]
     out = {}
     for p in participants:
         mine, refl = present.get(p.id, set()), submitted.get(p.id, set())
         items = [Item("intake", "Intake profile submitted", p.intake_submitted_at is not None)]
         for day in sorted(days):
             items.append(Item(f"day{day}", f"Attended day {day}", bool(days[day]) and days[day] <= mine))
-        for s in sessions:
-            items.append(Item(f"reflection:{s.id}", f"Reflection: {s.title}", s.id in refl))
-        if plan:
-            items.append(Item("action_plan", "Team action plan", plan in refl))
+        for r in cur.half_day_reflections():  # the last one asks for the first step of the action plan
+            items.append(Item(f"reflection:{r.id}", f"Reflection: {r.title}", r.id in refl))
         out[p.id] = Progress(p.id, items)
     return out
 
@@ -88,20 +84,14 @@ class LearnerRow:
 
 
 def due_keys(cohort: Cohort, now: datetime | None = None) -> set[str]:
-    """The checklist items expected by now: the intake always; a day's attendance and its reflections
-    once that day's sessions are over; the action plan once the lab is over."""
+    """The checklist items expected by now: the intake always; a day's attendance and its half-day
+    reflections once that day's sessions are over."""
     now = now or datetime.now(timezone.utc)
     due = {"intake"}
-    sessions = lab_day.scheduled_sessions(cohort)
-    plan = cur.action_plan_session_id()
-    days_over = set()
-    for day, items in _by_day(sessions).items():
-        if max(s.end for s in items) <= now:
-            days_over.add(day)
-            due.add(f"day{day}")
-    for s in sessions:
-        if int(s.session.day) in days_over:
-            due.add("action_plan" if s.session.id == plan else f"reflection:{s.session.id}")
+    days_over = {day for day, items in _by_day(lab_day.scheduled_sessions(cohort)).items()
+                 if max(s.end for s in items) <= now}
+    due |= {f"day{day}" for day in days_over}
+    due |= {f"reflection:{r.id}" for r in cur.half_day_reflections() if int(r.day) in days_over}
     return due
 
 

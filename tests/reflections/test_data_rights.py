@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import csrf_token_in
-from tests.reflections.helpers import cohort_id, launch, make_team, reflect
+from tests.reflections.helpers import cohort_id, lab_held, launch, make_team, reflect
 
 
 def test_download_and_delete_keep_anonymous_ratings(app, client, lti):
@@ -16,6 +16,7 @@ def test_download_and_delete_keep_anonymous_ratings(app, client, lti):
     launch(lti, "ana")
     cid = cohort_id(app)
     make_team(app, "ana", "bea")
+    lab_held(app)
     reflect(client, cid, learned_from_partner="MY-TEXT", gain_self="5", gain_partner="4")
     download = client.get("/learner/my-data.json")
     assert download.status_code == 200 and download.mimetype == "application/json"
