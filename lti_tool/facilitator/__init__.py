@@ -6,3 +6,4 @@ bp = Blueprint("facilitator", __name__, url_prefix="/facilitator")
 from . import routes  # noqa: E402,F401
 from . import progress  # noqa: E402,F401
 from . import lab  # noqa: E402,F401
+from . import check_ins  # noqa: E402,F401

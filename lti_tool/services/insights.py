@@ -579,7 +579,9 @@ QUALITY_MEASURES = ["Teams", "Teams where the matcher expected both sides to gai
                     "Teams where both members report gaining (mean own gain 3 or more) (%)"]
 TITLES = {"overview": "Overview", "by_cohort": "By cohort", "by_department": "By department",
           "by_gender": "By gender", "match_scores": "Match score distribution (teams per score band)",
-          "match_quality": "Match quality", "trend": "Reflections over time (by month submitted)"}
+          "match_quality": "Match quality", "trend": "Reflections over time (by month submitted)",
+          "follow_ups": "Follow-up meetings (partners asked “Did you meet?” after each)"}
+FOLLOW_UP_COLUMNS = ["Cohort", "Meetings due", "Check-ins answered", "Follow-ups held"]
 
 
 def _notes(mg: int) -> dict:
@@ -770,6 +772,8 @@ def compute(deployment_id: int, filters: Filters) -> dict:
         "trend", TREND_COLUMNS, lambda: base["trend"], lambda: data.month_groups(lambda p, m, cid=None: m, keep,
                                                                                   keep_anon),
         "month", lambda m: label(m, "month"))
+    tables["follow_ups"] = _table("follow_ups", FOLLOW_UP_COLUMNS, *follow_up_rows(selected, department, mg, notes,
+                                                                                  total=not cohort_filter))
     return {"tables": tables, "cohorts": data.cohorts, "selected": selected, "people": len(sel_group.people),
             "min_group": mg, "departments": offered, "department": department}
 
@@ -780,3 +784,31 @@ def _pct(part, whole):
 
 def _mean(total, n):
     return round(total / n, 2) if n else None
+
+
+def follow_up_rows(cohorts: list[Cohort], department, mg: int, notes: dict,
+                   total: bool = True) -> tuple[list[list], list[str]]:
+    """Per cohort: meetings due, check-ins answered, follow-ups held (``check_ins.cohort_counts``).
+
+    A cohort's row is shown when at least ``mg`` people answered a check-in there; the "All cohorts"
+    row only unfiltered (totals of two selections could be subtracted) and when the hidden rows
+    together stand for at least ``mg`` people. Not split by department (that filter shows nothing here)."""
+    from .check_ins import cohort_counts
+
+    if department:
+        return [], [notes["department"]]
+    counts = cohort_counts([c.id for c in cohorts])
+    rows, hidden_people, hidden = [], 0, 0
+    for c in cohorts:
+        n = counts[c.id]
+        if not n["meetings_due"]:
+            continue
+        shown = n["respondents"] >= mg
+        rows.append([c.name] + ([n["meetings_due"], n["answered"], n["held"]] if shown else [SUPPRESSED] * 3))
+        if not shown:
+            hidden, hidden_people = hidden + 1, hidden_people + n["respondents"]
+    if total and len(rows) > 1:
+        total = [sum(counts[c.id][k] for c in cohorts) for k in ("meetings_due", "answered", "held")]
+        safe = not hidden or hidden_people >= mg
+        rows.append(["All cohorts"] + (total if safe else [SUPPRESSED] * 3))
+    return rows, [notes["hidden"] if any(SUPPRESSED in r for r in rows) else ""]
