@@ -113,6 +113,23 @@ def invites_send(cohort_id):
                f"folder, {result['failed']} failed (kept for retry).")
 
 
+check_ins_cli = AppGroup("check-ins", help="After follow-up meetings: ask both partners \"Did you meet?\".")
+
+
+@check_ins_cli.command("send")
+@click.option("--cohort", "cohort_id", type=int, default=None, help="Only this cohort (default: every cohort).")
+def check_ins_send(cohort_id):
+    """Ask about every follow-up meeting that has ended (once per person and meeting), then send the outbox.
+
+    Run it every hour or so (deploy/systemd/mentoring-lab-check-ins.timer); running it again asks nobody twice.
+    """
+    from .services.check_ins import send_due
+
+    result = send_due(cohort_id)
+    click.echo(f"{result['check_ins']} people asked, {result['sent']} sent, {result['written']} written to the "
+               f"outbox folder, {result['failed']} failed (kept for retry).")
+
+
 data_cli = AppGroup("data", help="Personal data: retention clean-up.")
 
 
@@ -176,5 +193,5 @@ def audit_export(deployment_id, issuer, action, output):
 
 
 def init_app(app: Flask) -> None:
-    for group in (platform_cli, keys_cli, demo_cli, invites_cli, data_cli, audit_cli):
+    for group in (platform_cli, keys_cli, demo_cli, invites_cli, check_ins_cli, data_cli, audit_cli):
         app.cli.add_command(group)

@@ -238,3 +238,14 @@ def test_counts_per_cohort_meetings_due_answered_and_held(app, lab):
     assert counts["meetings_due"] == len({(r.team_id, r.occurrence) for r in _rows(app)})
     assert counts["check_ins"] == len(_rows(app))
     assert (counts["answered"], counts["held"], counts["respondents"]) == (2, 1, 1)
+
+
+def test_the_command_runs_the_sweep_and_asks_nobody_twice(app, lab, monkeypatch):
+    cohort_id, _ = lab
+    first = _meetings(app, cohort_id)[0]
+    real = check_ins.send_due
+    monkeypatch.setattr(check_ins, "send_due", lambda cohort=None: real(cohort, now=_after(first)))
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["check-ins", "send", "--cohort", str(cohort_id)]).output
+    assert out.startswith(f"{len(_rows(app))} people asked") and _rows(app, "ana")
+    assert runner.invoke(args=["check-ins", "send", "--cohort", str(cohort_id)]).output.startswith("0 people asked")
