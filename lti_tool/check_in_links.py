@@ -5,8 +5,6 @@ question and only reads; POST (with a CSRF token) records that one answer and no
 """
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, render_template
 
 from .learner.forms import CheckInForm
@@ -19,7 +17,7 @@ bp = Blueprint("check_in", __name__, url_prefix="/check-in")
 
 def _page(row, form, status=200, done=False):
     cohort = db.session.get(Cohort, row.cohort_id)
-    when = row.meeting_start.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(cohort.timezone))
+    when = check_ins.local_start(row, cohort)
     return render_template("check_in/answer.html", row=row, cohort=cohort, when=when, form=form,
                            done=done), status
 

@@ -39,7 +39,7 @@ def home():
                       "progress": progress, "step": next_step(cohort, me, team, published, progress, partners),
                       "reasons": reasons_for_reader(team.reasons, g.lti.user.name) if team else [],
                       "published": published, "feed": feed, "events": events,
-                      "check_ins": check_ins.open_for(me)})
+                      "check_ins": [(row, check_ins.local_start(row, cohort)) for row in check_ins.open_for(me)]})
     return render_template("learner/home.html", cards=cards, action=ActionForm(), check_in_form=CheckInForm())
 
 

@@ -178,6 +178,11 @@ def open_for(participant: Participant, now: datetime | None = None) -> list[Chec
         CheckIn.created_at >= now - TOKEN_MAX_AGE).order_by(CheckIn.meeting_start)).scalars())
 
 
+def local_start(row: CheckIn, cohort: Cohort) -> datetime:
+    """When the meeting took place, in the cohort's time zone."""
+    return row.meeting_start.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(cohort.timezone))
+
+
 def mine(participant: Participant, check_in_id: int) -> CheckIn | None:
     row = db.session.get(CheckIn, check_in_id)
     return row if row is not None and row.participant_id == participant.id else None

@@ -582,6 +582,10 @@ TITLES = {"overview": "Overview", "by_cohort": "By cohort", "by_department": "By
           "match_quality": "Match quality", "trend": "Reflections over time (by month submitted)",
           "follow_ups": "Follow-up meetings (partners asked “Did you meet?” after each)"}
 FOLLOW_UP_COLUMNS = ["Cohort", "Meetings due", "Check-ins answered", "Follow-ups held"]
+TITLES["withdrawal_reasons"] = "Why people withdrew (reasons given, all cohorts)"
+REASON_LABELS = {"time": "No time", "job": "Role changed or leaving the organisation", "personal":
+                 "Health or personal reasons", "expectations": "The lab was not what they expected",
+                 "partner": "The pairing did not work", "other": "Another reason"}
 
 
 def _notes(mg: int) -> dict:
@@ -774,6 +778,8 @@ def compute(deployment_id: int, filters: Filters) -> dict:
         "month", lambda m: label(m, "month"))
     tables["follow_ups"] = _table("follow_ups", FOLLOW_UP_COLUMNS, *follow_up_rows(selected, department, mg, notes,
                                                                                   total=not cohort_filter))
+    tables["withdrawal_reasons"] = _table("withdrawal_reasons", ["Reason", "People"],
+                                          *withdrawal_reason_rows(data.cohorts, filtered, mg, notes))
     return {"tables": tables, "cohorts": data.cohorts, "selected": selected, "people": len(sel_group.people),
             "min_group": mg, "departments": offered, "department": department}
 
@@ -812,3 +818,22 @@ def follow_up_rows(cohorts: list[Cohort], department, mg: int, notes: dict,
         safe = not hidden or hidden_people >= mg
         rows.append(["All cohorts"] + (total if safe else [SUPPRESSED] * 3))
     return rows, [notes["hidden"] if any(SUPPRESSED in r for r in rows) else ""]
+
+
+def withdrawal_reason_rows(cohorts: list[Cohort], filtered, mg: int, notes: dict) -> tuple[list[list], list[str]]:
+    """How many people gave each reason for withdrawing, across all cohorts (never under a filter: two
+    selections could be subtracted). Nothing when fewer than ``mg`` gave one; a count of 1 to mg-1 is
+    hidden, and then the next smallest too, so that the total cannot give it back."""
+    from .check_ins import withdrawal_reasons
+
+    if filtered:
+        return [], ["Not shown with filters: comparing two selections could single someone out."]
+    counts = withdrawal_reasons([c.id for c in cohorts])
+    if sum(counts.values()) < mg:
+        return [], [f"Fewer than {mg} people gave a reason for withdrawing: not shown."]
+    hidden = {k for k, n in counts.items() if 0 < n < mg}
+    if len(hidden) == 1:
+        shown = sorted((n, k) for k, n in counts.items() if n >= mg)
+        hidden.add(shown[0][1])
+    rows = [[REASON_LABELS[k], SUPPRESSED if k in hidden else n] for k, n in counts.items()]
+    return rows, [notes["hidden"] if hidden else ""]

@@ -38,7 +38,7 @@ def checked_in(tmp_path_factory):
 def test_the_learner_answers_on_the_home_page(page, checked_in, width):
     base, _ = checked_in
     open_tool_page(page, base, "Launch as learner Ana", "Welcome, Ana Costa")
-    question = page.get_by_role("heading", name=re.compile(r"^Did you meet on "))
+    question = page.get_by_role("heading", name=re.compile(r"^Did you meet Ben Okafor on "))
     assert question.is_visible()
     axe_clean(page, width)
     screenshot(page, f"check-in-home-{width}")

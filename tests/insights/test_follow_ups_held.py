@@ -64,3 +64,38 @@ def test_a_department_filter_shows_no_follow_up_figures(app, client, lti):
     big, = seed(app, cohorts=1, per_cohort=6)
     _check_ins(app, big, ["yes"])
     assert _table(client, "?department=Finance") == {}
+
+
+def _withdrawn(app, cohort_id, reasons):
+    from lti_tool.extensions import db
+    from lti_tool.models import Participant
+
+    with app.app_context():
+        people = db.session.execute(db.select(Participant).where(Participant.cohort_id == cohort_id)
+                                    .order_by(Participant.id)).scalars().all()
+        for p, reason in zip(people, reasons):
+            p.status, p.withdrawal_reason = "withdrawn", reason
+        db.session.commit()
+
+
+def _reasons(client, query=""):
+    raw = client.get(f"/insights/export/withdrawal_reasons.csv{query}").get_data().decode("utf-8-sig")
+    return {row[0]: row[1] for row in list(csv.reader(io.StringIO(raw)))[1:] if row and row[0]}
+
+
+def test_withdrawal_reasons_are_counted_and_a_small_count_cannot_be_worked_out(app, client, lti):
+    launch(lti, "lnd-1", role="lnd", cohort=None)
+    big, other = seed(app, cohorts=2, per_cohort=12)
+    _withdrawn(app, big, ["time"] * 6 + ["job"] * 5 + ["partner"])
+    reasons = _reasons(client)
+    assert reasons["No time"] == "6" and reasons["Health or personal reasons"] == "0"
+    # one person said "partner": hidden, and the smallest shown count with it (else the total gives it back)
+    assert reasons["The pairing did not work"] == reasons["Role changed or leaving the organisation"] == "not shown"
+    assert _reasons(client, f"?cohort={big}") == {}  # never under a filter (two selections could be subtracted)
+
+
+def test_withdrawal_reasons_from_fewer_than_the_minimum_are_not_shown(app, client, lti):
+    launch(lti, "lnd-1", role="lnd", cohort=None)
+    big, = seed(app, cohorts=1, per_cohort=6)
+    _withdrawn(app, big, ["time"] * 4)
+    assert _reasons(client) == {}
