@@ -10,7 +10,7 @@ from wtforms import (BooleanField, HiddenField, RadioField, SelectField, SelectM
                      SubmitField, TextAreaField)
 from wtforms.validators import Length, ValidationError
 
-from ..services import intake, slots
+from ..services import intake, slots, withdrawal
 from ..services.skills import taxonomy
 
 TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
@@ -119,5 +119,24 @@ class PreferenceForm(FlaskForm):
     action = HiddenField()
 
 
+
+
 class WithdrawForm(FlaskForm):
+    reason = RadioField(_l("Why are you leaving? (optional)"), default="", choices=choices([("", _l("I prefer not to say")), *withdrawal.REASONS]),
+                        validators=[one_of_or_empty],
+                        description=_l("Only counted, never shown next to your name: it helps the facilitator "
+                                       "and L&D improve the lab."))
     confirm = SubmitField(_l("Yes, I can no longer take part"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reason.validate_choice = False  # "" (not saying) is a choice too; one_of_or_empty checks
+
+
+CHECK_IN_ANSWERS = [("yes", _l("Yes, we met")), ("moved", _l("We moved it to another time")),
+                    ("no", _l("No, we did not meet"))]
+
+
+class CheckInForm(FlaskForm):
+    """"Did you meet?" after a follow-up meeting: one button per answer."""
+    answer = RadioField(_l("Did you meet?"), choices=choices(CHECK_IN_ANSWERS))

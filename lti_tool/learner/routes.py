@@ -5,13 +5,13 @@ from ..downloads import download
 from ..auth import role_required
 from ..lti.roles import LEARNER
 from ..facilitator.forms import ActionForm
-from ..services import calendar_events, intake, slots, teams, withdrawal
+from ..services import calendar_events, check_ins, intake, slots, teams, withdrawal
 from ..services.courses import cohorts_of_learner
 from ..services.progress import progress_for
 from ..services.skills import taxonomy
 from . import bp
 from .access import learner_participant_or_404
-from .forms import IntakeForm, PreferenceForm, WithdrawForm
+from .forms import CheckInForm, IntakeForm, PreferenceForm, WithdrawForm
 from .next_step import next_step
 from .wording import reasons_for_reader
 
@@ -38,8 +38,9 @@ def home():
         cards.append({"cohort": cohort, "me": me, "team": team, "partners": partners, "pod": pod,
                       "progress": progress, "step": next_step(cohort, me, team, published, progress, partners),
                       "reasons": reasons_for_reader(team.reasons, g.lti.user.name) if team else [],
-                      "published": published, "feed": feed, "events": events})
-    return render_template("learner/home.html", cards=cards, action=ActionForm())
+                      "published": published, "feed": feed, "events": events,
+                      "check_ins": [(row, check_ins.local_start(row, cohort)) for row in check_ins.open_for(me)]})
+    return render_template("learner/home.html", cards=cards, action=ActionForm(), check_in_form=CheckInForm())
 
 
 @bp.get("/how-it-works")
@@ -162,7 +163,7 @@ def withdraw(cohort_id: int):
         flash(_("You have withdrawn from this lab."), "info")
         return redirect(url_for(".home"))
     if request.method == "POST" and form.validate():
-        withdrawal.withdraw(me)
+        withdrawal.withdraw(me, form.reason.data or None)
         flash(_("You have withdrawn from this lab. Thank you for letting us know."), "success")
         return redirect(url_for(".home"))
     return render_template("learner/withdraw.html", me=me, cohort=me.cohort, form=form)
@@ -197,3 +198,19 @@ def my_feed(cohort_id: int):
     calendar_events.feed_for(me, me.cohort, rotate=request.form.get("rotate") == "1")
     flash(_("Your private calendar address is ready."), "success")
     return redirect(url_for("learner.home"), code=303)
+
+
+@bp.post("/cohorts/<int:cohort_id>/check-ins/<int:check_in_id>")
+@role_required(LEARNER)
+def check_in(cohort_id: int, check_in_id: int):
+    """Answer "Did you meet?" about one of my follow-up meetings, from my home page."""
+    me = learner_participant_or_404(cohort_id)
+    row = check_ins.mine(me, check_in_id)
+    if row is None or me.status == "withdrawn":
+        abort(404)
+    form = CheckInForm()
+    if not form.validate():
+        abort(400)
+    check_ins.answer(row, form.answer.data)
+    flash(_("Thank you: your answer is saved."), "success")
+    return redirect(url_for(".home"), code=303)

@@ -12,8 +12,9 @@ Deletion (``delete_user_data``) removes the person or irreversibly anonymises th
   their address is forgotten.
 - The numeric gain ratings of their submitted reflections are copied, without any identity (only
   cohort, session and day), to ``AnonymousRating`` so aggregates hold. Their participant rows,
-  intake, partner requests (theirs and those naming them), attendance, reflections, grade-sync
-  records, calendar feeds, memberships, stored launch data and the user row are deleted.
+  intake (with the reason they gave for withdrawing), partner requests (theirs and those naming
+  them), attendance, reflections, follow-up check-ins, grade-sync records, calendar feeds,
+  memberships, stored launch data and the user row are deleted.
 - Rows that belong to others but mention them are rewritten: matching proposals (their pool entry
   becomes a bare placeholder, teams they were in lose the reasons that described them, an
   unpublished proposal with them in it is marked failed so it cannot be published), team reasons,
@@ -43,12 +44,12 @@ from flask import current_app, has_request_context, request, session
 from flask_babel import gettext as _
 
 from ..extensions import cache, db
-from ..models import (AnonymousRating, Attendance, CacheEntry, CalendarEvent, CalendarFeed, Cohort, Course,
+from ..models import (AnonymousRating, Attendance, CacheEntry, CalendarEvent, CalendarFeed, CheckIn, Cohort, Course,
                       GradeSync, LtiUser, MatchRun, Membership, OutboxMessage, Participant, PartnerPreference,
                       Reflection, ResourceLink, Team, TeamMember, utcnow)
 from . import curriculum as cur
 from .curriculum import GAIN_PARTNER, GAIN_SELF
-from .withdrawal import withdraw
+from .withdrawal import REASONS, withdraw
 
 log = logging.getLogger(__name__)
 FORMER = "a former participant"
@@ -96,6 +97,8 @@ def _intake(p: Participant) -> dict:
         _("Lab days"): ", ".join(_when(d) for d in (cohort.day_one, cohort.day_two) if d) or _("not set yet"),
         _("Status"): status,
         _("Joined"): _when(p.joined_at),
+        _("Why you left"): str(dict(REASONS).get(p.withdrawal_reason, p.withdrawal_reason))
+        if p.withdrawal_reason else None,
         _("Gender identity"): str(genders.get(p.gender, p.gender)) if p.gender else None,
         _("Gender in your own words"): p.gender_self_described,
         _("Department"): p.department,
@@ -185,6 +188,9 @@ def export_user(user: LtiUser) -> dict[str, Any]:
     messages = db.session.execute(db.select(OutboxMessage).where(
         OutboxMessage.cohort_id.in_(list(cohorts)), db.func.lower(OutboxMessage.recipient).in_(emails))
         .order_by(OutboxMessage.id)).scalars() if cohorts and emails else []
+    check_ins = db.session.execute(db.select(CheckIn).where(CheckIn.participant_id.in_(ids))
+                                   .order_by(CheckIn.meeting_start)).scalars() if ids else []
+    said = {"yes": _("yes, we met"), "moved": _("we moved it"), "no": _("no, we did not meet")}
     grades = db.session.execute(db.select(GradeSync, ResourceLink).join(
         ResourceLink, ResourceLink.id == GradeSync.resource_link_id).where(GradeSync.participant_id.in_(ids))
         .order_by(GradeSync.id)).all() if ids else []
@@ -217,6 +223,10 @@ def export_user(user: LtiUser) -> dict[str, Any]:
             {_("Cohort"): by_id[a.participant_id].cohort.name, _("Session"): sessions.get(a.session_id, a.session_id),
              _("Present"): _yes(a.present), _("Recorded"): _when(a.recorded_at)} for a in attendance],
         _("Reflections"): [r for p in people for r in _reflections(p)],
+        _("Follow-up check-ins"): [
+            {_("Cohort"): by_id[c.participant_id].cohort.name, _("Meeting"): _when(c.meeting_start),
+             _("Your answer"): str(said[c.answer]) if c.answer else _("not answered"),
+             _("Answered"): _when(c.answered_at)} for c in check_ins],
         _("Calendar"): [
             {_("Cohort"): by_id[f.participant_id].cohort.name,
              _("Private calendar address"): public_url("calendar.feed", token=f.token),
@@ -436,7 +446,8 @@ def _erase(users: list[LtiUser], people: list[Participant], trace: Trace) -> Non
     if ids:
         _keep_ratings(ids)
         for model, column in ((Reflection, Reflection.participant_id), (Attendance, Attendance.participant_id),
-                              (GradeSync, GradeSync.participant_id), (CalendarFeed, CalendarFeed.participant_id)):
+                              (GradeSync, GradeSync.participant_id), (CalendarFeed, CalendarFeed.participant_id),
+                              (CheckIn, CheckIn.participant_id)):
             db.session.execute(db.delete(model).where(column.in_(ids)))
         db.session.execute(db.delete(PartnerPreference).where(
             PartnerPreference.from_participant_id.in_(ids) | PartnerPreference.to_participant_id.in_(ids)))

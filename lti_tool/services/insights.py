@@ -623,7 +623,13 @@ FUNNEL_COLUMNS = ["Stage", "People", "Share of those enrolled (%)"]
 NOT_MEASURED = "not yet measured"  # a funnel stage the lab does not record yet (not a held-back figure)
 TITLES = {"funnel": "From enrolment to follow-up", "overview": "Overview", "by_cohort": "By cohort", "by_department": "By department",
           "by_gender": "By gender", "match_scores": "Match score distribution (teams per score band)",
-          "match_quality": "Match quality", "trend": "Reflections over time (by month submitted)"}
+          "match_quality": "Match quality", "trend": "Reflections over time (by month submitted)",
+          "follow_ups": "Follow-up meetings (partners asked “Did you meet?” after each)"}
+FOLLOW_UP_COLUMNS = ["Cohort", "Meetings due", "Check-ins answered", "Follow-ups held"]
+TITLES["withdrawal_reasons"] = "Why people withdrew (reasons given, all cohorts)"
+REASON_LABELS = {"time": "No time", "job": "Role changed or leaving the organisation", "personal":
+                 "Health or personal reasons", "expectations": "The lab was not what they expected",
+                 "partner": "The pairing did not work", "other": "Another reason"}
 
 
 def _notes(mg: int) -> dict:
@@ -642,9 +648,10 @@ def _notes(mg: int) -> dict:
 
 
 def follow_ups_held(participant_ids: set[int]) -> set[int] | None:
-    """Participants (of these) whose team held at least one follow-up meeting; None while the lab does not
-    record follow-ups held. The seam for the funnel's last stage: plug the follow-up service in here."""
-    return None
+    """Participants (of these) whose team held at least one follow-up meeting, from the check-ins."""
+    from .check_ins import people_who_met  # check_ins reaches the outbox; insights only needs this read
+
+    return people_who_met(participant_ids)
 
 
 def _funnel(data: "Deployment", keep, overview: list, department) -> Table:
@@ -877,6 +884,10 @@ def compute(deployment_id: int, filters: Filters) -> dict:
         "trend", TREND_COLUMNS, lambda: base["trend"], lambda: data.month_groups(lambda p, m, cid=None: m, keep,
                                                                                   keep_anon),
         "month", lambda m: label(m, "month"))
+    tables["follow_ups"] = _table("follow_ups", FOLLOW_UP_COLUMNS, *follow_up_rows(selected, department, mg, notes,
+                                                                                  total=not cohort_filter))
+    tables["withdrawal_reasons"] = _table("withdrawal_reasons", ["Reason", "People"],
+                                          *withdrawal_reason_rows(data.cohorts, filtered, mg, notes))
     return {"tables": tables, "cohorts": data.cohorts, "selected": selected, "people": len(sel_group.people),
             "min_group": mg, "departments": offered, "department": department}
 
@@ -887,3 +898,50 @@ def _pct(part, whole):
 
 def _mean(total, n):
     return round(total / n, 2) if n else None
+
+
+def follow_up_rows(cohorts: list[Cohort], department, mg: int, notes: dict,
+                   total: bool = True) -> tuple[list[list], list[str]]:
+    """Per cohort: meetings due, check-ins answered, follow-ups held (``check_ins.cohort_counts``).
+
+    A cohort's row is shown when at least ``mg`` people answered a check-in there; the "All cohorts"
+    row only unfiltered (totals of two selections could be subtracted) and when the hidden rows
+    together stand for at least ``mg`` people. Not split by department (that filter shows nothing here)."""
+    from .check_ins import cohort_counts
+
+    if department:
+        return [], [notes["department"]]
+    counts = cohort_counts([c.id for c in cohorts])
+    rows, hidden_people, hidden = [], 0, 0
+    for c in cohorts:
+        n = counts[c.id]
+        if not n["meetings_due"]:
+            continue
+        shown = n["respondents"] >= mg
+        rows.append([c.name] + ([n["meetings_due"], n["answered"], n["held"]] if shown else [SUPPRESSED] * 3))
+        if not shown:
+            hidden, hidden_people = hidden + 1, hidden_people + n["respondents"]
+    if total and len(rows) > 1:
+        total = [sum(counts[c.id][k] for c in cohorts) for k in ("meetings_due", "answered", "held")]
+        safe = not hidden or hidden_people >= mg
+        rows.append(["All cohorts"] + (total if safe else [SUPPRESSED] * 3))
+    return rows, [notes["hidden"] if any(SUPPRESSED in r for r in rows) else ""]
+
+
+def withdrawal_reason_rows(cohorts: list[Cohort], filtered, mg: int, notes: dict) -> tuple[list[list], list[str]]:
+    """How many people gave each reason for withdrawing, across all cohorts (never under a filter: two
+    selections could be subtracted). Nothing when fewer than ``mg`` gave one; a count of 1 to mg-1 is
+    hidden, and then the next smallest too, so that the total cannot give it back."""
+    from .check_ins import withdrawal_reasons
+
+    if filtered:
+        return [], ["Not shown with filters: comparing two selections could single someone out."]
+    counts = withdrawal_reasons([c.id for c in cohorts])
+    if sum(counts.values()) < mg:
+        return [], [f"Fewer than {mg} people gave a reason for withdrawing: not shown."]
+    hidden = {k for k, n in counts.items() if 0 < n < mg}
+    if len(hidden) == 1:
+        shown = sorted((n, k) for k, n in counts.items() if n >= mg)
+        hidden.add(shown[0][1])
+    rows = [[REASON_LABELS[k], SUPPRESSED if k in hidden else n] for k, n in counts.items()]
+    return rows, [notes["hidden"] if hidden else ""]

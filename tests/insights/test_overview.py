@@ -45,10 +45,17 @@ def test_a_stage_with_five_on_each_side_is_shown(app, client, lti):
     assert _funnel(client)[REFLECTED] == 5.0
 
 
-def test_follow_ups_held_says_not_yet_measured(app, client, lti):
+def test_follow_ups_held_counts_the_teams_that_said_they_met(app, client, lti):
+    from tests.insights.test_follow_ups_held import _check_ins
+
     _lnd(lti)
-    add_cohort(app, "Spring", date(2026, 3, 2), [person() for _ in range(5)])
-    assert _funnel(client)["Held at least one follow-up meeting"] == "not yet measured"
+    held, _ = add_cohort(app, "Spring", date(2026, 3, 2), [person() for _ in range(10)],
+                         teams=[(i, i + 1, 0.9) for i in range(0, 10, 2)])
+    lapsed, _ = add_cohort(app, "Summer", date(2026, 3, 9), [person() for _ in range(10)],
+                           teams=[(i, i + 1, 0.9) for i in range(0, 10, 2)])
+    _check_ins(app, held, ["yes"])
+    _check_ins(app, lapsed, ["no"])
+    assert _funnel(client)["Held at least one follow-up meeting"] == 10.0
 
 
 def test_a_small_score_band_is_joined_with_its_neighbour_not_hidden(app, client, lti):
