@@ -202,7 +202,7 @@
       next.addEventListener("click", function () { show(i + 1, true); });
       bar.appendChild(next);
     }
-    if (bar.children.length) section.appendChild(bar);
+    if (bar.children.length) section.insertBefore(bar, section.querySelector(".actions"));
   });
   links.forEach(function (a, i) {
     a.addEventListener("click", function (e) { e.preventDefault(); show(i, true); });

@@ -26,7 +26,7 @@ def test_intake_page_is_accessible_markup(people, client):
     html = page.get_data(as_text=True)
     assert '<legend>Gender identity <span class="required">(required)</span></legend>' in html
     assert "<legend>Leadership</legend>" in html
-    assert 'value="tue-14" id="slot-tue-14"' in html and '<th scope="col" id="day-tue">Tuesday</th>' in html
+    assert 'value="tue-14" id="slot-tue-14"' in html and '<th scope="col" id="day-tue"><span class="short" aria-hidden="true">Tue</span><span class="long">Tuesday</span></th>' in html
     assert re.search(r'<input [^>]*id="timezone" [^>]*value="UTC">', html)  # the cohort's time zone by default
     assert 'role="status"' in html and "intake.js" in html
 
