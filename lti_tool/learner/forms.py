@@ -68,7 +68,7 @@ class IntakeForm(FlaskForm):
     department = StringField(_l("Department"), validators=[Length(max=200)])
     location = StringField(_l("Location"), description=_l("City or office, e.g. “Lisbon office”."),
                            validators=[Length(max=200)])
-    timezone = StringField(_l("Your time zone"), validators=[known_zone],
+    timezone = StringField(_l("Time zone"), validators=[known_zone],
                            description=_l("Type a city to search, e.g. “Berlin” or “New York”."))
     level = RadioField(_l("Level"), choices=choices(intake.LEVELS), validate_choice=False, validators=[one_of_or_empty])
     manager = SelectField(_l("Your manager, if they are in this lab"), validate_choice=False,

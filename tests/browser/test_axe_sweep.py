@@ -51,7 +51,7 @@ def test_learner_pages(page, live_server):
     page.goto(live_server + spring + "/reflections")
     first_session = href(page, "Mapping what each of us knows")
     check_pages(page, live_server, ["/learner/", spring + "/intake", spring + "/reflections", first_session,
-                                    spring + "/team", spring + "/withdraw", "/learner/my-data",
+                                    spring + "/team", spring + "/partner", spring + "/withdraw", "/learner/my-data",
                                     "/learner/my-data/delete"])  # my-data.json is a download
 
 

@@ -95,7 +95,7 @@ def test_whole_intake_with_the_keyboard_only(browser, live_server, fresh_intake)
         keys.tick(page.locator("#wants").get_by_label("Project management"))
         keys.next_step("When you are free")
 
-        zone = page.get_by_label("Your time zone")
+        zone = page.get_by_label("Time zone", exact=True)
         assert zone.input_value() == "America/Chicago"  # the device's zone, offered on a fresh intake
         keys.tick(page.get_by_label("Wednesday 09:00"))
         keys.tick(page.get_by_label("Thursday 13:00"))
