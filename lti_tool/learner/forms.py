@@ -34,6 +34,8 @@ def known_zone(form, field):
     if not typed:
         field.data = ""
         return
+    if typed == getattr(form, "kept_zone", None):
+        return  # chosen from the longer list this form once offered ("US/Eastern"): kept, not refused
     if typed.casefold() not in _ZONE_BY_FOLDED:
         raise ValidationError(_l("Not a valid choice. Choose a time zone from the list, such as Europe/Berlin."))
     field.data = _ZONE_BY_FOLDED[typed.casefold()]
@@ -105,6 +107,7 @@ class IntakeForm(FlaskForm):
             self[name].flags.required = True
 
     def set_choices(self, roster, me) -> None:
+        self.kept_zone = me.timezone
         skills = choices((s, s) for s in taxonomy().skills)
         self.offers.choices = skills
         self.wants.choices = skills

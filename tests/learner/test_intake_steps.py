@@ -7,7 +7,7 @@ import re
 from lti_tool.learner.forms import COMMON_TIMEZONES, TIMEZONES
 from lti_tool.services import intake
 from tests.conftest import csrf_token_in
-from tests.learner.conftest import participant_of
+from tests.learner.conftest import fill, participant_of
 from tests.learner.test_intake import form_data
 
 
@@ -81,3 +81,11 @@ def test_availability_grid_has_large_labelled_targets(people, client):
     html = intake_html(client, people)
     assert '<label class="slot" for="slot-wed-10"><span class="visually-hidden">Wednesday 10:00</span></label>' in html
     assert '<th scope="row" id="hour-10">10:00</th>' in html
+
+
+def test_a_stored_zone_from_the_old_long_list_still_autosaves(people, client, app):
+    fill(app, "ana", timezone="US/Eastern")
+    token = csrf_token_in(client.get(f"/learner/cohorts/{people}/intake"))
+    r = client.post(f"/learner/cohorts/{people}/intake/draft", data=form_data(token, timezone="US/Eastern"),
+                    headers={"X-CSRFToken": token})
+    assert r.status_code == 200 and participant_of(app, "ana").timezone == "US/Eastern"
