@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..downloads import download
 from ..auth import role_required
@@ -11,8 +14,8 @@ from ..services.progress import progress_for
 from ..services.skills import taxonomy
 from . import bp
 from .access import learner_participant_or_404
-from .forms import CheckInForm, IntakeForm, PreferenceForm, WithdrawForm
-from .next_step import next_step
+from .forms import COMMON_TIMEZONES, TIMEZONES, CheckInForm, IntakeForm, PreferenceForm, WithdrawForm
+from .next_step import cohort_today, next_step
 from .wording import reasons_for_reader
 
 
@@ -43,6 +46,26 @@ def home():
     return render_template("learner/home.html", cards=cards, action=ActionForm(), check_in_form=CheckInForm())
 
 
+@bp.get("/cohorts/<int:cohort_id>/partner")
+@role_required(LEARNER)
+def partner(cohort_id: int):
+    """My partner(s) in my active team: who, how to reach them, what we give each other, when we are
+    both free (on my clock), and what to do next."""
+    me = learner_participant_or_404(cohort_id)
+    team = teams.my_team(me) if me.status == "enrolled" else None
+    if team is None:
+        abort(404)
+    people = teams.participants_by_id(team.member_ids)
+    partners = [people[i] for i in team.member_ids if i != me.id and i in people]
+    cohort = me.cohort
+    week_of = (cohort.day_two or cohort.day_one or cohort_today(cohort)) + timedelta(days=7)
+    zone = me.timezone or cohort.timezone
+    free = [slots.slot_label_in(s, cohort.timezone, zone, week_of) for s in slots.shared([me, *partners])]
+    step = next_step(cohort, me, team, True, progress_for([me]).get(me.id), partners)
+    return render_template("learner/partner.html", me=me, cohort=cohort, team=team, step=step, zone=zone,
+                           free=free, rows=[(p, *intake.exchange(me, p)) for p in partners], intake=intake)
+
+
 @bp.get("/how-it-works")
 @role_required(LEARNER)
 def how_it_works():
@@ -50,13 +73,17 @@ def how_it_works():
     return render_template("learner/how_it_works.html", max_requests=intake.MAX_REQUESTS)
 
 
+INTAKE_STEPS = [("about", _l("About you")), ("offer", _l("What you offer")), ("learn", _l("What you want to learn")),
+                ("free", _l("When you are free")), ("review", _l("Review and submit"))]
+
+
 def _render_intake(me, form, status=200):
     return render_template(
         "learner/intake.html", me=me, cohort=me.cohort, form=form, taxonomy=taxonomy(),
         weekdays=slots.WEEKDAYS, hours=slots.HOURS, visible_fields=dict(intake.VISIBLE_FIELDS),
         availability=[slots.slot_label(s) for s in slots.SLOTS if s in set(me.availability or [])],
-        intake=intake, published=teams.is_published(me.cohort),
-        closed=not intake.intake_open(me), roster=teams.participants_by_id(
+        intake=intake, steps=INTAKE_STEPS, timezones=list(dict.fromkeys(COMMON_TIMEZONES + TIMEZONES)),
+        published=teams.is_published(me.cohort), closed=not intake.intake_open(me), roster=teams.participants_by_id(
             [me.manager_participant_id] if me.manager_participant_id else [])), status
 
 

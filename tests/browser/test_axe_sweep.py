@@ -53,7 +53,7 @@ def test_learner_pages(page, live_server):
     page.goto(live_server + held.get_attribute("href"))
     first_half_day = href(page, "Day one, morning")  # the demo's Winter lab has been held
     check_pages(page, live_server, ["/learner/", spring + "/intake", spring + "/reflections", first_half_day,
-                                    spring + "/team", spring + "/withdraw", "/learner/my-data",
+                                    spring + "/team", spring + "/partner", spring + "/withdraw", "/learner/my-data",
                                     "/learner/my-data/delete"])  # my-data.json is a download
 
 
