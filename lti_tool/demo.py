@@ -9,6 +9,7 @@ from .extensions import db
 from .lti.roles import map_roles
 from .lti.sync import _get_or_create
 from .models import Cohort, Course, Deployment, LtiUser, Membership, Participant
+from .states import ReflectionStatus, RunStatus, TeamStatus
 
 
 def seed() -> str:
@@ -72,10 +73,10 @@ def _publish_demo_teams(cohort: Cohort, facilitator: LtiUser) -> int:
 
     if cohort.published_run_id:
         return db.session.execute(db.select(db.func.count(Team.id)).where(
-            Team.cohort_id == cohort.id, Team.status == "active")).scalar()
+            Team.cohort_id == cohort.id, Team.status == TeamStatus.ACTIVE)).scalar()
     run = matchmaking.start_run(cohort, facilitator)
     run = db.session.get(MatchRun, run.id)
-    if run.status != "done":  # queued on Redis: publishing waits for the facilitator
+    if run.status != RunStatus.DONE:  # queued on Redis: publishing waits for the facilitator
         return 0
     return len(matchmaking.publish(run))
 
@@ -150,5 +151,5 @@ def seed_reflections(cohort: Cohort) -> None:
                    for k, p in enumerate(first.prompts)}
         db.session.add(Reflection(participant_id=participant.id, cohort_id=cohort.id, session_id=first.id,
                                   answers=answers, visibility={p.id: default_for(p.id) for p in first.prompts},
-                                  status="submitted", submitted_at=when, updated_at=when))
+                                  status=ReflectionStatus.SUBMITTED, submitted_at=when, updated_at=when))
     db.session.commit()

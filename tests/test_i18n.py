@@ -258,6 +258,7 @@ def test_english_when_nothing_matches(more_languages, lti, client):
 def submitted_reflection(app, lti, sub, *, intake_timezone, cohort_timezone="UTC", when=datetime(2026, 1, 10, 15, 30)):
     """Launch ``sub`` into cohort 'spring' and give them a reflection submitted at ``when`` (UTC)."""
     from lti_tool.extensions import db
+    from tests.reflections.helpers import lab_held
     from lti_tool.models import Cohort, LtiUser, Participant, Reflection
 
     assert lti(role="learner", sub=sub, custom={"cohort": "spring"}).status_code in (302, 303)
@@ -270,7 +271,9 @@ def submitted_reflection(app, lti, sub, *, intake_timezone, cohort_timezone="UTC
                                   session_id="d1-morning", answers={"learned_from_partner": "x"},
                                   status="submitted", submitted_at=when, updated_at=when))
         db.session.commit()
-        return participant.cohort_id
+        cohort_id = participant.cohort_id
+    lab_held(app)  # the half-day reflections open once the lab has happened
+    return cohort_id
 
 
 @pytest.fixture

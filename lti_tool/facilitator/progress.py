@@ -19,6 +19,7 @@ from ..services.cohorts import cohort_in_course
 from ..services.grades import received, schedule_for_participant, syncs_for_cohort
 from ..services.visibility import AS_FACILITATOR, visible_answers
 from . import bp
+from ..states import ReflectionStatus
 
 STATUS_WORDS = {"behind": _l("behind"), "on_track": _l("on track"), "not_started": _l("not started"),
                 "done": _l("done")}
@@ -113,7 +114,7 @@ def shared_reflections(cohort_id: int):
     cohort = cohort_in_course(cohort_id)
     people = {p.id: p for p in _people(cohort)}
     rows = db.session.execute(db.select(Reflection).where(Reflection.cohort_id == cohort.id,
-                                                          Reflection.status == "submitted")
+                                                          Reflection.status == ReflectionStatus.SUBMITTED)
                               .order_by(Reflection.participant_id)).scalars().all()
     halves = {r.id: (i, r) for i, r in enumerate(cur.half_day_reflections())}  # earlier per-session ones were copied in
     rows = sorted((r for r in rows if r.session_id in halves), key=lambda r: (r.participant_id, halves[r.session_id][0]))

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from ..services import waiting
 from ..services import reflections as svc
+from ..states import ParticipantStatus
 
 
 @dataclass
@@ -31,7 +32,7 @@ def cohort_today(cohort) -> date:
 
 def next_step(cohort, me, team, published: bool, progress, partners) -> Step | None:
     """The one thing to do now, or None for someone who has withdrawn."""
-    if me.status == "withdrawn":
+    if me.status == ParticipantStatus.WITHDRAWN:
         return None
     if not published:
         if not me.intake_submitted_at:

@@ -17,6 +17,7 @@ from ..services.courses import cohorts_of_learner
 from ..services.visibility import DEFAULTS, LEVELS
 from . import bp
 from .access import learner_participant_or_404
+from ..states import ParticipantStatus
 
 
 def _half_day_or_404(participant, reflection_id: str):
@@ -113,7 +114,7 @@ def my_data():
             for c in cohorts_of_learner(g.lti.course, g.lti.user.id)]
     return render_template("learner/my_data.html", data=data_rights.export_user(g.lti.user),
                            retention_months=data_rights.retention_months(), intake_fields=intake.VISIBLE_FIELDS,
-                           enrolled=[p for p in mine if p is not None and p.status != "withdrawn"])
+                           enrolled=[p for p in mine if p is not None and p.status != ParticipantStatus.WITHDRAWN])
 
 
 @bp.get("/my-data.json")

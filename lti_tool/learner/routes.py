@@ -17,6 +17,7 @@ from .access import learner_participant_or_404
 from .forms import COMMON_TIMEZONES, TIMEZONES, CheckInForm, IntakeForm, PreferenceForm, WithdrawForm
 from .next_step import cohort_today, next_step
 from .wording import reasons_for_reader
+from ..states import ParticipantStatus
 
 
 @bp.get("/")
@@ -35,7 +36,7 @@ def home():
                 members = teams.participants_by_id(other.member_ids)
                 pod.append([members[i] for i in other.member_ids if i in members])
         feed = calendar_events.current_feed(me, cohort)
-        events = calendar_events.events_for(cohort, me) if cohort.day_one and me.status == "enrolled" else []
+        events = calendar_events.events_for(cohort, me) if cohort.day_one and me.status == ParticipantStatus.ENROLLED else []
         published = teams.is_published(cohort)
         progress = progress_for([me]).get(me.id)
         cards.append({"cohort": cohort, "me": me, "team": team, "partners": partners, "pod": pod,
@@ -52,7 +53,7 @@ def partner(cohort_id: int):
     """My partner(s) in my active team: who, how to reach them, what we give each other, when we are
     both free (on my clock), and what to do next."""
     me = learner_participant_or_404(cohort_id)
-    team = teams.my_team(me) if me.status == "enrolled" else None
+    team = teams.my_team(me) if me.status == ParticipantStatus.ENROLLED else None
     if team is None:
         abort(404)
     people = teams.participants_by_id(team.member_ids)
@@ -91,7 +92,7 @@ def _render_intake(me, form, status=200):
 @role_required(LEARNER)
 def intake_page(cohort_id: int):
     me = learner_participant_or_404(cohort_id)
-    if me.status == "withdrawn":
+    if me.status == ParticipantStatus.WITHDRAWN:
         flash(_("You have withdrawn from this lab."), "info")
         return redirect(url_for(".home"))
     form = IntakeForm()
@@ -129,7 +130,7 @@ def intake_page(cohort_id: int):
 def intake_autosave(cohort_id: int):
     """Autosave (JSON): the intake form posted by script with the CSRF token in X-CSRFToken."""
     me = learner_participant_or_404(cohort_id)
-    if me.status == "withdrawn" or not intake.intake_open(me):
+    if me.status == ParticipantStatus.WITHDRAWN or not intake.intake_open(me):
         return jsonify(saved=False, message=_("Your intake can no longer change.")), 409
     form = IntakeForm()
     form.set_choices(intake.cohort_roster(me.cohort), me)
@@ -186,7 +187,7 @@ def preference(cohort_id: int, other_id: int):
 def withdraw(cohort_id: int):
     me = learner_participant_or_404(cohort_id)
     form = WithdrawForm()
-    if me.status == "withdrawn":
+    if me.status == ParticipantStatus.WITHDRAWN:
         flash(_("You have withdrawn from this lab."), "info")
         return redirect(url_for(".home"))
     if request.method == "POST" and form.validate():
@@ -233,7 +234,7 @@ def check_in(cohort_id: int, check_in_id: int):
     """Answer "Did you meet?" about one of my follow-up meetings, from my home page."""
     me = learner_participant_or_404(cohort_id)
     row = check_ins.mine(me, check_in_id)
-    if row is None or me.status == "withdrawn":
+    if row is None or me.status == ParticipantStatus.WITHDRAWN:
         abort(404)
     form = CheckInForm()
     if not form.validate():

@@ -50,6 +50,7 @@ from ..models import (AnonymousRating, Attendance, CacheEntry, CalendarEvent, Ca
 from . import curriculum as cur
 from .curriculum import GAIN_PARTNER, GAIN_SELF
 from .withdrawal import REASONS, withdraw
+from ..states import OutboxStatus, ParticipantStatus, ReflectionStatus, RunStatus, TeamStatus
 
 log = logging.getLogger(__name__)
 FORMER = "a former participant"
@@ -90,7 +91,7 @@ def _intake(p: Participant) -> dict:
     genders, levels, fields = dict(GENDERS), dict(LEVELS), dict(VISIBLE_FIELDS)
     cohort = p.cohort
     course = db.session.get(Course, cohort.course_id)
-    status = _("Taking part") if p.status == "enrolled" else _("Withdrawn on %(day)s", day=_when(p.withdrawn_at))
+    status = _("Taking part") if p.status == ParticipantStatus.ENROLLED else _("Withdrawn on %(day)s", day=_when(p.withdrawn_at))
     return {
         _("Cohort"): cohort.name,
         _("Course"): course.title or course.label,
@@ -129,7 +130,7 @@ def _teams(p: Participant) -> list[dict]:
         out.append({
             _("Cohort"): p.cohort.name,
             _("Partners"): [_name_of(m) for m in team.member_ids if m != p.id],
-            _("Status"): _("Active") if team.status == "active" else _("Ended"),
+            _("Status"): _("Active") if team.status == TeamStatus.ACTIVE else _("Ended"),
             _("Formed"): _when(team.created_at),
             _("Match score"): round(team.score, 2),
             _("What you were expected to gain (0 to 1)"): (team.gains or {}).get(str(p.id)),
@@ -153,7 +154,7 @@ def _reflections(p: Participant) -> list[dict]:
         out.append({
             _("Cohort"): p.cohort.name,
             _("Part of the lab"): cur.reflection_titles().get(r.session_id, r.session_id),
-            _("Status"): _("Submitted") if r.status == "submitted" else _("Draft"),
+            _("Status"): _("Submitted") if r.status == ReflectionStatus.SUBMITTED else _("Draft"),
             _("Submitted"): _when(r.submitted_at),
             _("Last changed"): _when(r.updated_at),
             _("Answers"): [{_("Question"): prompts.get(key, key), _("Your answer"): value,
@@ -325,7 +326,7 @@ def _scrub_runs(cohort_ids: set[int], trace: Trace) -> None:
     for run in db.session.execute(db.select(MatchRun).where(MatchRun.cohort_id.in_(cohort_ids))).scalars():
         in_run = {str(e.get("id")) for e in (run.pool or {}).get("participants", [])} & \
             {str(i) for i in trace.participant_ids}
-        if in_run and run.published_at is None and run.status in ("queued", "running", "done"):
+        if in_run and run.published_at is None and run.status in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.DONE):
             run.status, run.error = "failed", STALE_RUN  # a proposal with a ghost must not be published
         _set_if_changed(run, "pool", _scrub_pool(run.pool, trace))
         _set_if_changed(run, "result", _scrub_result(run.result, trace))
@@ -391,7 +392,7 @@ def _scrub_outbox(cohort_ids: set[int], trace: Trace) -> None:
         if row.recipient.lower() in emails:
             db.session.delete(row)
         elif trace.found_in(row.subject) or trace.found_in(message_text(row.body)):
-            if row.status in ("sent", "written"):  # keep the record that a message went out, not its content
+            if row.status in (OutboxStatus.SENT, OutboxStatus.WRITTEN):  # keep the record that a message went out, not its content
                 note = EmailMessage(policy=email_policy.SMTP)
                 note["From"], note["To"] = current_app.config["MAIL_FROM"], row.recipient
                 note["Subject"] = row.subject = trace.scrub(row.subject)
@@ -418,7 +419,7 @@ def _forget_launches(trace: Trace) -> None:
 
 def _keep_ratings(ids: list[int]) -> None:
     for r in db.session.execute(db.select(Reflection).where(Reflection.participant_id.in_(ids),
-                                                             Reflection.status == "submitted")).scalars():
+                                                             Reflection.status == ReflectionStatus.SUBMITTED)).scalars():
         if cur.half_day(r.session_id) is None:
             continue  # written per session; its ratings were copied into the half-day reflection
         a = r.answers or {}
@@ -432,7 +433,7 @@ def _leave_cohorts(people: list[Participant]) -> int:
     """Withdraw as a learner would (teams, calendars), then tell the remaining partners; returns how many."""
     told = 0
     for p in people:
-        if p.status != "enrolled":
+        if p.status != ParticipantStatus.ENROLLED:
             continue
         told += withdraw(p)  # tells the remaining partners too
     db.session.commit()

@@ -41,6 +41,7 @@ from sqlalchemy import case, func
 from ..extensions import db
 from ..models import AnonymousRating, Attendance, Cohort, Course, Participant, Reflection, Team, TeamMember
 from . import curriculum as cur
+from ..states import ParticipantStatus, ReflectionStatus, TeamStatus
 
 MARKER = "not shown"  # the one text for a held-back figure, in pages, charts and CSV
 ANON = "anonymous ratings"  # all anonymous rows of a figure: one respondent
@@ -237,7 +238,7 @@ class Deployment:
                 Participant.gender, Participant.intake_submitted_at.is_not(None), Participant.status)
                 .where(Participant.cohort_id.in_(ids))):  # query 2
             self.user_of[pid] = uid
-            if status != "withdrawn":
+            if status != ParticipantStatus.WITHDRAWN:
                 self.people.append(Person(pid, uid, cid, dept, gender if gender != "undisclosed" else None,
                                           bool(intake)))
         self.by_pid = {p.pid: p for p in self.people}
@@ -254,7 +255,7 @@ class Deployment:
         r = db.select(Reflection.participant_id.label("pid"), _month(Reflection.submitted_at).label("month"),
                       Reflection.answers[cur.GAIN_SELF].as_integer().label("gs"),
                       Reflection.answers[cur.GAIN_PARTNER].as_integer().label("gp")).where(
-            Reflection.cohort_id.in_(ids), Reflection.status == "submitted",
+            Reflection.cohort_id.in_(ids), Reflection.status == ReflectionStatus.SUBMITTED,
             # written per session before the half-day reflections, and copied into them: not counted twice
             Reflection.session_id.not_in([s.id for s in cur.curriculum().sessions])).cte("r").prefix_with("MATERIALIZED")
         for pid, m, n, s1, n1, s2, n2 in db.session.execute(db.select(
@@ -275,7 +276,7 @@ class Deployment:
         for team_id, cid, score, gains, member in db.session.execute(  # query 6: one row per team member
                 db.select(Team.id, Team.cohort_id, Team.score, Team.gains, TeamMember.participant_id)
                 .join(TeamMember, TeamMember.team_id == Team.id)
-                .where(Team.cohort_id.in_(ids), Team.status == "active").order_by(Team.id, TeamMember.position)):
+                .where(Team.cohort_id.in_(ids), Team.status == TeamStatus.ACTIVE).order_by(Team.id, TeamMember.position)):
             by_team.setdefault(team_id, (cid, score, gains or {}, []))[3].append(member)
         self.teams = list(by_team.values())
         self.n_sessions = len(cur.half_day_reflections())  # reflections each person is asked for

@@ -13,6 +13,7 @@ from ..extensions import db
 from .teams import is_published, team_of
 from ..models import Cohort, Course, Participant, PartnerPreference, utcnow
 from .skills import taxonomy
+from ..states import ParticipantStatus
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def learner_participant(course: Course, user_id: int, cohort_id: int) -> Partici
 
 def cohort_roster(cohort: Cohort) -> list[Participant]:
     return list(db.session.execute(
-        db.select(Participant).where(Participant.cohort_id == cohort.id, Participant.status == "enrolled")
+        db.select(Participant).where(Participant.cohort_id == cohort.id, Participant.status == ParticipantStatus.ENROLLED)
         .order_by(Participant.id)
     ).scalars())
 
@@ -231,10 +232,10 @@ def set_preference(me: Participant, other_id: int, kind: str | None) -> None:
     participant of the same cohort. At most MAX_REQUESTS requests."""
     if is_published(me.cohort):
         raise IntakeClosed()
-    if me.status != "enrolled":
+    if me.status != ParticipantStatus.ENROLLED:
         raise PreferenceError(_l("You have withdrawn from this lab."))
     other = db.session.get(Participant, other_id)
-    if (other is None or other.cohort_id != me.cohort_id or other.id == me.id or other.status != "enrolled"
+    if (other is None or other.cohort_id != me.cohort_id or other.id == me.id or other.status != ParticipantStatus.ENROLLED
             or other.intake_submitted_at is None):
         raise LookupError(other_id)
     row = db.session.execute(db.select(PartnerPreference).where(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from flask_babel import lazy_gettext as _l
+
 from ..extensions import db
 from ..models import Attendance, Cohort, Participant, Reflection
 from ..states import ParticipantStatus
@@ -15,7 +17,7 @@ from . import lab_day, outbox
 @dataclass
 class Item:
     key: str
-    label: str
+    label: str  # lazy: rendered in the reader's language (the page's viewer, a mail's recipient, the CSV's exporter)
     done: bool
 
 
@@ -56,11 +58,11 @@ def progress_for(participants: list[Participant]) -> dict[int, Progress]:
     out = {}
     for p in participants:
         mine, refl = present.get(p.id, set()), submitted.get(p.id, set())
-        items = [Item("intake", "Intake profile submitted", p.intake_submitted_at is not None)]
+        items = [Item("intake", _l("Intake profile submitted"), p.intake_submitted_at is not None)]
         for day in sorted(days):
-            items.append(Item(f"day{day}", f"Attended day {day}", bool(days[day]) and days[day] <= mine))
+            items.append(Item(f"day{day}", _l("Attended day %(day)s", day=day), bool(days[day]) and days[day] <= mine))
         for r in cur.half_day_reflections():  # the last one asks for the first step of the action plan
-            items.append(Item(f"reflection:{r.id}", f"Reflection: {r.title}", r.id in refl))
+            items.append(Item(f"reflection:{r.id}", _l("Reflection: %(title)s", title=r.title), r.id in refl))
         out[p.id] = Progress(p.id, items)
     return out
 
@@ -156,8 +158,8 @@ def csv_table(rows: list[LearnerRow], received: dict[int, dict], status_words: d
     """The progress table for a spreadsheet: one line per learner, every checklist item, and what the LMS
     gradebook got (``received``: participant id -> ``grades.received()``)."""
     items = [item.label for item in rows[0].progress.items] if rows else []
-    columns = ["Learner", "Email", "Status", "Done", "Out of", *items,
-               "Gradebook: last score received", "Gradebook: received at", "Gradebook: last result"]
+    columns = [_l("Learner"), _l("Email"), _l("Status"), _l("Done"), _l("Out of"), *items,
+               _l("Gradebook: last score received"), _l("Gradebook: received at"), _l("Gradebook: last result")]
     lines = []
     for row in rows:
         got = received[row.participant.id]

@@ -18,6 +18,7 @@ from ..models import Cohort, Participant, Reflection, Team, utcnow
 from . import curriculum as cur
 from . import lab_day, teams
 from .visibility import AS_PARTNER, LEVELS, default_for, visible_answers
+from ..states import ReflectionStatus
 
 
 class ReflectionClosed(Exception):
@@ -75,7 +76,7 @@ def edit_window() -> timedelta:
 
 
 def editable_until(reflection: Reflection | None):
-    if reflection is None or reflection.status != "submitted" or reflection.submitted_at is None:
+    if reflection is None or reflection.status != ReflectionStatus.SUBMITTED or reflection.submitted_at is None:
         return None
     return reflection.submitted_at + edit_window()
 
@@ -166,9 +167,9 @@ def save(participant: Participant, session, raw_answers: dict, raw_visibility: d
     reflection.answers = result.answers
     reflection.visibility = result.visibility
     reflection.updated_at = utcnow()
-    was_submitted = reflection.status == "submitted"
+    was_submitted = reflection.status == ReflectionStatus.SUBMITTED
     if submit and not was_submitted:
-        reflection.status = "submitted"
+        reflection.status = ReflectionStatus.SUBMITTED
         reflection.submitted_at = utcnow()
     db.session.commit()  # a submit changes progress: services.grades sends the score after the response
     return reflection, result
@@ -191,7 +192,7 @@ def mutual_view(team: Team) -> list[MemberView]:
     """What each member learned from the other, and the gains they reported: only what was shared."""
     members = db.session.execute(db.select(Participant).where(Participant.id.in_(team.member_ids))).scalars().all()
     reflections = db.session.execute(db.select(Reflection).where(
-        Reflection.participant_id.in_(team.member_ids), Reflection.status == "submitted")).scalars().all()
+        Reflection.participant_id.in_(team.member_ids), Reflection.status == ReflectionStatus.SUBMITTED)).scalars().all()
     halves = cur.half_day_reflections()
     titles = {r.id: r.title for r in halves}
     order = {r.id: i for i, r in enumerate(halves)}
