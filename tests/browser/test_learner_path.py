@@ -215,5 +215,11 @@ def test_the_lnd_overview_with_small_groups_hidden(page, live_server, language, 
     assert page.get_by_text(intro).is_visible()
     hidden = page.locator("main .suppressed")
     assert hidden.count() >= 1 and hidden.first.inner_text() == t(language, "not shown")
+    # the funnel chart holds the same figure back, in the same words as its table
+    assert page.locator("svg:has(#funnel-chart-title) text", has_text=re.compile("^" + t(language, "not shown") + "$")).count() >= 1
+    # every count of people the funnel shows stands for no one or at least MIN_GROUP_SIZE people
+    counts = page.locator("#table-funnel td").all_inner_texts()
+    shown = [int(c) for c in counts if c.strip().isdigit()]
+    assert shown and all(n == 0 or n >= minimum for n in shown), shown
     axe_clean(page, width)
     screenshot(page, f"path-{language}-lnd-overview-{width}")
