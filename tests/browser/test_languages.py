@@ -75,7 +75,7 @@ def test_a_german_learners_home_and_intake(page, live_server, width):
     page.goto(page.frame_locator("iframe.lti-frame").locator("body").evaluate("() => location.href"))
     page.set_viewport_size({"width": width, "height": 900})
     pages = [("home", "Willkommen, Hugo Silva", "Fragebogen bearbeiten"),
-             ("intake", "Ihr Fragebogen für Summer lab", "Fragebogen absenden")]
+             ("intake", "Ihr Fragebogen für Summer lab", "Weiter")]  # the intake opens on its first step
     for name, heading, action in pages:
         page.get_by_role("heading", level=1, name=heading).wait_for()
         assert page.locator("html").get_attribute("lang") == "de"
