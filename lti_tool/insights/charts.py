@@ -1,11 +1,10 @@
 """Inline SVG charts rendered on the server: labelled values and patterns, readable without colour."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from ..services.insights import MARKER, SUPPRESSED
-
-NO_DATA = "no data"
+from ..services.insights import SUPPRESSED
 
 PATTERNS = """<defs>
 <pattern id="{p}-solid" width="6" height="6" patternUnits="userSpaceOnUse"><rect width="6" height="6" fill="#0b5cad"/></pattern>
@@ -27,7 +26,7 @@ def bar_chart(chart_id: str, title: str, labels: list[str], series: list[tuple[s
              f'viewBox="0 0 {width} {height}" class="chart">',
              f'<title id="{chart_id}-title">{escape(title)}</title>', PATTERNS.format(p=chart_id)]
     kinds = ["solid", "hatch"]
-    for i, (name, _) in enumerate(series):  # legend, one line per series
+    for i, (name, _values) in enumerate(series):  # legend, one line per series
         ly = 4 + i * 22
         parts.append(f'<rect x="0" y="{ly}" width="14" height="14" fill="url(#{chart_id}-{kinds[i % 2]})" '
                      f'stroke="#1b1f24"/><text x="20" y="{ly + 12}" font-size="13">{escape(name)}</text>')
@@ -38,7 +37,7 @@ def bar_chart(chart_id: str, title: str, labels: list[str], series: list[tuple[s
             value = values[r]
             y = y0 + 18 + s * (bar_h + gap)
             if not isinstance(value, (int, float)):  # the same words as the table holding these numbers
-                text = MARKER if value is SUPPRESSED else NO_DATA if value is None else str(value)
+                text = _("not shown") if value is SUPPRESSED else _("no data") if value is None else str(value)
                 parts.append(f'<text x="4" y="{y + 12}" font-size="13">{escape(text)}</text>')
                 continue
             w = 0 if not maximum else max(1, bar_w * float(value) / maximum)

@@ -23,7 +23,7 @@ def chromium_path():
     return CHROMIUM
 
 
-def serve_demo(tmp_path_factory, prepare=None):
+def serve_demo(tmp_path_factory, prepare=None, name="instance"):
     """The app with the development platform, served on a free loopback port, demo seeded; yields the base
     URL and what ``prepare(app)`` returned (it runs in a request context after the seed)."""
     from flask_migrate import upgrade
@@ -31,7 +31,7 @@ def serve_demo(tmp_path_factory, prepare=None):
     from lti_tool import create_app
     from lti_tool.demo import seed
 
-    instance = tmp_path_factory.mktemp("instance")
+    instance = tmp_path_factory.mktemp(name)
     database_url = f"sqlite:///{instance / 'live.sqlite3'}"
     app = create_app("config.settings.DevelopmentConfig", SQLALCHEMY_DATABASE_URI=database_url,
                      LTI_DEV_PLATFORM=True, PUBLIC_BASE_URL=None, OUTBOX_DIR=str(instance / "outbox"))
@@ -55,7 +55,7 @@ def live_server(tmp_path_factory):
 
     It has its own SQLite database, apart from the one the other tests empty after each test.
     """
-    for base, _ in serve_demo(tmp_path_factory):
+    for base, _ in serve_demo(tmp_path_factory, name="shared-live"):  # tests may open its database by this name
         yield base
 
 

@@ -12,10 +12,15 @@ LANGUAGE = "Language the LMS sends with each launch"
 
 def launch_learner(page, live_server, language: str, learner: str, heading: str):
     """Choose the launch language on /dev/, launch ``learner`` into the iframe, wait for ``heading``."""
+    return launch_as(page, live_server, language, f"Launch as learner {learner}", heading)
+
+
+def launch_as(page, live_server, language: str, button: str, heading: str):
+    """Choose the launch language on /dev/, press the launch link ``button``, wait for ``heading`` in the iframe."""
     page.goto(live_server + "/dev/")
     page.get_by_label(LANGUAGE).select_option(label=language)
     page.get_by_role("button", name="Use this language").click()
-    page.get_by_role("link", name=f"Launch as learner {learner}").click()
+    page.get_by_role("link", name=button).click()
     frame = page.frame_locator("iframe.lti-frame")
     frame.get_by_role("heading", level=1, name=heading).wait_for(timeout=15000)
     return frame
@@ -70,7 +75,7 @@ def test_a_german_learners_home_and_intake(page, live_server, width):
     page.goto(page.frame_locator("iframe.lti-frame").locator("body").evaluate("() => location.href"))
     page.set_viewport_size({"width": width, "height": 900})
     pages = [("home", "Willkommen, Hugo Silva", "Fragebogen bearbeiten"),
-             ("intake", "Ihr Fragebogen für Summer lab", "Weiter")]  # one step at a time: submit is on the last
+             ("intake", "Ihr Fragebogen für Summer lab", "Weiter")]  # the intake opens on its first step
     for name, heading, action in pages:
         page.get_by_role("heading", level=1, name=heading).wait_for()
         assert page.locator("html").get_attribute("lang") == "de"

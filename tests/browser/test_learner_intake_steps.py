@@ -13,7 +13,7 @@ from tests.browser.test_learner_pages import check_axe, tool_page
 @pytest.fixture
 def fresh_intake(live_server, tmp_path_factory):
     """Emma's Summer lab intake emptied, in the live server's database, as if she had never started it."""
-    (database,) = tmp_path_factory.getbasetemp().glob("instance[0-9]*/live.sqlite3")
+    (database,) = tmp_path_factory.getbasetemp().glob("shared-live[0-9]*/live.sqlite3")
     engine = create_engine(f"sqlite:///{database}")
     with Session(engine) as session:
         summer = session.scalar(select(Cohort.id).where(Cohort.slug == "summer-lab"))
