@@ -117,6 +117,9 @@ def seed_lab(app, platform, *, zoe_gender="woman", zoe_gender_words="") -> Lab:
                                data={"csrf_token": csrf_token_in(page)}).status_code == 303
     with app.app_context():
         cohort = db.session.get(Cohort, cid)
+        cohort.day_one = date.today() - timedelta(days=10)  # the lab has run: its half-day reflections are open
+        cohort.day_two = cohort.day_one + timedelta(days=1)
+        db.session.commit()
         lab_day.record_attendance(cohort, "d1-knowledge-map", {ids[ZOE["sub"]], ids["ben"]},
                                   now=lab_day.scheduled_sessions(cohort)[-1].end)  # as if the lab had run
     assert reflect(clients["zoe"], cid, learned_from_partner=ZOE_TEXT["reflection"], gain_self="5",
