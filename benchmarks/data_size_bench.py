@@ -90,6 +90,9 @@ def main() -> None:
     ap.add_argument("--label", default="current")
     ap.add_argument("--database", default=None, help="Use this already seeded database (name) instead of a new one.")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--skip-pages", action="store_true", help="Only the downloads.")
+    ap.add_argument("--skip-insights", action="store_true",
+                    help="Leave out the insights page and export (minutes per request at full size).")
     ap.add_argument("--seed-seconds", type=float, default=None, help="With --database: how long its seeding took.")
     args = ap.parse_args()
 
@@ -123,7 +126,8 @@ def main() -> None:
             print(seeded.stdout.strip(), f"({seed_s:.0f} s)", flush=True)
             with psycopg.connect(f"{server}/{name}", autocommit=True) as conn:
                 conn.execute("VACUUM ANALYZE")
-        results = measure(name, server, lms, Launcher, reuse=bool(args.database))
+        results = measure(name, server, lms, Launcher, reuse=bool(args.database), pages_too=not args.skip_pages,
+                          insights=not args.skip_insights)
         seed_s = seed_s or args.seed_seconds
         results["seed_s"] = round(seed_s, 1) if seed_s else None
         results["size"] = {"learners": args.learners, "cohorts": args.cohorts, "reflections": args.reflections}
@@ -137,7 +141,8 @@ def main() -> None:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def measure(name: str, server: str, lms, Launcher, reuse: bool = False) -> dict:
+def measure(name: str, server: str, lms, Launcher, reuse: bool = False, pages_too: bool = True,
+            insights: bool = True) -> dict:
     from sqlalchemy import event
 
     from lti_tool import create_app
@@ -183,38 +188,41 @@ def measure(name: str, server: str, lms, Launcher, reuse: bool = False) -> dict:
                        "cpu_median_ms": round(statistics.median(s[2] for s in samples), 1)}
         print(page, pages[page], flush=True)
 
-    # Learner home: RUNS different learners spread over the course, each page after a warm-up request.
-    samples = []
-    step = max(1, n_people // RUNS)
-    for i in range(RUNS):
-        client, home = launched(sub=f"bench-learner-{i * step}", role="learner", name=f"Learner {i * step}")
-        client.get(home)
-        samples.append(timed(client, home, queries))
-    run("learner home", samples)
+    if pages_too:
+        # Learner home: RUNS different learners spread over the course, each page after a warm-up request.
+        samples = []
+        step = max(1, n_people // RUNS)
+        for i in range(RUNS):
+            client, home = launched(sub=f"bench-learner-{i * step}", role="learner", name=f"Learner {i * step}")
+            client.get(home)
+            samples.append(timed(client, home, queries))
+        run("learner home", samples)
 
-    fac, _ = launched(sub="bench-facilitator", role="instructor", name="Fran Facilitator")
-    picks = [cohorts[k * len(cohorts) // RUNS] for k in range(RUNS)]
-    for page, path in (("cohort page", "/facilitator/cohorts/{c}"),
-                       ("matching page", "/facilitator/cohorts/{c}/match/{r}"),
-                       ("progress page", "/facilitator/cohorts/{c}/progress")):
-        fac.get(path.format(c=picks[0][0], r=picks[0][1]))
-        run(page, [timed(fac, path.format(c=c, r=r), queries) for c, r in picks])
-    with app.app_context():
-        assert db.session.get(MatchRun, picks[0][1]) is not None
+        fac, _ = launched(sub="bench-facilitator", role="instructor", name="Fran Facilitator")
+        picks = [cohorts[k * len(cohorts) // RUNS] for k in range(RUNS)]
+        for page, path in (("cohort page", "/facilitator/cohorts/{c}"),
+                           ("matching page", "/facilitator/cohorts/{c}/match/{r}"),
+                           ("progress page", "/facilitator/cohorts/{c}/progress")):
+            fac.get(path.format(c=picks[0][0], r=picks[0][1]))
+            run(page, [timed(fac, path.format(c=c, r=r), queries) for c, r in picks])
+        with app.app_context():
+            assert db.session.get(MatchRun, picks[0][1]) is not None
 
     lnd, _ = launched(sub="bench-lnd", role="lnd", name="Lee Development")
-    lnd.get("/insights/")
-    run("insights overview (kept between requests)",
-        [timed(lnd, "/insights/", queries) for _ in range(INSIGHTS_RUNS)])
-    cold = []
-    for _ in range(2):
-        insights_service._UNFILTERED.clear()
-        cold.append(timed(lnd, "/insights/", queries))
-    run("insights overview (rebuilt after a data change)", cold)
+    if insights:
+        lnd.get("/insights/")
+        run("insights overview (kept between requests)",
+            [timed(lnd, "/insights/", queries) for _ in range(INSIGHTS_RUNS)])
+        cold = []
+        for _ in range(2):
+            insights_service._UNFILTERED.clear()
+            cold.append(timed(lnd, "/insights/", queries))
+        run("insights overview (rebuilt after a data change)", cold)
     event.remove(engine, "before_cursor_execute", count)
 
-    downloads = [streamed_download(lnd, "/insights/export/by_cohort.csv"),
-                 streamed_download(lnd, "/insights/audit.csv")]
+    downloads = [streamed_download(lnd, "/insights/audit.csv")]
+    if insights:
+        downloads.insert(0, streamed_download(lnd, "/insights/export/by_cohort.csv"))
     for d in downloads:
         print(d, flush=True)
     with app.app_context():

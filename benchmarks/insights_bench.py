@@ -32,10 +32,11 @@ DEPARTMENTS = ["Finance", "Engineering", "Sales", "Operations", "Legal", "People
 
 def seed(db, course_id: int, platform_id: int) -> None:
     from lti_tool.models import Attendance, Cohort, LtiUser, Participant, Reflection, Team
-    from lti_tool.services.curriculum import reflective_sessions
+    from lti_tool.services.curriculum import curriculum, half_day_reflections
 
     rng = random.Random(7)
-    lab = [s.id for s in reflective_sessions()]
+    lab = [s.id for s in curriculum().sessions if not s.is_break]
+    halves = [r.id for r in half_day_reflections()]
     start = date(2025, 1, 6)
     cohorts = [dict(course_id=course_id, slug=f"c{i}", name=f"Cohort {i + 1}", day_one=start + timedelta(weeks=2 * i),
                     day_two=start + timedelta(weeks=2 * i, days=1), policy={}, pinned_pairs=[], forbidden_pairs=[])
@@ -64,7 +65,7 @@ def seed(db, course_id: int, platform_id: int) -> None:
     rows, n = [], 0
     follow = [f"follow-up-{i}" for i in range(1, 7)]
     for p, c in people:
-        for s in lab + follow:
+        for s in halves + follow:
             if n >= REFLECTIONS or (s in follow and len(rows) >= REFLECTIONS):
                 break
             rows.append(dict(participant_id=p, cohort_id=c, session_id=s, status="submitted",

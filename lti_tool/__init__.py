@@ -63,12 +63,12 @@ def create_app(config_class: str | type | None = None, **overrides) -> Flask:
     from .services import grades
     grades.init_app(app)
 
-    from . import cli, feeds, health
+    from . import check_in_links, cli, feeds, health
     from .facilitator import bp as facilitator_bp
     from .insights import bp as insights_bp
     from .learner import bp as learner_bp
     from .lti import bp as lti_bp
-    for bp in (health.bp, lti_bp, learner_bp, facilitator_bp, insights_bp, feeds.bp):
+    for bp in (health.bp, lti_bp, learner_bp, facilitator_bp, insights_bp, feeds.bp, check_in_links.bp):
         app.register_blueprint(bp)
     if app.config.get("LTI_DEV_PLATFORM"):
         from .dev import bp as dev_bp

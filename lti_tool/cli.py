@@ -121,6 +121,23 @@ def invites_sweep():
     click.echo(", ".join(f"{value} {name.replace('_', ' ')}" for name, value in sweep().items()))
 
 
+check_ins_cli = AppGroup("check-ins", help="After follow-up meetings: ask both partners \"Did you meet?\".")
+
+
+@check_ins_cli.command("send")
+@click.option("--cohort", "cohort_id", type=int, default=None, help="Only this cohort (default: every cohort).")
+def check_ins_send(cohort_id):
+    """Ask about every follow-up meeting that has ended (once per person and meeting), then send the outbox.
+
+    Run it every hour or so (deploy/systemd/mentoring-lab-check-ins.timer); running it again asks nobody twice.
+    """
+    from .services.check_ins import send_due
+
+    result = send_due(cohort_id)
+    click.echo(f"{result['check_ins']} people asked, {result['sent']} sent, {result['written']} written to the "
+               f"outbox folder, {result['failed']} failed (kept for retry).")
+
+
 data_cli = AppGroup("data", help="Personal data: retention clean-up.")
 
 
@@ -205,5 +222,5 @@ def bench_seed(learners, cohorts, reflections, context_id, deployment_id):
 
 
 def init_app(app: Flask) -> None:
-    for group in (platform_cli, keys_cli, demo_cli, invites_cli, data_cli, audit_cli, bench_cli):
+    for group in (platform_cli, keys_cli, demo_cli, invites_cli, check_ins_cli, data_cli, audit_cli, bench_cli):
         app.cli.add_command(group)

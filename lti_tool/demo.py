@@ -9,6 +9,7 @@ from .extensions import db
 from .lti.roles import map_roles
 from .lti.sync import _get_or_create
 from .models import Cohort, Course, Deployment, LtiUser, Membership, Participant
+from .states import ReflectionStatus, RunStatus, TeamStatus
 
 
 def seed() -> str:
@@ -36,14 +37,19 @@ def seed() -> str:
             people.append(user)
     facilitator = db.session.execute(db.select(LtiUser).where(LtiUser.platform_id == reg.id,
                                                               LtiUser.sub == "dev-fran")).scalar_one()
-    # Two cohorts so every step can be clicked: Spring lab is matched and published (partners, calendar,
-    # reflections); Summer lab is still taking intake (edit, browse and request, propose teams).
+    # Three cohorts so every step can be clicked: Spring lab is matched and published (partners, calendar);
+    # Summer lab is still taking intake (edit, browse and request, propose teams); Winter lab was held two
+    # weeks ago (half-day reflections open, some written, figures for L&D).
     cohort = _demo_cohort(course, dev.COHORT_PARAM, "Spring lab", start, people, facilitator)
     _demo_cohort(course, "summer-lab", "Summer lab", start + timedelta(weeks=8), people, facilitator)
     teams = _publish_demo_teams(cohort, facilitator)
+    held = _demo_cohort(course, "winter-lab", "Winter lab", start - timedelta(weeks=5), people, facilitator)
+    _publish_demo_teams(held, facilitator)
+    seed_reflections(held)
     return (f"Demo course '{course.title}' with {len(dev.DEMO_USERS)} people: cohort '{cohort.name}' on "
             f"{cohort.day_one:%Y-%m-%d} and {cohort.day_two:%Y-%m-%d} ({cohort.timezone}) with {teams} teams published, "
-            "and cohort 'Summer lab' open for intake.")
+            f"cohort 'Summer lab' open for intake, and cohort '{held.name}' held on {held.day_one:%Y-%m-%d} "
+            "with its morning reflections written.")
 
 
 def _demo_cohort(course: Course, slug: str, name: str, start: date, people: list[LtiUser],
@@ -67,10 +73,10 @@ def _publish_demo_teams(cohort: Cohort, facilitator: LtiUser) -> int:
 
     if cohort.published_run_id:
         return db.session.execute(db.select(db.func.count(Team.id)).where(
-            Team.cohort_id == cohort.id, Team.status == "active")).scalar()
+            Team.cohort_id == cohort.id, Team.status == TeamStatus.ACTIVE)).scalar()
     run = matchmaking.start_run(cohort, facilitator)
     run = db.session.get(MatchRun, run.id)
-    if run.status != "done":  # queued on Redis: publishing waits for the facilitator
+    if run.status != RunStatus.DONE:  # queued on Redis: publishing waits for the facilitator
         return 0
     return len(matchmaking.publish(run))
 
@@ -115,4 +121,35 @@ def seed_intake(cohort: Cohort) -> None:
         participant.consent = True
         participant.visible_fields = DEFAULT_VISIBLE + ["gender", "level", "goals"]
         participant.intake_updated_at = participant.intake_submitted_at = now
+    db.session.commit()
+
+
+# Demo reflections of the lab already held: the first morning, written by everyone but Ana (so she can
+# write hers), shared as the form suggests.
+DEMO_LEARNED = ["How a budget is really negotiated", "Reading a room before I speak", "Asking before advising",
+                "That my questions help others think", "Writing shorter emails", "Saying no without a fight",
+                "How engineers estimate", "Listening to the end of a sentence"]
+
+
+def seed_reflections(cohort: Cohort) -> None:
+    """Submitted reflections on the first morning for the cohort's demo learners (idempotent)."""
+    from .models import Reflection
+    from .services import curriculum as cur
+    from .services.visibility import default_for
+
+    first = cur.half_day_reflections()[0]
+    rows = db.session.execute(
+        db.select(Participant, LtiUser).join(LtiUser, LtiUser.id == Participant.user_id)
+        .where(Participant.cohort_id == cohort.id).order_by(Participant.id)).all()
+    written = set(db.session.execute(db.select(Reflection.participant_id).where(
+        Reflection.cohort_id == cohort.id, Reflection.session_id == first.id)).scalars())
+    when = datetime.combine(cohort.day_one, datetime.min.time()) + timedelta(hours=12)
+    for i, (participant, user) in enumerate(rows):
+        if user.sub == "dev-ana" or participant.id in written or participant.intake_submitted_at is None:
+            continue
+        answers = {p.id: (3 + (i + k) % 3 if p.kind == "rating" else DEMO_LEARNED[i % len(DEMO_LEARNED)])
+                   for k, p in enumerate(first.prompts)}
+        db.session.add(Reflection(participant_id=participant.id, cohort_id=cohort.id, session_id=first.id,
+                                  answers=answers, visibility={p.id: default_for(p.id) for p in first.prompts},
+                                  status=ReflectionStatus.SUBMITTED, submitted_at=when, updated_at=when))
     db.session.commit()

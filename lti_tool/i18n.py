@@ -18,6 +18,7 @@ from flask_babel import format_datetime, get_locale, get_timezone
 
 from .extensions import babel, db
 from .models import Cohort, Participant
+from .states import ParticipantStatus
 
 DEFAULT_LOCALE = "en"
 
@@ -69,7 +70,7 @@ def viewer_timezone_name(user_id: int, course_id: int, cohort_id: int | None) ->
     query = (db.select(Participant.timezone, Cohort.timezone)
              .join(Cohort, Cohort.id == Participant.cohort_id)
              .where(Participant.user_id == user_id, Cohort.course_id == course_id)
-             .order_by((Participant.status == "enrolled").desc(), Participant.joined_at.desc(),
+             .order_by((Participant.status == ParticipantStatus.ENROLLED).desc(), Participant.joined_at.desc(),
                        Participant.id.desc())
              .limit(1))
     if cohort_id is not None:

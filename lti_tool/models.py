@@ -249,6 +249,7 @@ class Participant(db.Model):
     intake_updated_at: Mapped[datetime | None] = mapped_column()
     intake_submitted_at: Mapped[datetime | None] = mapped_column()
     withdrawn_at: Mapped[datetime | None] = mapped_column()  # when they said they can no longer take part
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(20))  # optional, a WithdrawalReason code
 
     cohort: Mapped[Cohort] = relationship(back_populates="participants")
     user: Mapped[LtiUser] = relationship()
@@ -386,6 +387,27 @@ class FollowUpOverride(db.Model):
     sequence: Mapped[int] = mapped_column(default=1)
     sent_sequence: Mapped[int | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CheckIn(db.Model):
+    """One person's answer to "Did you meet?" after one meeting of their team's follow-up series.
+
+    ``occurrence`` is the meeting's original start (its RECURRENCE-ID, UTC), so a moved meeting keeps
+    its check-in; ``answer`` is a CheckInAnswer or None while unanswered.
+    """
+
+    __tablename__ = "check_in"
+    __table_args__ = (UniqueConstraint("participant_id", "team_id", "occurrence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    occurrence: Mapped[datetime] = mapped_column()  # the meeting's original start, UTC
+    meeting_start: Mapped[datetime] = mapped_column()  # when it took place (moved or not), UTC
+    answer: Mapped[str | None] = mapped_column(String(10))
+    answered_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CalendarFeed(db.Model):

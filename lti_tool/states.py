@@ -38,3 +38,22 @@ class OutboxStatus(StrEnum):
 class ReflectionStatus(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
+
+
+class CheckInAnswer(StrEnum):
+    """The answer to "Did you meet?" after a follow-up meeting."""
+
+    YES = "yes"  # we met
+    MOVED = "moved"  # we moved it to another time
+    NO = "no"  # we did not meet
+
+
+class WithdrawalReason(StrEnum):
+    """Why someone left (optional; only ever counted, never shown next to a name)."""
+
+    TIME = "time"  # no time, workload
+    JOB = "job"  # changed role or left the organisation
+    PERSONAL = "personal"  # health or personal reasons
+    EXPECTATIONS = "expectations"  # the lab is not what I expected
+    PARTNER = "partner"  # the pairing did not work for me
+    OTHER = "other"

@@ -258,6 +258,7 @@ def test_english_when_nothing_matches(more_languages, lti, client):
 def submitted_reflection(app, lti, sub, *, intake_timezone, cohort_timezone="UTC", when=datetime(2026, 1, 10, 15, 30)):
     """Launch ``sub`` into cohort 'spring' and give them a reflection submitted at ``when`` (UTC)."""
     from lti_tool.extensions import db
+    from tests.reflections.helpers import lab_held
     from lti_tool.models import Cohort, LtiUser, Participant, Reflection
 
     assert lti(role="learner", sub=sub, custom={"cohort": "spring"}).status_code in (302, 303)
@@ -267,10 +268,12 @@ def submitted_reflection(app, lti, sub, *, intake_timezone, cohort_timezone="UTC
         participant.timezone = intake_timezone
         db.session.get(Cohort, participant.cohort_id).timezone = cohort_timezone
         db.session.add(Reflection(participant_id=participant.id, cohort_id=participant.cohort_id,
-                                  session_id="d1-knowledge-map", answers={"learned_from_partner": "x"},
+                                  session_id="d1-morning", answers={"learned_from_partner": "x"},
                                   status="submitted", submitted_at=when, updated_at=when))
         db.session.commit()
-        return participant.cohort_id
+        cohort_id = participant.cohort_id
+    lab_held(app)  # the half-day reflections open once the lab has happened
+    return cohort_id
 
 
 @pytest.fixture
@@ -284,7 +287,7 @@ def test_reflection_deadline_in_the_learners_intake_time_zone(app, lti, client, 
     # Submitted 15:30 UTC on 10 January, editable for 72 hours: 13 January 15:30 UTC = 10:30 in New York (EST).
     listing = client.get(f"/learner/cohorts/{cid}/reflections").get_data(as_text=True)
     assert "Submitted (you can edit until Jan 13, 2026, 10:30:00\u202fAM (America/New_York))" in listing
-    form = client.get(f"/learner/cohorts/{cid}/reflections/d1-knowledge-map").get_data(as_text=True)
+    form = client.get(f"/learner/cohorts/{cid}/reflections/d1-morning").get_data(as_text=True)
     assert "You can still edit it until Jan 13, 2026, 10:30:00\u202fAM (America/New_York)." in form
     assert "UTC" not in listing and "UTC" not in form
 

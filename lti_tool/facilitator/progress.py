@@ -19,6 +19,7 @@ from ..services.cohorts import cohort_in_course
 from ..services.grades import received, schedule_for_participant, syncs_for_cohort
 from ..services.visibility import AS_FACILITATOR, visible_answers
 from . import bp
+from ..states import ReflectionStatus
 
 STATUS_WORDS = {"behind": _l("behind"), "on_track": _l("on track"), "not_started": _l("not started"),
                 "done": _l("done")}
@@ -113,10 +114,11 @@ def shared_reflections(cohort_id: int):
     cohort = cohort_in_course(cohort_id)
     people = {p.id: p for p in _people(cohort)}
     rows = db.session.execute(db.select(Reflection).where(Reflection.cohort_id == cohort.id,
-                                                          Reflection.status == "submitted")
-                              .order_by(Reflection.participant_id, Reflection.session_id)).scalars().all()
-    titles = {s.id: s for s in cur.reflective_sessions()}
-    shown = [(people.get(r.participant_id), titles.get(r.session_id), visible_answers(r, AS_FACILITATOR))
+                                                          Reflection.status == ReflectionStatus.SUBMITTED)
+                              .order_by(Reflection.participant_id)).scalars().all()
+    halves = {r.id: (i, r) for i, r in enumerate(cur.half_day_reflections())}  # earlier per-session ones were copied in
+    rows = sorted((r for r in rows if r.session_id in halves), key=lambda r: (r.participant_id, halves[r.session_id][0]))
+    shown = [(people.get(r.participant_id), halves[r.session_id][1], visible_answers(r, AS_FACILITATOR))
              for r in rows]
     return render_template("facilitator/shared_reflections.html", cohort=cohort,
                            shown=[s for s in shown if s[0] and s[1] and s[2]])

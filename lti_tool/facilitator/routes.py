@@ -20,6 +20,7 @@ from lab_curriculum.kit import DOCUMENTS as KIT_DOCUMENTS
 
 from . import bp
 from .forms import ActionForm, CohortForm, FollowUpForm, RosterUploadForm
+from ..states import OutboxStatus, RunStatus
 
 
 @bp.get("/")
@@ -167,7 +168,7 @@ def match_review(cohort_id: int, run_id: int):
     cohort = cohort_in_course(cohort_id)
     run = _run_in_cohort(cohort, run_id)
     previous = db.session.execute(db.select(MatchRun).where(
-        MatchRun.cohort_id == cohort.id, MatchRun.id < run.id, MatchRun.status == "done")
+        MatchRun.cohort_id == cohort.id, MatchRun.id < run.id, MatchRun.status == RunStatus.DONE)
         .order_by(MatchRun.id.desc())).scalars().first()
     diff = matchmaking.compare(run.result, previous.result) if previous and run.result else None
     names = matchmaking.names(run)
@@ -193,7 +194,7 @@ def match_retry(cohort_id: int, run_id: int):
     run = _run_in_cohort(cohort, run_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    if run.status != "failed" and not matchmaking.is_stuck(run):
+    if run.status != RunStatus.FAILED and not matchmaking.is_stuck(run):
         flash(_("This proposal is still being worked out; wait for it to finish."), "error")
         return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=run.id), code=303)
     new_run = matchmaking.retry_run(run, g.lti.user)
@@ -245,7 +246,7 @@ def match_publish_preview(cohort_id: int, run_id: int):
     """What publishing would send, person by person, with the counts; the confirm button posts the publish."""
     cohort = cohort_in_course(cohort_id)
     run = _run_in_cohort(cohort, run_id)
-    if run.status != "done" or run.published_at:
+    if run.status != RunStatus.DONE or run.published_at:
         flash(_("This proposal is already published.") if run.published_at
               else _("This proposal is not ready to publish."), "error")
         return redirect(url_for("facilitator.match_review", cohort_id=cohort.id, run_id=run.id), code=303)
@@ -258,7 +259,7 @@ def match_publish_preview(cohort_id: int, run_id: int):
 def match_publish(cohort_id: int, run_id: int):
     cohort = cohort_in_course(cohort_id)
     run = _run_in_cohort(cohort, run_id)
-    if not ActionForm().validate_on_submit() or run.status != "done":
+    if not ActionForm().validate_on_submit() or run.status != RunStatus.DONE:
         abort(400)
     if run.published_at:
         abort(409)
@@ -359,7 +360,7 @@ def send_invites(cohort_id: int):
                 queued=queued), "success")
     else:
         failed = db.session.execute(db.select(db.func.count(OutboxMessage.id)).where(
-            OutboxMessage.cohort_id == cohort.id, OutboxMessage.status == "failed")).scalar()
+            OutboxMessage.cohort_id == cohort.id, OutboxMessage.status == OutboxStatus.FAILED)).scalar()
         flash(_("Invites: %(queued)s new, updated or cancelled; %(failed)s messages failed and will be retried.",
                 queued=queued, failed=failed), "error" if failed else "success")
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)

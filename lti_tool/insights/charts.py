@@ -16,33 +16,35 @@ PATTERNS = """<defs>
 
 def bar_chart(chart_id: str, title: str, labels: list[str], series: list[tuple[str, list]], maximum: float,
               unit: str = "") -> Markup:
-    """Horizontal grouped bars; each bar ends with its value as text; series differ by pattern."""
-    label_w, bar_w, row_h, bar_h = 220, 300, 18 * max(1, len(series)) + 14, 16
-    height = 40 + row_h * max(1, len(labels))
+    """Horizontal grouped bars; each group's label above its bars, each bar ends with its value as text;
+    series differ by pattern. Drawn 400 units wide (shown at most 480 px wide, see app.css), so its text
+    stays readable on a 390 px phone as on a desktop."""
+    width, bar_w, bar_h, gap = 400, 300, 16, 4
+    group_h = 18 + len(series) * (bar_h + gap) + 10
+    legend_h = 22 * len(series) + 6
+    height = legend_h + group_h * max(1, len(labels))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="{chart_id}-title" '
-             f'viewBox="0 0 {label_w + bar_w + 80} {height}" width="100%" class="chart">',
+             f'viewBox="0 0 {width} {height}" class="chart">',
              f'<title id="{chart_id}-title">{escape(title)}</title>', PATTERNS.format(p=chart_id)]
     kinds = ["solid", "hatch"]
-    x = label_w
-    for i, (name, _) in enumerate(series):  # legend
-        lx = x + i * 170
-        parts.append(f'<rect x="{lx}" y="6" width="14" height="14" fill="url(#{chart_id}-{kinds[i % 2]})" '
-                     f'stroke="#1b1f24"/><text x="{lx + 20}" y="18" font-size="12">{escape(name)}</text>')
+    for i, (name, _) in enumerate(series):  # legend, one line per series
+        ly = 4 + i * 22
+        parts.append(f'<rect x="0" y="{ly}" width="14" height="14" fill="url(#{chart_id}-{kinds[i % 2]})" '
+                     f'stroke="#1b1f24"/><text x="20" y="{ly + 12}" font-size="13">{escape(name)}</text>')
     for r, label in enumerate(labels):
-        y0 = 32 + r * row_h
-        parts.append(f'<text x="{label_w - 8}" y="{y0 + row_h / 2}" font-size="12" text-anchor="end">'
-                     f'{escape(str(label))}</text>')
+        y0 = legend_h + r * group_h
+        parts.append(f'<text x="0" y="{y0 + 13}" font-size="13" font-weight="bold">{escape(str(label))}</text>')
         for s, (_name, values) in enumerate(series):
             value = values[r]
-            y = y0 + s * 18
-            if value is None or value is SUPPRESSED:  # the same words as the table holding these numbers
-                text = MARKER if value is SUPPRESSED else NO_DATA
-                parts.append(f'<text x="{x + 4}" y="{y + 12}" font-size="11">{escape(text)}</text>')
+            y = y0 + 18 + s * (bar_h + gap)
+            if not isinstance(value, (int, float)):  # the same words as the table holding these numbers
+                text = MARKER if value is SUPPRESSED else NO_DATA if value is None else str(value)
+                parts.append(f'<text x="4" y="{y + 12}" font-size="13">{escape(text)}</text>')
                 continue
             w = 0 if not maximum else max(1, bar_w * float(value) / maximum)
-            parts.append(f'<rect x="{x}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+            parts.append(f'<rect x="0" y="{y}" width="{w:.1f}" height="{bar_h}" '
                          f'fill="url(#{chart_id}-{kinds[s % 2]})" stroke="#1b1f24"/>'
-                         f'<text x="{x + w + 4:.1f}" y="{y + 12}" font-size="11">{escape(str(value))}{unit}</text>')
+                         f'<text x="{w + 4:.1f}" y="{y + 12}" font-size="13">{escape(str(value))}{unit}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

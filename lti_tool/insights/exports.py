@@ -32,14 +32,25 @@ def safe_cell(value) -> str | int | float:
     return text
 
 
+BLANK = "An empty cell: no one answered (nothing is held back)."
+
+
 def csv_response(table, filename: str) -> Response:
-    """One header row, then the rows; held-back cells carry the page's marker; a note goes in a last
-    "Note" column on the first row (so every row has the same columns)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    note = [safe_cell(table.note)] if table.note else []
-    writer.writerow([safe_cell(c) for c in table.columns] + (["Note"] if note else []))
-    rows = table.rows or ([[""] * len(table.columns)] if note else [])
-    for i, row in enumerate(rows):
-        writer.writerow([safe_cell(v) for v in row] + ((note if i == 0 else [""]) if note else []))
-    return download("\ufeff" + out.getvalue(), filename, "text/csv")
+    """Streamed: one header row, then one row per group with human labels; held-back cells carry the page's
+    one marker; the note (what the marker and an empty cell mean, and the table's own note) is in a last
+    column "Note" on the first row, so every row has the same columns and no row is a footnote."""
+    def rows():
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+
+        def line(values):
+            out.seek(0)
+            out.truncate()
+            writer.writerow(values)
+            return out.getvalue()
+
+        note = " ".join(n for n in (table.note, BLANK) if n)
+        yield "\ufeff" + line([safe_cell(c) for c in table.columns] + ["Note"])
+        for i, row in enumerate(table.rows or [[""] * len(table.columns)]):
+            yield line([safe_cell(v) for v in row] + [safe_cell(note) if i == 0 else ""])
+    return download(rows(), filename, "text/csv")

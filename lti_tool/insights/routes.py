@@ -68,9 +68,16 @@ def home():
         "trend": bar_chart("trend-chart", "Reflections submitted per month", [r[0] for r in t["trend"].rows],
                            [("Reflections", [r[1] for r in t["trend"].rows])],
                            chart_maximum(r[1] for r in t["trend"].rows)),
+        "gain_trend": bar_chart("gain-trend-chart", "Reported gain by month (mean, 1 to 5)",
+                                [r[0] for r in t["trend"].rows],
+                                [("Own gain", [r[2] for r in t["trend"].rows]),
+                                 ("Gain seen in partner", [r[3] for r in t["trend"].rows])], 5),
+        "funnel": bar_chart("funnel-chart", "People at each stage, from enrolment to follow-up",
+                            [r[0] for r in t["funnel"].rows], [("People", [r[1] for r in t["funnel"].rows])],
+                            chart_maximum(r[1] for r in t["funnel"].rows)),
     }
     return render_template("insights/home.html", data=data, filters=filters, errors=errors, charts=charts,
-                           query=request.query_string.decode())
+                           headline=svc.headline(t), query=request.query_string.decode())
 
 
 @bp.get("/export/<key>.csv")

@@ -10,10 +10,44 @@ from wtforms import (BooleanField, HiddenField, RadioField, SelectField, SelectM
                      SubmitField, TextAreaField)
 from wtforms.validators import Length, ValidationError
 
-from ..services import intake, slots
+from ..services import intake, slots, withdrawal
 from ..services.skills import taxonomy
 
-TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
+# Time zones people live in: "Area/City" names only (no "Factory", "localtime", "Etc/GMT+5", "US/Eastern"
+# or other aliases), plus UTC; the common ones are offered first.
+_AREAS = {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian",
+          "Pacific"}
+TIMEZONES = sorted(z for z in available_timezones() if z.partition("/")[0] in _AREAS) + ["UTC"]
+COMMON_TIMEZONES = [z for z in (
+    "Europe/London", "Europe/Lisbon", "Europe/Paris", "Europe/Berlin", "Europe/Madrid", "Europe/Rome",
+    "Europe/Amsterdam", "Europe/Stockholm", "Europe/Warsaw", "Europe/Athens", "Europe/Istanbul",
+    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Toronto",
+    "America/Mexico_City", "America/Sao_Paulo", "Africa/Lagos", "Africa/Nairobi", "Africa/Johannesburg",
+    "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney", "UTC",
+) if z in TIMEZONES]
+_ZONE_BY_FOLDED = {z.casefold(): z for z in TIMEZONES}
+
+
+def known_zone(form, field):
+    """A time zone of the list, typed in any case; stored under its proper name."""
+    typed = (field.data or "").strip()
+    if not typed:
+        field.data = ""
+        return
+    if typed == getattr(form, "kept_zone", None):
+        return  # chosen from the longer list this form once offered ("US/Eastern"): kept, not refused
+    if typed.casefold() not in _ZONE_BY_FOLDED:
+        raise ValidationError(_l("Not a valid choice. Choose a time zone from the list, such as Europe/Berlin."))
+    field.data = _ZONE_BY_FOLDED[typed.casefold()]
+
+
+def skill_ranks(names: list[str], ranks: list[str]) -> dict[str, int]:
+    """The numeric ranks typed next to ranked skills (form without script); blank or odd ones are ignored."""
+    out = {}
+    for name, rank in zip(names or [], ranks or []):
+        if str(rank).strip().isdigit():
+            out.setdefault(name, int(rank))
+    return out
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -36,8 +70,8 @@ class IntakeForm(FlaskForm):
     department = StringField(_l("Department"), validators=[Length(max=200)])
     location = StringField(_l("Location"), description=_l("City or office, e.g. “Lisbon office”."),
                            validators=[Length(max=200)])
-    timezone = SelectField(_l("Time zone"), choices=choices((tz, tz) for tz in TIMEZONES), validate_choice=False,
-                           validators=[one_of_or_empty])
+    timezone = StringField(_l("Time zone"), validators=[known_zone],
+                           description=_l("Type a city to search, e.g. “Berlin” or “New York”."))
     level = RadioField(_l("Level"), choices=choices(intake.LEVELS), validate_choice=False, validators=[one_of_or_empty])
     manager = SelectField(_l("Your manager, if they are in this lab"), validate_choice=False,
                           validators=[one_of_or_empty],
@@ -46,10 +80,14 @@ class IntakeForm(FlaskForm):
                                validators=[Length(max=200)])
     offers = SelectMultipleField(_l("Skills I can offer"), validate_choice=False, validators=[one_of_or_empty])
     offers_order = HiddenField()
+    offers_ranked = SelectMultipleField(validate_choice=False)  # the ranked list's skills, in its order
+    offers_rank = SelectMultipleField(validate_choice=False)  # and their rank numbers
     offers_other = TextAreaField(_l("Other skills I can offer"), validators=[Length(max=1000)],
                                  description=_l("Separate skills with commas, most important first."))
     wants = SelectMultipleField(_l("Skills I want to learn"), validate_choice=False, validators=[one_of_or_empty])
     wants_order = HiddenField()
+    wants_ranked = SelectMultipleField(validate_choice=False)  # the ranked list's skills, in its order
+    wants_rank = SelectMultipleField(validate_choice=False)  # and their rank numbers
     wants_other = TextAreaField(_l("Other skills I want to learn"), validators=[Length(max=1000)],
                                 description=_l("Separate skills with commas, most important first."))
     goals = TextAreaField(_l("What do you hope to get from the lab?"), validators=[Length(max=2000)])
@@ -63,12 +101,23 @@ class IntakeForm(FlaskForm):
     save_draft = SubmitField(_l("Save draft"))
     submit_intake = SubmitField(_l("Submit intake"))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in intake.REQUIRED:
+            self[name].flags.required = True
+
     def set_choices(self, roster, me) -> None:
+        self.kept_zone = me.timezone
         skills = choices((s, s) for s in taxonomy().skills)
         self.offers.choices = skills
         self.wants.choices = skills
         self.manager.choices = choices([("", _l("Not in this lab / no manager"))] + [
             (p.id, p.user.name or _l("Unnamed participant")) for p in roster if p.id != me.id])
+
+    def ranked(self, name: str) -> list[str]:
+        """The skills picked in ``name`` ("offers" or "wants"), most important first."""
+        return intake.ordered_skills(self[name].data or [], self[f"{name}_order"].data,
+                                     skill_ranks(self[f"{name}_ranked"].data, self[f"{name}_rank"].data))
 
     def values(self) -> dict:
         """Form data as Participant attributes."""
@@ -83,8 +132,8 @@ class IntakeForm(FlaskForm):
             "level": level,
             "manager_participant_id": int(self.manager.data) if self.manager.data else None,
             "manager_name": None if self.manager.data else ((self.manager_name.data or "").strip() or None),
-            "offers": intake.ordered_skills(self.offers.data or [], self.offers_order.data),
-            "wants": intake.ordered_skills(self.wants.data or [], self.wants_order.data),
+            "offers": self.ranked("offers"),
+            "wants": self.ranked("wants"),
             "offers_other": (self.offers_other.data or "").strip() or None,
             "wants_other": (self.wants_other.data or "").strip() or None,
             "goals": (self.goals.data or "").strip() or None,
@@ -119,5 +168,24 @@ class PreferenceForm(FlaskForm):
     action = HiddenField()
 
 
+
+
 class WithdrawForm(FlaskForm):
+    reason = RadioField(_l("Why are you leaving? (optional)"), default="", choices=choices([("", _l("I prefer not to say")), *withdrawal.REASONS]),
+                        validators=[one_of_or_empty],
+                        description=_l("Only counted, never shown next to your name: it helps the facilitator "
+                                       "and L&D improve the lab."))
     confirm = SubmitField(_l("Yes, I can no longer take part"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reason.validate_choice = False  # "" (not saying) is a choice too; one_of_or_empty checks
+
+
+CHECK_IN_ANSWERS = [("yes", _l("Yes, we met")), ("moved", _l("We moved it to another time")),
+                    ("no", _l("No, we did not meet"))]
+
+
+class CheckInForm(FlaskForm):
+    """"Did you meet?" after a follow-up meeting: one button per answer."""
+    answer = RadioField(_l("Did you meet?"), choices=choices(CHECK_IN_ANSWERS))

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import url_for
 from flask_babel import gettext as _
 
-from ..services import curriculum as cur
 from ..services import waiting
+from ..services import reflections as svc
+from ..states import ParticipantStatus
 
 
 @dataclass
@@ -29,14 +30,9 @@ def cohort_today(cohort) -> date:
         return datetime.now(ZoneInfo("UTC")).date()
 
 
-def _session_held(cohort, session, today: date) -> bool:
-    day = cohort.day_two if int(session.day) == 2 and cohort.day_two else cohort.day_one
-    return day is not None and day <= today
-
-
 def next_step(cohort, me, team, published: bool, progress, partners) -> Step | None:
     """The one thing to do now, or None for someone who has withdrawn."""
-    if me.status == "withdrawn":
+    if me.status == ParticipantStatus.WITHDRAWN:
         return None
     if not published:
         if not me.intake_submitted_at:
@@ -60,12 +56,12 @@ def next_step(cohort, me, team, published: bool, progress, partners) -> Step | N
                       date=cohort.day_one.isoformat()),
                     url_for("learner.my_calendar", cohort_id=cohort.id), _("Add the lab to my calendar (.ics)"))
     todo = {item.key for item in progress.items if not item.done} if progress else set()
-    for session in cur.reflective_sessions():
-        if f"reflection:{session.id}" in todo and _session_held(cohort, session, today):
+    for reflection in svc.open_reflections(cohort):
+        if f"reflection:{reflection.id}" in todo:
             return Step(_("Write your reflection"),
-                        _("A few questions about “%(session)s”: what you learned and what you offered.",
-                          session=session.title),
-                        url_for("learner.reflection", cohort_id=cohort.id, session_id=session.id),
+                        _("A few short questions about “%(half)s”: what you learned and what you both gained.",
+                          half=reflection.title),
+                        url_for("learner.reflection", cohort_id=cohort.id, session_id=reflection.id),
                         _("Write your reflection"))
     return Step(_("Keep meeting %(names)s", names=names),
                 _("Your reflections so far are done. Your follow-up meetings are in your calendar."))

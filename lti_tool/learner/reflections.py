@@ -17,13 +17,16 @@ from ..services.courses import cohorts_of_learner
 from ..services.visibility import DEFAULTS, LEVELS
 from . import bp
 from .access import learner_participant_or_404
+from ..states import ParticipantStatus
 
 
-def _session_or_404(session_id: str):
-    s = cur.session(session_id)
-    if s is None:
+def _half_day_or_404(participant, reflection_id: str):
+    """A half-day reflection this learner may write: open now, or already started (the dates may move)."""
+    half = cur.half_day(reflection_id)
+    if half is None or (half not in svc.open_reflections(participant.cohort)
+                        and svc.get_reflection(participant, half.id) is None):
         abort(404)
-    return s
+    return half
 
 
 @bp.get("/cohorts/<int:cohort_id>/reflections")
@@ -31,9 +34,13 @@ def _session_or_404(session_id: str):
 def reflections(cohort_id: int):
     participant = learner_participant_or_404(cohort_id)
     mine = svc.reflections_of(participant)
+    open_now = svc.open_reflections(participant.cohort)
+    shown = [r for r in cur.half_day_reflections() if r in open_now or r.id in mine]
     return render_template("learner/reflections/list.html", cohort=participant.cohort,
-                           sessions=cur.reflective_sessions(), mine=mine, editable=svc.is_editable,
-                           until=svc.editable_until, team=teams.team_of(participant))
+                           halves=shown, total=len(cur.half_day_reflections()), mine=mine,
+                           earlier=svc.earlier_reflections(participant), editable=svc.is_editable,
+                           until=svc.editable_until, team=teams.team_of(participant),
+                           published=teams.is_published(participant.cohort))
 
 
 def _form(participant, session, reflection, *, answers=None, visibility=None, errors=None, status=200):
@@ -55,7 +62,7 @@ def _posted():
 @role_required(LEARNER)
 def reflection(cohort_id: int, session_id: str):
     participant = learner_participant_or_404(cohort_id)
-    session = _session_or_404(session_id)
+    session = _half_day_or_404(participant, session_id)
     current = svc.get_reflection(participant, session.id)
     if request.method == "GET":
         return _form(participant, session, current)
@@ -78,7 +85,7 @@ def reflection(cohort_id: int, session_id: str):
 def reflection_draft(cohort_id: int, session_id: str):
     """Autosave (JSON, CSRF header). Keeps a submitted reflection submitted while its window is open."""
     participant = learner_participant_or_404(cohort_id)
-    session = _session_or_404(session_id)
+    session = _half_day_or_404(participant, session_id)
     try:
         answers, visibility = svc.draft_payload(request.get_data(as_text=True))
     except ValueError as e:
@@ -107,7 +114,7 @@ def my_data():
             for c in cohorts_of_learner(g.lti.course, g.lti.user.id)]
     return render_template("learner/my_data.html", data=data_rights.export_user(g.lti.user),
                            retention_months=data_rights.retention_months(), intake_fields=intake.VISIBLE_FIELDS,
-                           enrolled=[p for p in mine if p is not None and p.status != "withdrawn"])
+                           enrolled=[p for p in mine if p is not None and p.status != ParticipantStatus.WITHDRAWN])
 
 
 @bp.get("/my-data.json")

@@ -1,19 +1,23 @@
+from datetime import timedelta
+
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..downloads import download
 from ..auth import role_required
 from ..lti.roles import LEARNER
 from ..facilitator.forms import ActionForm
-from ..services import calendar_events, intake, slots, teams, withdrawal
+from ..services import calendar_events, check_ins, intake, slots, teams, withdrawal
 from ..services.courses import cohorts_of_learner
 from ..services.progress import progress_for
 from ..services.skills import taxonomy
 from . import bp
 from .access import learner_participant_or_404
-from .forms import IntakeForm, PreferenceForm, WithdrawForm
-from .next_step import next_step
+from .forms import COMMON_TIMEZONES, TIMEZONES, CheckInForm, IntakeForm, PreferenceForm, WithdrawForm
+from .next_step import cohort_today, next_step
 from .wording import reasons_for_reader
+from ..states import ParticipantStatus
 
 
 @bp.get("/")
@@ -32,14 +36,35 @@ def home():
                 members = teams.participants_by_id(other.member_ids)
                 pod.append([members[i] for i in other.member_ids if i in members])
         feed = calendar_events.current_feed(me, cohort)
-        events = calendar_events.events_for(cohort, me) if cohort.day_one and me.status == "enrolled" else []
+        events = calendar_events.events_for(cohort, me) if cohort.day_one and me.status == ParticipantStatus.ENROLLED else []
         published = teams.is_published(cohort)
         progress = progress_for([me]).get(me.id)
         cards.append({"cohort": cohort, "me": me, "team": team, "partners": partners, "pod": pod,
                       "progress": progress, "step": next_step(cohort, me, team, published, progress, partners),
                       "reasons": reasons_for_reader(team.reasons, g.lti.user.name) if team else [],
-                      "published": published, "feed": feed, "events": events})
-    return render_template("learner/home.html", cards=cards, action=ActionForm())
+                      "published": published, "feed": feed, "events": events,
+                      "check_ins": [(row, check_ins.local_start(row, cohort)) for row in check_ins.open_for(me)]})
+    return render_template("learner/home.html", cards=cards, action=ActionForm(), check_in_form=CheckInForm())
+
+
+@bp.get("/cohorts/<int:cohort_id>/partner")
+@role_required(LEARNER)
+def partner(cohort_id: int):
+    """My partner(s) in my active team: who, how to reach them, what we give each other, when we are
+    both free (on my clock), and what to do next."""
+    me = learner_participant_or_404(cohort_id)
+    team = teams.my_team(me) if me.status == ParticipantStatus.ENROLLED else None
+    if team is None:
+        abort(404)
+    people = teams.participants_by_id(team.member_ids)
+    partners = [people[i] for i in team.member_ids if i != me.id and i in people]
+    cohort = me.cohort
+    week_of = (cohort.day_two or cohort.day_one or cohort_today(cohort)) + timedelta(days=7)
+    zone = me.timezone or cohort.timezone
+    free = [slots.slot_label_in(s, cohort.timezone, zone, week_of) for s in slots.shared([me, *partners])]
+    step = next_step(cohort, me, team, True, progress_for([me]).get(me.id), partners)
+    return render_template("learner/partner.html", me=me, cohort=cohort, team=team, step=step, zone=zone,
+                           free=free, rows=[(p, *intake.exchange(me, p)) for p in partners], intake=intake)
 
 
 @bp.get("/how-it-works")
@@ -49,13 +74,17 @@ def how_it_works():
     return render_template("learner/how_it_works.html", max_requests=intake.MAX_REQUESTS)
 
 
+INTAKE_STEPS = [("about", _l("About you")), ("offer", _l("What you offer")), ("learn", _l("What you want to learn")),
+                ("free", _l("When you are free")), ("review", _l("Review and submit"))]
+
+
 def _render_intake(me, form, status=200):
     return render_template(
         "learner/intake.html", me=me, cohort=me.cohort, form=form, taxonomy=taxonomy(),
         weekdays=slots.WEEKDAYS, hours=slots.HOURS, visible_fields=dict(intake.VISIBLE_FIELDS),
         availability=[slots.slot_label(s) for s in slots.SLOTS if s in set(me.availability or [])],
-        intake=intake, published=teams.is_published(me.cohort),
-        closed=not intake.intake_open(me), roster=teams.participants_by_id(
+        intake=intake, steps=INTAKE_STEPS, timezones=list(dict.fromkeys(COMMON_TIMEZONES + TIMEZONES)),
+        published=teams.is_published(me.cohort), closed=not intake.intake_open(me), roster=teams.participants_by_id(
             [me.manager_participant_id] if me.manager_participant_id else [])), status
 
 
@@ -63,7 +92,7 @@ def _render_intake(me, form, status=200):
 @role_required(LEARNER)
 def intake_page(cohort_id: int):
     me = learner_participant_or_404(cohort_id)
-    if me.status == "withdrawn":
+    if me.status == ParticipantStatus.WITHDRAWN:
         flash(_("You have withdrawn from this lab."), "info")
         return redirect(url_for(".home"))
     form = IntakeForm()
@@ -101,7 +130,7 @@ def intake_page(cohort_id: int):
 def intake_autosave(cohort_id: int):
     """Autosave (JSON): the intake form posted by script with the CSRF token in X-CSRFToken."""
     me = learner_participant_or_404(cohort_id)
-    if me.status == "withdrawn" or not intake.intake_open(me):
+    if me.status == ParticipantStatus.WITHDRAWN or not intake.intake_open(me):
         return jsonify(saved=False, message=_("Your intake can no longer change.")), 409
     form = IntakeForm()
     form.set_choices(intake.cohort_roster(me.cohort), me)
@@ -158,11 +187,11 @@ def preference(cohort_id: int, other_id: int):
 def withdraw(cohort_id: int):
     me = learner_participant_or_404(cohort_id)
     form = WithdrawForm()
-    if me.status == "withdrawn":
+    if me.status == ParticipantStatus.WITHDRAWN:
         flash(_("You have withdrawn from this lab."), "info")
         return redirect(url_for(".home"))
     if request.method == "POST" and form.validate():
-        withdrawal.withdraw(me)
+        withdrawal.withdraw(me, form.reason.data or None)
         flash(_("You have withdrawn from this lab. Thank you for letting us know."), "success")
         return redirect(url_for(".home"))
     return render_template("learner/withdraw.html", me=me, cohort=me.cohort, form=form)
@@ -197,3 +226,19 @@ def my_feed(cohort_id: int):
     calendar_events.feed_for(me, me.cohort, rotate=request.form.get("rotate") == "1")
     flash(_("Your private calendar address is ready."), "success")
     return redirect(url_for("learner.home"), code=303)
+
+
+@bp.post("/cohorts/<int:cohort_id>/check-ins/<int:check_in_id>")
+@role_required(LEARNER)
+def check_in(cohort_id: int, check_in_id: int):
+    """Answer "Did you meet?" about one of my follow-up meetings, from my home page."""
+    me = learner_participant_or_404(cohort_id)
+    row = check_ins.mine(me, check_in_id)
+    if row is None or me.status == ParticipantStatus.WITHDRAWN:
+        abort(404)
+    form = CheckInForm()
+    if not form.validate():
+        abort(400)
+    check_ins.answer(row, form.answer.data)
+    flash(_("Thank you: your answer is saved."), "success")
+    return redirect(url_for(".home"), code=303)

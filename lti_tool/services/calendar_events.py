@@ -26,6 +26,7 @@ from ..scheduling import Attendee, EventSpec, Person, build_calendar, stable_uid
 from . import curriculum as cur
 from . import teams
 from .slots import slot_parts
+from ..states import ParticipantStatus
 
 
 def organizer_of(cohort: Cohort) -> Person:
@@ -38,7 +39,7 @@ def organizer_of(cohort: Cohort) -> Person:
 
 def people_of(cohort: Cohort, ids: list[int] | None = None) -> list[tuple[Participant, LtiUser]]:
     query = (db.select(Participant, LtiUser).join(LtiUser, LtiUser.id == Participant.user_id)
-             .where(Participant.cohort_id == cohort.id, Participant.status == "enrolled").order_by(Participant.id))
+             .where(Participant.cohort_id == cohort.id, Participant.status == ParticipantStatus.ENROLLED).order_by(Participant.id))
     if ids is not None:
         query = query.where(Participant.id.in_(ids))
     return list(db.session.execute(query).all())
@@ -244,7 +245,7 @@ def events_for(cohort: Cohort, participant: Participant | None = None) -> list[t
     events = current_specs(cohort)
     if participant is not None:
         user = db.session.get(LtiUser, participant.user_id)
-        events = [(s, row) for s, row in events if participant.status == "enrolled"
+        events = [(s, row) for s, row in events if participant.status == ParticipantStatus.ENROLLED
                   and any(a.email == user.contact_email for a in s.attendees)]
     return [(row, spec) for spec, row in events]
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-ACTION_PLAN_MARKER = "action-plan"
 GAIN_SELF, GAIN_PARTNER, LEARNED = "gain_self", "gain_partner", "learned_from_partner"
 
 
@@ -14,8 +13,33 @@ def curriculum():
     return load_curriculum()
 
 
+def half_day_reflections() -> list:
+    """The lab's reflections: one short one per half day, in programme order (prompts from the curriculum)."""
+    return list(curriculum().half_day_reflections)
+
+
+def half_day(reflection_id: str):
+    """The half-day reflection with this id (d1-morning, ...), or None."""
+    return next((r for r in curriculum().half_day_reflections if r.id == reflection_id), None)
+
+
+def reflection_titles() -> dict[str, str]:
+    """Title of every id a stored reflection may carry: a half day, or a session (reflections written
+    per session before the lab asked for one per half day)."""
+    titles = {s.id: s.title for s in curriculum().sessions}
+    titles.update({r.id: r.title for r in curriculum().half_day_reflections})
+    return titles
+
+
+def prompt_texts() -> dict[str, str]:
+    """Prompt id -> its wording (a session's wording first: it reads well for earlier reflections)."""
+    texts = {p.id: p.text for r in reversed(curriculum().half_day_reflections) for p in r.prompts}
+    texts.update({p.id: p.text for s in curriculum().sessions for p in s.prompts})
+    return texts
+
+
 def reflective_sessions() -> list:
-    """Sessions that ask for a reflection: every session but breaks, in programme order."""
+    """Sessions that carry their own prompts (breaks never): reflections were once asked per session."""
     return [s for s in curriculum().sessions if s.kind != "break" and s.prompts]
 
 
@@ -23,13 +47,6 @@ def session(session_id: str):
     for s in reflective_sessions():
         if s.id == session_id:
             return s
-    return None
-
-
-def action_plan_session_id() -> str | None:
-    for s in reflective_sessions():
-        if ACTION_PLAN_MARKER in s.id:
-            return s.id
     return None
 
 

@@ -12,8 +12,9 @@ Deletion (``delete_user_data``) removes the person or irreversibly anonymises th
   their address is forgotten.
 - The numeric gain ratings of their submitted reflections are copied, without any identity (only
   cohort, session and day), to ``AnonymousRating`` so aggregates hold. Their participant rows,
-  intake, partner requests (theirs and those naming them), attendance, reflections, grade-sync
-  records, calendar feeds, memberships, stored launch data and the user row are deleted.
+  intake (with the reason they gave for withdrawing), partner requests (theirs and those naming
+  them), attendance, reflections, follow-up check-ins, grade-sync records, calendar feeds,
+  memberships, stored launch data and the user row are deleted.
 - Rows that belong to others but mention them are rewritten: matching proposals (their pool entry
   becomes a bare placeholder, teams they were in lose the reasons that described them, an
   unpublished proposal with them in it is marked failed so it cannot be published), team reasons,
@@ -43,11 +44,13 @@ from flask import current_app, has_request_context, request, session
 from flask_babel import gettext as _
 
 from ..extensions import cache, db
-from ..models import (AnonymousRating, Attendance, CacheEntry, CalendarEvent, CalendarFeed, Cohort, Course,
+from ..models import (AnonymousRating, Attendance, CacheEntry, CalendarEvent, CalendarFeed, CheckIn, Cohort, Course,
                       GradeSync, LtiUser, MatchRun, Membership, OutboxMessage, Participant, PartnerPreference,
                       Reflection, ResourceLink, Team, TeamMember, utcnow)
+from . import curriculum as cur
 from .curriculum import GAIN_PARTNER, GAIN_SELF
-from .withdrawal import withdraw
+from .withdrawal import REASONS, withdraw
+from ..states import OutboxStatus, ParticipantStatus, ReflectionStatus, RunStatus, TeamStatus
 
 log = logging.getLogger(__name__)
 FORMER = "a former participant"
@@ -88,13 +91,15 @@ def _intake(p: Participant) -> dict:
     genders, levels, fields = dict(GENDERS), dict(LEVELS), dict(VISIBLE_FIELDS)
     cohort = p.cohort
     course = db.session.get(Course, cohort.course_id)
-    status = _("Taking part") if p.status == "enrolled" else _("Withdrawn on %(day)s", day=_when(p.withdrawn_at))
+    status = _("Taking part") if p.status == ParticipantStatus.ENROLLED else _("Withdrawn on %(day)s", day=_when(p.withdrawn_at))
     return {
         _("Cohort"): cohort.name,
         _("Course"): course.title or course.label,
         _("Lab days"): ", ".join(_when(d) for d in (cohort.day_one, cohort.day_two) if d) or _("not set yet"),
         _("Status"): status,
         _("Joined"): _when(p.joined_at),
+        _("Why you left"): str(dict(REASONS).get(p.withdrawal_reason, p.withdrawal_reason))
+        if p.withdrawal_reason else None,
         _("Gender identity"): str(genders.get(p.gender, p.gender)) if p.gender else None,
         _("Gender in your own words"): p.gender_self_described,
         _("Department"): p.department,
@@ -125,7 +130,7 @@ def _teams(p: Participant) -> list[dict]:
         out.append({
             _("Cohort"): p.cohort.name,
             _("Partners"): [_name_of(m) for m in team.member_ids if m != p.id],
-            _("Status"): _("Active") if team.status == "active" else _("Ended"),
+            _("Status"): _("Active") if team.status == TeamStatus.ACTIVE else _("Ended"),
             _("Formed"): _when(team.created_at),
             _("Match score"): round(team.score, 2),
             _("What you were expected to gain (0 to 1)"): (team.gains or {}).get(str(p.id)),
@@ -137,7 +142,6 @@ def _teams(p: Participant) -> list[dict]:
 
 
 def _reflections(p: Participant) -> list[dict]:
-    from . import curriculum as cur
     from .visibility import level_of
 
     readers = {"me": _("only you"), "partner": _("your partner and the facilitator"),
@@ -145,12 +149,12 @@ def _reflections(p: Participant) -> list[dict]:
     out = []
     for r in db.session.execute(db.select(Reflection).where(Reflection.participant_id == p.id)
                                 .order_by(Reflection.id)).scalars():
-        session_ = cur.session(r.session_id)
-        prompts = {pr.id: pr.text for pr in (session_.prompts if session_ else ())}
+        half = cur.half_day(r.session_id)  # else a reflection written per session, before the half-day ones
+        prompts = {pr.id: pr.text for pr in half.prompts} if half else cur.prompt_texts()
         out.append({
             _("Cohort"): p.cohort.name,
-            _("Session"): session_.title if session_ else r.session_id,
-            _("Status"): _("Submitted") if r.status == "submitted" else _("Draft"),
+            _("Part of the lab"): cur.reflection_titles().get(r.session_id, r.session_id),
+            _("Status"): _("Submitted") if r.status == ReflectionStatus.SUBMITTED else _("Draft"),
             _("Submitted"): _when(r.submitted_at),
             _("Last changed"): _when(r.updated_at),
             _("Answers"): [{_("Question"): prompts.get(key, key), _("Your answer"): value,
@@ -185,6 +189,9 @@ def export_user(user: LtiUser) -> dict[str, Any]:
     messages = db.session.execute(db.select(OutboxMessage).where(
         OutboxMessage.cohort_id.in_(list(cohorts)), db.func.lower(OutboxMessage.recipient).in_(emails))
         .order_by(OutboxMessage.id)).scalars() if cohorts and emails else []
+    check_ins = db.session.execute(db.select(CheckIn).where(CheckIn.participant_id.in_(ids))
+                                   .order_by(CheckIn.meeting_start)).scalars() if ids else []
+    said = {"yes": _("yes, we met"), "moved": _("we moved it"), "no": _("no, we did not meet")}
     grades = db.session.execute(db.select(GradeSync, ResourceLink).join(
         ResourceLink, ResourceLink.id == GradeSync.resource_link_id).where(GradeSync.participant_id.in_(ids))
         .order_by(GradeSync.id)).all() if ids else []
@@ -217,6 +224,10 @@ def export_user(user: LtiUser) -> dict[str, Any]:
             {_("Cohort"): by_id[a.participant_id].cohort.name, _("Session"): sessions.get(a.session_id, a.session_id),
              _("Present"): _yes(a.present), _("Recorded"): _when(a.recorded_at)} for a in attendance],
         _("Reflections"): [r for p in people for r in _reflections(p)],
+        _("Follow-up check-ins"): [
+            {_("Cohort"): by_id[c.participant_id].cohort.name, _("Meeting"): _when(c.meeting_start),
+             _("Your answer"): str(said[c.answer]) if c.answer else _("not answered"),
+             _("Answered"): _when(c.answered_at)} for c in check_ins],
         _("Calendar"): [
             {_("Cohort"): by_id[f.participant_id].cohort.name,
              _("Private calendar address"): public_url("calendar.feed", token=f.token),
@@ -315,7 +326,7 @@ def _scrub_runs(cohort_ids: set[int], trace: Trace) -> None:
     for run in db.session.execute(db.select(MatchRun).where(MatchRun.cohort_id.in_(cohort_ids))).scalars():
         in_run = {str(e.get("id")) for e in (run.pool or {}).get("participants", [])} & \
             {str(i) for i in trace.participant_ids}
-        if in_run and run.published_at is None and run.status in ("queued", "running", "done"):
+        if in_run and run.published_at is None and run.status in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.DONE):
             run.status, run.error = "failed", STALE_RUN  # a proposal with a ghost must not be published
         _set_if_changed(run, "pool", _scrub_pool(run.pool, trace))
         _set_if_changed(run, "result", _scrub_result(run.result, trace))
@@ -381,7 +392,7 @@ def _scrub_outbox(cohort_ids: set[int], trace: Trace) -> None:
         if row.recipient.lower() in emails:
             db.session.delete(row)
         elif trace.found_in(row.subject) or trace.found_in(message_text(row.body)):
-            if row.status in ("sent", "written"):  # keep the record that a message went out, not its content
+            if row.status in (OutboxStatus.SENT, OutboxStatus.WRITTEN):  # keep the record that a message went out, not its content
                 note = EmailMessage(policy=email_policy.SMTP)
                 note["From"], note["To"] = current_app.config["MAIL_FROM"], row.recipient
                 note["Subject"] = row.subject = trace.scrub(row.subject)
@@ -408,7 +419,9 @@ def _forget_launches(trace: Trace) -> None:
 
 def _keep_ratings(ids: list[int]) -> None:
     for r in db.session.execute(db.select(Reflection).where(Reflection.participant_id.in_(ids),
-                                                             Reflection.status == "submitted")).scalars():
+                                                             Reflection.status == ReflectionStatus.SUBMITTED)).scalars():
+        if cur.half_day(r.session_id) is None:
+            continue  # written per session; its ratings were copied into the half-day reflection
         a = r.answers or {}
         if isinstance(a.get(GAIN_SELF), int) or isinstance(a.get(GAIN_PARTNER), int):
             db.session.add(AnonymousRating(cohort_id=r.cohort_id, session_id=r.session_id,
@@ -420,7 +433,7 @@ def _leave_cohorts(people: list[Participant]) -> int:
     """Withdraw as a learner would (teams, calendars), then tell the remaining partners; returns how many."""
     told = 0
     for p in people:
-        if p.status != "enrolled":
+        if p.status != ParticipantStatus.ENROLLED:
             continue
         told += withdraw(p)  # tells the remaining partners too
     db.session.commit()
@@ -434,7 +447,8 @@ def _erase(users: list[LtiUser], people: list[Participant], trace: Trace) -> Non
     if ids:
         _keep_ratings(ids)
         for model, column in ((Reflection, Reflection.participant_id), (Attendance, Attendance.participant_id),
-                              (GradeSync, GradeSync.participant_id), (CalendarFeed, CalendarFeed.participant_id)):
+                              (GradeSync, GradeSync.participant_id), (CalendarFeed, CalendarFeed.participant_id),
+                              (CheckIn, CheckIn.participant_id)):
             db.session.execute(db.delete(model).where(column.in_(ids)))
         db.session.execute(db.delete(PartnerPreference).where(
             PartnerPreference.from_participant_id.in_(ids) | PartnerPreference.to_participant_id.in_(ids)))

@@ -18,6 +18,7 @@ from . import teams
 from .calendar_events import aware, organizer_of, people_of, rows_of, team_spec, utc_naive, versioned
 from .invites import send_updates
 from .slots import SLOTS, slot_label, slot_parts
+from ..states import TeamStatus
 
 
 
@@ -33,7 +34,7 @@ class FollowUpError(ValueError):
 
 def _series(team: Team) -> tuple[Cohort, CalendarEvent, EventSpec]:
     cohort = db.session.get(Cohort, team.cohort_id)
-    spec = team_spec(cohort, team, organizer_of(cohort)) if team.status == "active" else None
+    spec = team_spec(cohort, team, organizer_of(cohort)) if team.status == TeamStatus.ACTIVE else None
     if spec is None:
         raise FollowUpError("team", _l("This team has no follow-up series yet: the partners share no free time. "
                                        "Choose a weekly time both marked free."))

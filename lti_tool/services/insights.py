@@ -41,6 +41,7 @@ from sqlalchemy import case, func
 from ..extensions import db
 from ..models import AnonymousRating, Attendance, Cohort, Course, Participant, Reflection, Team, TeamMember
 from . import curriculum as cur
+from ..states import ParticipantStatus, ReflectionStatus, TeamStatus
 
 MARKER = "not shown"  # the one text for a held-back figure, in pages, charts and CSV
 ANON = "anonymous ratings"  # all anonymous rows of a figure: one respondent
@@ -237,7 +238,7 @@ class Deployment:
                 Participant.gender, Participant.intake_submitted_at.is_not(None), Participant.status)
                 .where(Participant.cohort_id.in_(ids))):  # query 2
             self.user_of[pid] = uid
-            if status != "withdrawn":
+            if status != ParticipantStatus.WITHDRAWN:
                 self.people.append(Person(pid, uid, cid, dept, gender if gender != "undisclosed" else None,
                                           bool(intake)))
         self.by_pid = {p.pid: p for p in self.people}
@@ -254,7 +255,9 @@ class Deployment:
         r = db.select(Reflection.participant_id.label("pid"), _month(Reflection.submitted_at).label("month"),
                       Reflection.answers[cur.GAIN_SELF].as_integer().label("gs"),
                       Reflection.answers[cur.GAIN_PARTNER].as_integer().label("gp")).where(
-            Reflection.cohort_id.in_(ids), Reflection.status == "submitted").cte("r").prefix_with("MATERIALIZED")
+            Reflection.cohort_id.in_(ids), Reflection.status == ReflectionStatus.SUBMITTED,
+            # written per session before the half-day reflections, and copied into them: not counted twice
+            Reflection.session_id.not_in([s.id for s in cur.curriculum().sessions])).cte("r").prefix_with("MATERIALIZED")
         for pid, m, n, s1, n1, s2, n2 in db.session.execute(db.select(
                 r.c.pid, r.c.month, func.count(), func.coalesce(func.sum(r.c.gs), 0), func.count(r.c.gs),
                 func.coalesce(func.sum(r.c.gp), 0), func.count(r.c.gp)).group_by(r.c.pid, r.c.month)):  # query 4
@@ -273,21 +276,60 @@ class Deployment:
         for team_id, cid, score, gains, member in db.session.execute(  # query 6: one row per team member
                 db.select(Team.id, Team.cohort_id, Team.score, Team.gains, TeamMember.participant_id)
                 .join(TeamMember, TeamMember.team_id == Team.id)
-                .where(Team.cohort_id.in_(ids), Team.status == "active").order_by(Team.id, TeamMember.position)):
+                .where(Team.cohort_id.in_(ids), Team.status == TeamStatus.ACTIVE).order_by(Team.id, TeamMember.position)):
             by_team.setdefault(team_id, (cid, score, gains or {}, []))[3].append(member)
         self.teams = list(by_team.values())
-        self.n_sessions = len(cur.reflective_sessions())
+        self.n_sessions = len(cur.half_day_reflections())  # reflections each person is asked for
         # Groups of the unfiltered breakdowns: too small a cohort, department or gender joins "Other".
         self.cohort_row = self._sizes(lambda p: p.cohort_id)
         self.dept_row = self._sizes(lambda p: p.department)
         self.gender_row = self._sizes(lambda p: p.gender)
         self._atoms: dict = {}
+        self._bands: list | None = None
 
     def _sizes(self, key) -> dict:
         users = defaultdict(set)
         for p in self.people:
             users[key(p)].add(p.uid)
         return {k: k if k is not None and len(u) >= self.mg else OTHER for k, u in users.items()}
+
+    def merged_bands(self) -> list[tuple[int, ...]]:
+        """The score bands as shown: a band whose teams hold fewer than MIN_GROUP_SIZE people is joined with
+        the next (the last with the one before), so each shown band holds no team or enough people and
+        nothing needs hiding. Decided on the whole deployment, so a filter never changes the bands."""
+        if self._bands is None:
+            who = defaultdict(set)
+            for _cid, score, _gains, members in self.teams:
+                if any(m in self.by_pid for m in members):
+                    who[_band(score)] |= {self.user_of.get(m, ("participant", m)) for m in members}
+            merged, pending, people = [], [], set()
+            for i in range(len(BANDS)):
+                if not who[i] and not pending:
+                    merged.append((i,))  # an empty band holds no one: shown as 0 on its own
+                    continue
+                pending.append(i)
+                people |= who[i]
+                if len(people) >= self.mg:
+                    merged.append(tuple(pending))
+                    pending, people = [], set()
+            while pending and merged:  # too few at the top: join the bands below until there are enough
+                pending = list(merged.pop()) + pending
+                people |= set().union(*(who[i] for i in pending))
+                if len(people) >= self.mg:
+                    break
+            if pending:
+                merged.append(tuple(pending))
+            self._bands = merged
+        return self._bands
+
+    def band_of(self, score) -> int:
+        """The shown band (index into ``merged_bands``) of a match score."""
+        raw = _band(score)
+        return next(k for k, group in enumerate(self.merged_bands()) if raw in group)
+
+    def band_label(self, k: int) -> str:
+        group = self.merged_bands()[k]
+        return f"{BANDS[group[0]][0]:.1f}–{min(BANDS[group[-1]][1], 1.0):.1f}"
 
     def cohort_key(self, cohort_id):
         return self.cohort_row.get(cohort_id, OTHER)
@@ -353,7 +395,7 @@ class Deployment:
             elif dimension == "month":
                 groups = self.month_groups(lambda p, m, cid=None: (p.cohort_id if p else cid, m), every, every)
             elif dimension == "band":
-                groups = self.team_groups(lambda cid, score: (cid, _band(score)), every)
+                groups = self.team_groups(lambda cid, score: (cid, self.band_of(score)), every)
             else:  # "teams": match quality per cohort
                 groups = self.team_groups(lambda cid, score: cid, every)
             columns = None
@@ -577,9 +619,18 @@ COLUMNS = ["Group", "People", "Intake completed (%)", "Attended both days (%)", 
 TREND_COLUMNS = ["Month", "Reflections submitted", "Own gain (mean)", "Gain seen in partner (mean)"]
 QUALITY_MEASURES = ["Teams", "Teams where the matcher expected both sides to gain (%)",
                     "Teams where both members report gaining (mean own gain 3 or more) (%)"]
-TITLES = {"overview": "Overview", "by_cohort": "By cohort", "by_department": "By department",
+GENDER_LABELS = {"woman": "Woman", "man": "Man", "non-binary": "Non-binary", "self-described": "Self-described"}
+FUNNEL_COLUMNS = ["Stage", "People", "Share of those enrolled (%)"]
+NOT_MEASURED = "not yet measured"  # a funnel stage the lab does not record yet (not a held-back figure)
+TITLES = {"funnel": "From enrolment to follow-up", "overview": "Overview", "by_cohort": "By cohort", "by_department": "By department",
           "by_gender": "By gender", "match_scores": "Match score distribution (teams per score band)",
-          "match_quality": "Match quality", "trend": "Reflections over time (by month submitted)"}
+          "match_quality": "Match quality", "trend": "Reflections over time (by month submitted)",
+          "follow_ups": "Follow-up meetings (partners asked “Did you meet?” after each)"}
+FOLLOW_UP_COLUMNS = ["Cohort", "Meetings due", "Check-ins answered", "Follow-ups held"]
+TITLES["withdrawal_reasons"] = "Why people withdrew (reasons given, all cohorts)"
+REASON_LABELS = {"time": "No time", "job": "Role changed or leaving the organisation", "personal":
+                 "Health or personal reasons", "expectations": "The lab was not what they expected",
+                 "partner": "The pairing did not work", "other": "Another reason"}
 
 
 def _notes(mg: int) -> dict:
@@ -595,6 +646,64 @@ def _notes(mg: int) -> dict:
                    "cohorts or none.",
         "empty": f"Fewer than {mg} people match these filters: figures are not shown.",
     }
+
+
+def follow_ups_held(participant_ids: set[int]) -> set[int] | None:
+    """Participants (of these) whose team held at least one follow-up meeting, from the check-ins."""
+    from .check_ins import people_who_met  # check_ins reaches the outbox; insights only needs this read
+
+    return people_who_met(participant_ids)
+
+
+def _funnel(data: "Deployment", keep, overview: list, department) -> Table:
+    """Enrolled -> intake -> matched -> attended -> reflected -> follow-ups held, as people.
+
+    Enrolled, intake and attended are the overview's own figures (as counts), hidden where it hides them.
+    Matched, reflected and follow-ups held are new splits of the same people: each is shown only when in
+    every cohort both sides of the split (those at the stage and those not) hold no one or at least
+    MIN_GROUP_SIZE people, so no filter and no cohort row can single someone out; never with a department
+    filter (department by stage set against the cohort rows could)."""
+    mg, people = data.mg, [p for p in data.people if keep(p)]
+    n = overview[0]
+
+    def from_share(share):
+        if share is SUPPRESSED or n is SUPPRESSED:
+            return SUPPRESSED
+        return None if share is None else round(share * n / 100)
+
+    def split(at_stage: set[int] | None):
+        if at_stage is None:
+            return NOT_MEASURED
+        if department or n is SUPPRESSED:
+            return SUPPRESSED
+        sides = defaultdict(set)
+        for p in data.people:
+            sides[(p.cohort_id, p.pid in at_stage)].add(p.uid)
+        if any(0 < len(users) < mg for users in sides.values()):
+            return SUPPRESSED
+        return sum(1 for p in people if p.pid in at_stage)  # participants, as "Enrolled" counts them
+
+    matched = {m for _cid, _score, _gains, members in data.teams for m in members}
+    counts = [n, from_share(overview[1]), split(matched), from_share(overview[2]),
+              split({p.pid for p in data.people if p.reflections}),
+              split(follow_ups_held({p.pid for p in data.people}))]
+    stages = ["Enrolled", "Intake completed", "Matched with a partner", "Attended both lab days",
+              "Wrote at least one reflection", "Held at least one follow-up meeting"]
+    rows = [[stage, count, _pct(count, n) if isinstance(count, int) and isinstance(n, int) else
+             (count if count in (SUPPRESSED, NOT_MEASURED) else None)] for stage, count in zip(stages, counts)]
+    notes = [f"“{NOT_MEASURED}”: the lab does not record follow-up meetings held yet." if NOT_MEASURED in counts
+             else ""]
+    return _table("funnel", FUNNEL_COLUMNS, rows, notes)
+
+
+def headline(tables: dict) -> list[tuple[str, object, str]]:
+    """The figures that answer "is it working?" first: (label, value, unit), from tables already protected."""
+    overview = dict(tables["overview"].rows)
+    funnel = {row[0]: row for row in tables["funnel"].rows}
+    matched = funnel["Matched with a partner"][2]
+    return [("People enrolled", overview["People"], ""), ("Matched with a partner", matched, "%"),
+            ("Own gain reported (mean, 1 to 5)", overview["Own gain reported (mean 1-5)"], ""),
+            ("Gain seen in the partner (mean, 1 to 5)", overview["Gain seen in partner (mean 1-5)"], "")]
 
 
 def _table(key, columns, rows, notes=()) -> Table:
@@ -619,6 +728,8 @@ def compute(deployment_id: int, filters: Filters) -> dict:
         if kind == "month":
             return key or "Date not recorded"
         if key is not OTHER:
+            if kind == "gender":
+                return GENDER_LABELS.get(key, str(key).capitalize())
             return names.get(key, key) if kind == "cohort" else key
         return f"Other cohorts (fewer than {mg} people each)" if kind == "cohort" else \
             "Other (smaller groups and not stated)"
@@ -699,6 +810,10 @@ def compute(deployment_id: int, filters: Filters) -> dict:
                                 [[name, value] for name, value in zip(COLUMNS[1:], overview)],
                                 [notes["empty"] if few else "", notes["hidden"] if SUPPRESSED in overview else ""])
 
+    tables["funnel"] = _funnel(data, keep, overview, department)
+    if any(v is SUPPRESSED for row in tables["funnel"].rows for v in row):
+        tables["funnel"].note = " ".join(n for n in (notes["hidden"], tables["funnel"].note) if n)
+
     # by cohort
     if not filtered:
         rows, extra = all_by_cohort, ""
@@ -748,10 +863,10 @@ def compute(deployment_id: int, filters: Filters) -> dict:
     tables["by_gender"] = other_breakdown(
         "by_gender", COLUMNS, lambda: base["by_gender"], lambda: data.people_groups(data.gender_key, keep, keep_anon),
         "gender", lambda k: label(k, "gender"))
-    band_label = {i: f"{lo:.1f}–{min(hi, 1.0):.1f}" for i, (lo, hi) in enumerate(BANDS)}
+    band_label = {k: data.band_label(k) for k in range(len(data.merged_bands()))}
 
     def band_groups(keep_cohort):
-        groups = data.team_groups(lambda cid, score: _band(score), keep_cohort)
+        groups = data.team_groups(lambda cid, score: data.band_of(score), keep_cohort)
         for i in band_label:  # an empty band is shown as 0: it holds no one
             groups.setdefault(i, TeamGroup(data))
         return groups
@@ -770,6 +885,10 @@ def compute(deployment_id: int, filters: Filters) -> dict:
         "trend", TREND_COLUMNS, lambda: base["trend"], lambda: data.month_groups(lambda p, m, cid=None: m, keep,
                                                                                   keep_anon),
         "month", lambda m: label(m, "month"))
+    tables["follow_ups"] = _table("follow_ups", FOLLOW_UP_COLUMNS, *follow_up_rows(selected, department, mg, notes,
+                                                                                  total=not cohort_filter))
+    tables["withdrawal_reasons"] = _table("withdrawal_reasons", ["Reason", "People"],
+                                          *withdrawal_reason_rows(data.cohorts, filtered, mg, notes))
     return {"tables": tables, "cohorts": data.cohorts, "selected": selected, "people": len(sel_group.people),
             "min_group": mg, "departments": offered, "department": department}
 
@@ -780,3 +899,50 @@ def _pct(part, whole):
 
 def _mean(total, n):
     return round(total / n, 2) if n else None
+
+
+def follow_up_rows(cohorts: list[Cohort], department, mg: int, notes: dict,
+                   total: bool = True) -> tuple[list[list], list[str]]:
+    """Per cohort: meetings due, check-ins answered, follow-ups held (``check_ins.cohort_counts``).
+
+    A cohort's row is shown when at least ``mg`` people answered a check-in there; the "All cohorts"
+    row only unfiltered (totals of two selections could be subtracted) and when the hidden rows
+    together stand for at least ``mg`` people. Not split by department (that filter shows nothing here)."""
+    from .check_ins import cohort_counts
+
+    if department:
+        return [], [notes["department"]]
+    counts = cohort_counts([c.id for c in cohorts])
+    rows, hidden_people, hidden = [], 0, 0
+    for c in cohorts:
+        n = counts[c.id]
+        if not n["meetings_due"]:
+            continue
+        shown = n["respondents"] >= mg
+        rows.append([c.name] + ([n["meetings_due"], n["answered"], n["held"]] if shown else [SUPPRESSED] * 3))
+        if not shown:
+            hidden, hidden_people = hidden + 1, hidden_people + n["respondents"]
+    if total and len(rows) > 1:
+        total = [sum(counts[c.id][k] for c in cohorts) for k in ("meetings_due", "answered", "held")]
+        safe = not hidden or hidden_people >= mg
+        rows.append(["All cohorts"] + (total if safe else [SUPPRESSED] * 3))
+    return rows, [notes["hidden"] if any(SUPPRESSED in r for r in rows) else ""]
+
+
+def withdrawal_reason_rows(cohorts: list[Cohort], filtered, mg: int, notes: dict) -> tuple[list[list], list[str]]:
+    """How many people gave each reason for withdrawing, across all cohorts (never under a filter: two
+    selections could be subtracted). Nothing when fewer than ``mg`` gave one; a count of 1 to mg-1 is
+    hidden, and then the next smallest too, so that the total cannot give it back."""
+    from .check_ins import withdrawal_reasons
+
+    if filtered:
+        return [], ["Not shown with filters: comparing two selections could single someone out."]
+    counts = withdrawal_reasons([c.id for c in cohorts])
+    if sum(counts.values()) < mg:
+        return [], [f"Fewer than {mg} people gave a reason for withdrawing: not shown."]
+    hidden = {k for k, n in counts.items() if 0 < n < mg}
+    if len(hidden) == 1:
+        shown = sorted((n, k) for k, n in counts.items() if n >= mg)
+        hidden.add(shown[0][1])
+    rows = [[REASON_LABELS[k], SUPPRESSED if k in hidden else n] for k, n in counts.items()]
+    return rows, [notes["hidden"] if hidden else ""]

@@ -13,6 +13,7 @@ from ..extensions import db
 from .teams import is_published, team_of
 from ..models import Cohort, Course, Participant, PartnerPreference, utcnow
 from .skills import taxonomy
+from ..states import ParticipantStatus
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def learner_participant(course: Course, user_id: int, cohort_id: int) -> Partici
 
 def cohort_roster(cohort: Cohort) -> list[Participant]:
     return list(db.session.execute(
-        db.select(Participant).where(Participant.cohort_id == cohort.id, Participant.status == "enrolled")
+        db.select(Participant).where(Participant.cohort_id == cohort.id, Participant.status == ParticipantStatus.ENROLLED)
         .order_by(Participant.id)
     ).scalars())
 
@@ -91,13 +92,16 @@ def split_free_text(text: str | None) -> list[str]:
     return items
 
 
-def ordered_skills(selected: list[str], order: str | None) -> list[str]:
-    """Taxonomy skills checked, most important first: in the order given (JS records the order of
-    selection), then any other checked skill in taxonomy order."""
+def ordered_skills(selected: list[str], order: str | None, ranks: dict[str, int] | None = None) -> list[str]:
+    """Taxonomy skills checked, most important first: by the ranks given (1 first; the rank boxes of
+    the form without script), then in the order given (the ranked list the script keeps), then any
+    other checked skill in taxonomy order."""
     known = taxonomy().skills
     chosen = [s for s in known if s in set(selected)]
     first = [s for s in (order or "").split("|") if s in chosen]
-    return list(dict.fromkeys(first + chosen))
+    ordered = list(dict.fromkeys(first + chosen))
+    ranks = ranks or {}
+    return sorted(ordered, key=lambda s: (ranks.get(s, float("inf")), ordered.index(s)))
 
 
 def save_intake(participant: Participant, values: dict, *, submit: bool = False) -> Participant:
@@ -124,6 +128,10 @@ def _current(p: Participant) -> dict:
     return {k: getattr(p, k) for k in ("gender", "gender_self_described", "department", "location", "level",
                                        "offers", "wants", "offers_other", "wants_other", "availability",
                                        "consent")}
+
+
+# What submitting needs (missing_for_submit says so); the form marks these before anyone submits.
+REQUIRED = ("gender", "department", "location", "level", "offers", "wants", "availability", "consent")
 
 
 def missing_for_submit(values: dict) -> dict[str, str]:
@@ -177,6 +185,16 @@ def mutual_learning(me: Participant, other: Participant) -> tuple[list[str], lis
     return learn, teach
 
 
+def exchange(me: Participant, other: Participant) -> tuple[list[str], list[str]]:
+    """Between team partners: (what I offer that they want to learn, what they offer that I want to learn),
+    from everything both put in their intake (the matcher used it all), in the partner's order of priority."""
+    my_offers = _fold(list(me.offers or []) + split_free_text(me.offers_other))
+    my_wants = _fold(list(me.wants or []) + split_free_text(me.wants_other))
+    give = [s for s in list(other.wants or []) + split_free_text(other.wants_other) if s.casefold() in my_offers]
+    get = [s for s in list(other.offers or []) + split_free_text(other.offers_other) if s.casefold() in my_wants]
+    return give, get
+
+
 def browsable(me: Participant, *, skill: str = "", department: str = "", location: str = "") -> list[Participant]:
     """Other enrolled participants of my cohort who submitted intake, filtered on what they show."""
     people = [p for p in cohort_roster(me.cohort) if p.id != me.id and p.intake_submitted_at is not None]
@@ -214,10 +232,10 @@ def set_preference(me: Participant, other_id: int, kind: str | None) -> None:
     participant of the same cohort. At most MAX_REQUESTS requests."""
     if is_published(me.cohort):
         raise IntakeClosed()
-    if me.status != "enrolled":
+    if me.status != ParticipantStatus.ENROLLED:
         raise PreferenceError(_l("You have withdrawn from this lab."))
     other = db.session.get(Participant, other_id)
-    if (other is None or other.cohort_id != me.cohort_id or other.id == me.id or other.status != "enrolled"
+    if (other is None or other.cohort_id != me.cohort_id or other.id == me.id or other.status != ParticipantStatus.ENROLLED
             or other.intake_submitted_at is None):
         raise LookupError(other_id)
     row = db.session.execute(db.select(PartnerPreference).where(

@@ -17,6 +17,7 @@ from ..models import Attendance, Cohort, LtiUser, OutboxMessage, Participant, Te
 from . import curriculum as cur
 from . import outbox
 from .intake import cohort_roster
+from ..states import TeamStatus
 
 log = logging.getLogger(__name__)
 REMINDER_KIND = "intake_reminder"  # templates/email/intake_reminder.*
@@ -171,7 +172,7 @@ def kit_cohort(cohort: Cohort) -> dict | None:
         return None
     user = db.session.get(LtiUser, cohort.facilitator_user_id) if cohort.facilitator_user_id else None
     facilitator = user.name if user is not None else ""
-    teams = db.session.execute(db.select(Team).where(Team.cohort_id == cohort.id, Team.status == "active")
+    teams = db.session.execute(db.select(Team).where(Team.cohort_id == cohort.id, Team.status == TeamStatus.ACTIVE)
                                .order_by(Team.id)).scalars().all()
     people = {p.id: p for p in db.session.execute(db.select(Participant).where(
         Participant.cohort_id == cohort.id)).scalars()}

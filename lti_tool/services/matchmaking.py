@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 
 from ..extensions import db
-from ..states import RunStatus
+from ..states import ParticipantStatus, RunStatus, TeamStatus
 from ..models import Cohort, LtiUser, MatchRun, Participant, Team, utcnow
 from .teams import active_teams, kept_teams, previous_partners
 from .intake import preferences_for_cohort, split_free_text
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def eligible_participants(cohort: Cohort) -> list[Participant]:
     """Enrolled people who submitted their intake (the only ones the matcher may pair)."""
     return list(db.session.execute(
-        db.select(Participant).where(Participant.cohort_id == cohort.id, Participant.status == "enrolled",
+        db.select(Participant).where(Participant.cohort_id == cohort.id, Participant.status == ParticipantStatus.ENROLLED,
                                      Participant.intake_submitted_at.is_not(None)).order_by(Participant.id)
     ).scalars())
 
@@ -195,7 +195,7 @@ def dropout_summary(cohort: Cohort) -> dict[str, list[Participant]] | None:
     published = db.session.get(MatchRun, cohort.published_run_id)
     kept = {m for team in kept_teams(cohort) for m in team.member_ids}
     left = list(db.session.execute(db.select(Participant).where(
-        Participant.cohort_id == cohort.id, Participant.status == "withdrawn",
+        Participant.cohort_id == cohort.id, Participant.status == ParticipantStatus.WITHDRAWN,
         Participant.withdrawn_at >= published.published_at).order_by(Participant.id)).scalars())
     waiting = [p for p in eligible_participants(cohort) if p.id not in kept]
     if not waiting:
@@ -244,7 +244,7 @@ def publish(run: MatchRun) -> list[Team]:
             _team_from_pair(team, run, pair)
         teams.append(team)
     for team in previous.values():
-        team.status = "dissolved"
+        team.status = TeamStatus.DISSOLVED
     if not rematch:
         db.session.flush()
         pods = matching.form_pods(run.result.get("pairs", []), run.pool["participants"])

@@ -14,6 +14,7 @@ from ..jobs import require_queue
 from ..models import Cohort, MatchRun, Participant, Team
 from . import calendar_events, invites, matchmaking, outbox
 from .teams import active_teams
+from ..states import ParticipantStatus
 
 log = logging.getLogger(__name__)
 # The English subjects (tests and the audit of what was sent read them); mail is written in the recipient's language.
@@ -43,7 +44,7 @@ def tell_partners(cohort: Cohort, partner_ids: list[int], *, team_goes_on: bool)
     """Tell the people left in a team, in plain words, that a member has left the lab and what happens
     next. The one who left is not named: the message must not keep anything about them."""
     people = [p for p in db.session.execute(db.select(Participant).where(Participant.id.in_(partner_ids))).scalars()
-              if p.status == "enrolled" and p.user.contact_email]
+              if p.status == ParticipantStatus.ENROLLED and p.user.contact_email]
     for me in people:
         others = " & ".join(p.user.name or "?" for p in people if p.id != me.id)
         outbox.write_to(cohort, me.user, "partner_left", name=me.user.name or "", others=others,

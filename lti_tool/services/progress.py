@@ -1,9 +1,11 @@
-"""Completion per learner: intake, attendance on both days, a reflection per session, the action plan;
-what is due by now, who is behind, and a reminder to them."""
+"""Completion per learner: intake, attendance on both days, one reflection per half day; what is due by
+now, who is behind, and a reminder to them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Attendance, Cohort, Participant, Reflection
@@ -15,7 +17,7 @@ from . import lab_day, outbox
 @dataclass
 class Item:
     key: str
-    label: str
+    label: str  # lazy: rendered in the reader's language (the page's viewer, a mail's recipient, the CSV's exporter)
     done: bool
 
 
@@ -53,18 +55,14 @@ def progress_for(participants: list[Participant]) -> dict[int, Progress]:
         submitted.setdefault(pid, set()).add(session_id)
     # A day counts as attended only when every working session of it (both half-days) is recorded present.
     days = cur.working_session_ids_by_day()
-    plan = cur.action_plan_session_id()
-    sessions = [s for s in cur.reflective_sessions() if s.id != plan]
     out = {}
     for p in participants:
         mine, refl = present.get(p.id, set()), submitted.get(p.id, set())
-        items = [Item("intake", "Intake profile submitted", p.intake_submitted_at is not None)]
+        items = [Item("intake", _l("Intake profile submitted"), p.intake_submitted_at is not None)]
         for day in sorted(days):
-            items.append(Item(f"day{day}", f"Attended day {day}", bool(days[day]) and days[day] <= mine))
-        for s in sessions:
-            items.append(Item(f"reflection:{s.id}", f"Reflection: {s.title}", s.id in refl))
-        if plan:
-            items.append(Item("action_plan", "Team action plan", plan in refl))
+            items.append(Item(f"day{day}", _l("Attended day %(day)s", day=day), bool(days[day]) and days[day] <= mine))
+        for r in cur.half_day_reflections():  # the last one asks for the first step of the action plan
+            items.append(Item(f"reflection:{r.id}", _l("Reflection: %(title)s", title=r.title), r.id in refl))
         out[p.id] = Progress(p.id, items)
     return out
 
@@ -88,20 +86,14 @@ class LearnerRow:
 
 
 def due_keys(cohort: Cohort, now: datetime | None = None) -> set[str]:
-    """The checklist items expected by now: the intake always; a day's attendance and its reflections
-    once that day's sessions are over; the action plan once the lab is over."""
+    """The checklist items expected by now: the intake always; a day's attendance and its half-day
+    reflections once that day's sessions are over."""
     now = now or datetime.now(timezone.utc)
     due = {"intake"}
-    sessions = lab_day.scheduled_sessions(cohort)
-    plan = cur.action_plan_session_id()
-    days_over = set()
-    for day, items in _by_day(sessions).items():
-        if max(s.end for s in items) <= now:
-            days_over.add(day)
-            due.add(f"day{day}")
-    for s in sessions:
-        if int(s.session.day) in days_over:
-            due.add("action_plan" if s.session.id == plan else f"reflection:{s.session.id}")
+    days_over = {day for day, items in _by_day(lab_day.scheduled_sessions(cohort)).items()
+                 if max(s.end for s in items) <= now}
+    due |= {f"day{day}" for day in days_over}
+    due |= {f"reflection:{r.id}" for r in cur.half_day_reflections() if int(r.day) in days_over}
     return due
 
 
@@ -166,8 +158,8 @@ def csv_table(rows: list[LearnerRow], received: dict[int, dict], status_words: d
     """The progress table for a spreadsheet: one line per learner, every checklist item, and what the LMS
     gradebook got (``received``: participant id -> ``grades.received()``)."""
     items = [item.label for item in rows[0].progress.items] if rows else []
-    columns = ["Learner", "Email", "Status", "Done", "Out of", *items,
-               "Gradebook: last score received", "Gradebook: received at", "Gradebook: last result"]
+    columns = [_l("Learner"), _l("Email"), _l("Status"), _l("Done"), _l("Out of"), *items,
+               _l("Gradebook: last score received"), _l("Gradebook: received at"), _l("Gradebook: last result")]
     lines = []
     for row in rows:
         got = received[row.participant.id]

@@ -1,16 +1,24 @@
-"""Reflections: drafts saved as the learner types, submit, edit window, the mutual learning view."""
+"""Reflections: one short reflection per half day (prompts from the curriculum), open once that part of
+the lab has happened; drafts saved as the learner types, submit, edit window, the mutual learning view.
+
+A stored reflection's ``session_id`` is the half-day reflection's id (``d1-morning``...). Reflections
+written before the lab asked for one per half day carry a session id: they stay readable ("earlier
+reflections") and in exports, and migration 9c4e2a7b1d05 copied their answers into the half-day ones.
+"""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 
 from ..extensions import db
-from ..models import Participant, Reflection, Team, utcnow
+from ..models import Cohort, Participant, Reflection, Team, utcnow
 from . import curriculum as cur
+from . import lab_day, teams
 from .visibility import AS_PARTNER, LEVELS, default_for, visible_answers
+from ..states import ReflectionStatus
 
 
 class ReflectionClosed(Exception):
@@ -24,12 +32,51 @@ class Validation:
     errors: dict = field(default_factory=dict)
 
 
+def opens_at(scheduled) -> datetime:
+    """When a half-day reflection opens: at the in-room reflection time of the session it belongs to
+    (its activities from the one marked ``reflection`` on), else at the session's scheduled end."""
+    activities = list(scheduled.session.activities)
+    marked = next((i for i, a in enumerate(activities) if a.reflection), None)
+    tail = sum(a.minutes for a in activities[marked:]) if marked is not None else 0
+    return scheduled.end - timedelta(minutes=tail)
+
+
+def open_reflections(cohort: Cohort, now: datetime | None = None) -> list:
+    """The half-day reflections a learner of this cohort can write now, in programme order.
+
+    Nothing before the teams are published or while the lab dates are not set; after that, each half
+    day's reflection once that part of the lab has happened (dates and times in the cohort's time zone).
+    """
+    if not teams.is_published(cohort):
+        return []
+    sessions = {item.session.id: item for item in lab_day.scheduled_sessions(cohort)}
+    if not sessions:
+        return []
+    now = now or datetime.now(timezone.utc)
+    return [r for r in cur.half_day_reflections() if r.after in sessions and opens_at(sessions[r.after]) <= now]
+
+
+def is_half_day(reflection: Reflection) -> bool:
+    return cur.half_day(reflection.session_id) is not None
+
+
+def earlier_reflections(participant: Participant) -> list[tuple[str, Reflection, list[tuple[str, object]]]]:
+    """Reflections written per session before the half-day ones: (title, reflection, [(prompt, answer)])."""
+    titles = cur.reflection_titles()
+    order = {s.id: i for i, s in enumerate(cur.curriculum().sessions)}
+    rows = sorted((r for r in reflections_of(participant).values() if not is_half_day(r)),
+                  key=lambda r: order.get(r.session_id, 999))
+    texts = cur.prompt_texts()
+    return [(titles.get(r.session_id, r.session_id), r,
+             [(texts.get(pid, pid), value) for pid, value in (r.answers or {}).items()]) for r in rows]
+
+
 def edit_window() -> timedelta:
     return timedelta(hours=float(current_app.config.get("REFLECTION_EDIT_HOURS", 72)))
 
 
 def editable_until(reflection: Reflection | None):
-    if reflection is None or reflection.status != "submitted" or reflection.submitted_at is None:
+    if reflection is None or reflection.status != ReflectionStatus.SUBMITTED or reflection.submitted_at is None:
         return None
     return reflection.submitted_at + edit_window()
 
@@ -64,7 +111,7 @@ def draft_payload(text: str) -> tuple[dict, dict]:
 
 
 def clean(session, raw_answers: dict, raw_visibility: dict, *, for_submit: bool) -> Validation:
-    """Keep only this session's prompts; ratings as integers within their scale."""
+    """Keep only this half day's prompts; ratings as integers within their scale."""
     out = Validation({}, {})
     for prompt in session.prompts:
         value = raw_answers.get(prompt.id)
@@ -120,9 +167,9 @@ def save(participant: Participant, session, raw_answers: dict, raw_visibility: d
     reflection.answers = result.answers
     reflection.visibility = result.visibility
     reflection.updated_at = utcnow()
-    was_submitted = reflection.status == "submitted"
+    was_submitted = reflection.status == ReflectionStatus.SUBMITTED
     if submit and not was_submitted:
-        reflection.status = "submitted"
+        reflection.status = ReflectionStatus.SUBMITTED
         reflection.submitted_at = utcnow()
     db.session.commit()  # a submit changes progress: services.grades sends the score after the response
     return reflection, result
@@ -131,7 +178,7 @@ def save(participant: Participant, session, raw_answers: dict, raw_visibility: d
 @dataclass
 class MemberView:
     participant: Participant
-    learned: list[tuple[str, str]]  # (session title, text)
+    learned: list[tuple[str, str]]  # (half-day title, text)
     gain_self: float | None
     gain_partner: float | None
 
@@ -145,9 +192,11 @@ def mutual_view(team: Team) -> list[MemberView]:
     """What each member learned from the other, and the gains they reported: only what was shared."""
     members = db.session.execute(db.select(Participant).where(Participant.id.in_(team.member_ids))).scalars().all()
     reflections = db.session.execute(db.select(Reflection).where(
-        Reflection.participant_id.in_(team.member_ids), Reflection.status == "submitted")).scalars().all()
-    titles = {s.id: s.title for s in cur.reflective_sessions()}
-    order = {s.id: i for i, s in enumerate(cur.reflective_sessions())}
+        Reflection.participant_id.in_(team.member_ids), Reflection.status == ReflectionStatus.SUBMITTED)).scalars().all()
+    halves = cur.half_day_reflections()
+    titles = {r.id: r.title for r in halves}
+    order = {r.id: i for i, r in enumerate(halves)}
+    reflections = [r for r in reflections if r.session_id in order]  # earlier per-session ones were copied in
     out = []
     for member in sorted(members, key=lambda m: team.member_ids.index(m.id)):
         mine = sorted((r for r in reflections if r.participant_id == member.id),

@@ -14,6 +14,7 @@ from ..lti.roles import LEARNER, map_roles
 from ..lti.sync import PLACEHOLDER_PREFIX, _get_or_create, user_for
 from ..lti.tool_config import service_connector
 from ..models import Cohort, Course, LtiUser, Membership, Participant
+from ..states import ParticipantStatus
 
 CSV_COLUMNS = ["name", "email", "department", "location"]
 CSV_REQUIRED = ["name", "email"]
@@ -41,7 +42,7 @@ def _enrol(cohort: Cohort, user: LtiUser, result: RosterResult) -> None:
     ).scalars().first()
     if exists:
         result.already += 1
-        if exists.status == "withdrawn":
+        if exists.status == ParticipantStatus.WITHDRAWN:
             result.notes.append(f"{user.name or user.sub} had withdrawn and was left as is.")
         return
     _get_or_create(Participant, cohort_id=cohort.id, user_id=user.id)  # a launch or another sync may add them too

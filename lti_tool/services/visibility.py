@@ -9,6 +9,7 @@ L&D never reads an individual answer: insights use aggregates of numeric ratings
 """
 from __future__ import annotations
 
+from ..states import ReflectionStatus
 ME, PARTNER, FACILITATOR = "me", "partner", "facilitator"
 LEVELS = (ME, PARTNER, FACILITATOR)
 # Defaults, stated on the form: what I learned/taught goes to my partner (the mutual learning view);
@@ -40,7 +41,7 @@ def may_see(viewer: str, level: str) -> bool:
 
 def visible_answers(reflection, viewer: str) -> dict:
     """The answers of ``reflection`` that ``viewer`` may read (drafts only to their author)."""
-    if viewer != AUTHOR and reflection.status != "submitted":
+    if viewer != AUTHOR and reflection.status != ReflectionStatus.SUBMITTED:
         return {}
     return {pid: value for pid, value in (reflection.answers or {}).items()
             if may_see(viewer, level_of(reflection, pid))}

@@ -23,12 +23,9 @@ def chromium_path():
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The app with the development platform, served on a free loopback port, demo seeded.
-
-    It has its own SQLite database, apart from the one the other tests empty after each test.
-    """
+def serve_demo(tmp_path_factory, prepare=None):
+    """The app with the development platform, served on a free loopback port, demo seeded; yields the base
+    URL and what ``prepare(app)`` returned (it runs in a request context after the seed)."""
     from flask_migrate import upgrade
 
     from lti_tool import create_app
@@ -45,10 +42,21 @@ def live_server(tmp_path_factory):
     base = f"http://127.0.0.1:{server.server_port}"
     with app.test_request_context(base_url=base):
         seed()
+        prepared = prepare(app) if prepare else None
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield base
+    yield base, prepared
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The app with the development platform, served on a free loopback port, demo seeded.
+
+    It has its own SQLite database, apart from the one the other tests empty after each test.
+    """
+    for base, _ in serve_demo(tmp_path_factory):
+        yield base
 
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -147,11 +155,15 @@ def fill_intake(page, gender, department, offers, wants):
     page.get_by_label(gender, exact=True).check()
     page.get_by_label("Department", exact=True).fill(department)
     page.get_by_label("Location", exact=True).fill("Berlin office")
-    page.get_by_label("Time zone", exact=True).select_option("Europe/Berlin")
     page.get_by_label("3 – Team lead or senior specialist").check()
+    page.get_by_role("link", name="What you offer").click()
     page.locator("#offers").get_by_label(offers, exact=True).check()
+    page.get_by_role("link", name="What you want to learn").click()
     page.locator("#wants").get_by_label(wants, exact=True).check()
+    page.get_by_role("link", name="When you are free").click()
+    page.get_by_label("Time zone", exact=True).fill("Europe/Berlin")
     page.get_by_label("Tuesday 10:00").check()
+    page.get_by_role("link", name="Review and submit").click()
     page.get_by_label("I agree", exact=False).check()
     page.get_by_role("button", name="Submit intake").click()
     page.get_by_text("Thank you: your intake is submitted.").wait_for()

@@ -49,10 +49,11 @@ def test_facilitator_pages(page, live_server):
 def test_learner_pages(page, live_server):
     open_tool_page(page, live_server, *LEARNER)
     spring = href(page, "Write or edit your reflections").rsplit("/", 1)[0]
-    page.goto(live_server + spring + "/reflections")
-    first_session = href(page, "Mapping what each of us knows")
-    check_pages(page, live_server, ["/learner/", spring + "/intake", spring + "/reflections", first_session,
-                                    spring + "/team", spring + "/withdraw", "/learner/my-data",
+    held = page.locator("li.card", has_text="Winter lab").get_by_role("link", name="Write or edit your reflections")
+    page.goto(live_server + held.get_attribute("href"))
+    first_half_day = href(page, "Day one, morning")  # the demo's Winter lab has been held
+    check_pages(page, live_server, ["/learner/", spring + "/intake", spring + "/reflections", first_half_day,
+                                    spring + "/team", spring + "/partner", spring + "/withdraw", "/learner/my-data",
                                     "/learner/my-data/delete"])  # my-data.json is a download
 
 

@@ -1,6 +1,9 @@
-"""A reflection draft survives a dropped connection; the reflection form and insights pass axe."""
+"""A half-day reflection draft survives a dropped connection; the reflection form and insights pass axe."""
 from __future__ import annotations
 
+import pytest
+
+from tests.browser.conftest import screenshot
 from tests.browser.test_dev_platform import launch_in_iframe
 
 AXE_TAGS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -10,15 +13,16 @@ def open_reflection_form(page, live_server):
     launch_in_iframe(page, live_server, "Launch as learner Ana", "Welcome, Ana Costa")
     frame_url = page.frame_locator("iframe.lti-frame").locator("body").evaluate("() => location.href")
     page.goto(frame_url)
-    page.get_by_role("link", name="Write or edit your reflections").first.click()
-    page.get_by_role("link", name="Mapping what each of us knows").click()
-    page.get_by_role("heading", level=1, name="Reflection: Mapping what each of us knows").wait_for()
+    # the demo's Winter lab was held two weeks ago: its half-day reflections are open
+    page.locator("li.card", has_text="Winter lab").get_by_role("link", name="Write or edit your reflections").click()
+    page.get_by_role("link", name="Day one, morning").click()
+    page.get_by_role("heading", level=1, name="Reflection: Day one, morning").wait_for()
     return page.url
 
 
 def test_draft_survives_a_dropped_connection(page, live_server):
     form_url = open_reflection_form(page, live_server)
-    answer = page.get_by_role("group", name="What did I learn from my partner in this session?").get_by_label("Your answer")
+    answer = page.get_by_role("group", name="The most unexpected thing my partner knows").get_by_label("Your answer")
     status = page.locator("#save-status")
 
     page.context.set_offline(True)
@@ -43,12 +47,24 @@ def test_draft_survives_a_dropped_connection(page, live_server):
     assert answer.input_value() == "Second thought, written offline"
 
 
-def test_reflection_form_passes_axe(page, live_server):
+@pytest.mark.parametrize("width", [1280, 390])
+def test_half_day_reflection_list_and_form_pass_axe(page, live_server, width):
     from axe_playwright_python.sync_playwright import Axe
 
+    page.set_viewport_size({"width": width, "height": 900})
     open_reflection_form(page, live_server)
+    assert page.locator("textarea").count() == 1  # one short reflection: one text prompt and two ratings
     results = Axe().run(page, options=AXE_TAGS)
     assert results.violations_count == 0, results.generate_report()
+    screenshot(page, f"reflection-half-day-form-{width}")
+    page.get_by_role("link", name="Back to all reflections").click()
+    page.get_by_role("heading", level=1, name="Reflections: Winter lab").wait_for()
+    assert page.get_by_role("link", name="Day two, afternoon").is_visible()  # the whole lab has happened
+    status = page.get_by_text("Not started").first.bounding_box()
+    assert status["x"] + status["width"] <= width  # the status is on screen, not scrolled away
+    results = Axe().run(page, options=AXE_TAGS)
+    assert results.violations_count == 0, results.generate_report()
+    screenshot(page, f"reflection-half-days-{width}")
 
 
 def test_insights_page_passes_axe(page, live_server):

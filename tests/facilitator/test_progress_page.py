@@ -11,12 +11,13 @@ from lti_tool.extensions import db
 from lti_tool.models import Attendance, OutboxMessage, Participant, Reflection
 from lti_tool.services import curriculum as cur
 from tests.conftest import csrf_token_in, plain_text
-from tests.facilitator.test_attendance import PAST, ids, make_cohort
+from tests.conftest import dated_lab
+from tests.facilitator.test_attendance import PAST, ids
 
 
 def _lab(app, platform, lti):
     """A lab that is over: Ana did everything, Ben only his intake, Cleo nothing, Dan was removed."""
-    cid = make_cohort(app, platform, PAST)
+    cid = dated_lab(app, platform, PAST)
     lti(role="learner", sub="dan", name="Dan", email="dan@example.com", custom={"cohort": "lab"})
     people = ids(app)
     with app.app_context():
@@ -25,8 +26,8 @@ def _lab(app, platform, lti):
         for s in cur.curriculum().sessions:
             if not s.is_break:
                 db.session.add(Attendance(cohort_id=cid, participant_id=people["ana"], session_id=s.id))
-        for s in cur.reflective_sessions():
-            db.session.add(Reflection(cohort_id=cid, participant_id=people["ana"], session_id=s.id,
+        for r in cur.half_day_reflections():  # progress counts one reflection per half day
+            db.session.add(Reflection(cohort_id=cid, participant_id=people["ana"], session_id=r.id,
                                       status="submitted"))
         db.session.get(Participant, people["dan"]).status = "withdrawn"
         db.session.commit()
@@ -106,3 +107,17 @@ def test_send_now_without_a_gradebook_column_says_so(app, platform, lti, client)
     assert "Nothing to send: the LMS did not offer a gradebook column" in client.get(
         sent.headers["Location"]).get_data(as_text=True)
     assert platform.scores == []
+
+
+def test_reminder_names_what_is_open_in_the_recipients_language(app, platform, lti, client):
+    """The checklist items are written in the learner's language, not in the facilitator's who sends them."""
+    cid = _lab(app, platform, lti)
+    with app.app_context():
+        db.session.get(Participant, ids(app)["ben"]).user.locale = "de"
+        db.session.commit()
+    confirm = client.get(f"/facilitator/cohorts/{cid}/progress/remind")
+    client.post(f"/facilitator/cohorts/{cid}/progress/remind", data={"csrf_token": csrf_token_in(confirm)})
+    with app.app_context():
+        mail = {m.recipient: plain_text(m.body) for m in db.session.execute(db.select(OutboxMessage)).scalars()}
+    assert "- Tag 1 teilgenommen" in mail["ben@example.com"] and "Attended day" not in mail["ben@example.com"]
+    assert "- Attended day 1" in mail["cleo@example.com"]

@@ -188,7 +188,7 @@ def test_pairing_sends_the_follow_up_invites_when_the_lab_has_dates(app, platfor
     preview, formed = pair_by_hand(client, cid, ids["ana"], partner=ids["eli"])
     assert "Reciprocal mentoring: Ana &amp; Eli" in preview.get_data(as_text=True)
     assert formed.status_code == 303
-    assert mails_to(app, "Reciprocal mentoring: Ana & Eli") == ["ana@example.com", "eli@example.com"]
+    assert mails_to(app, "Invitation: Reciprocal mentoring: Ana & Eli") == ["ana@example.com", "eli@example.com"]
 
 
 def test_only_a_facilitator_of_the_course_forms_teams_with_a_csrf_token(app, platform, lti, client):

@@ -33,7 +33,7 @@ def seed(app, platform_issuer=None, *, cohorts=2, per_cohort=6, departments=("Fi
                 for sid in ("d1-welcome", "d2-goals"):
                     db.session.add(Attendance(cohort_id=cohort.id, participant_id=p.id, session_id=sid))
                 if reflections:
-                    db.session.add(Reflection(participant_id=p.id, cohort_id=cohort.id, session_id="d1-welcome",
+                    db.session.add(Reflection(participant_id=p.id, cohort_id=cohort.id, session_id="d1-morning",
                                               answers={"learned_from_partner": f"SECRET-{p.id}", "gain_self": 4,
                                                        "gain_partner": 3},
                                               visibility={}, status="submitted",
@@ -73,9 +73,9 @@ def add_people(app, cohort_id, people, teams=()):
     """Add these people (see ``person``) and teams to an existing cohort; returns their participant ids."""
     from lti_tool.extensions import db
     from lti_tool.models import Attendance, Cohort, LtiUser, Participant, Reflection, Team
-    from lti_tool.services.curriculum import reflective_sessions
+    from lti_tool.services.curriculum import half_day_reflections
 
-    sessions = [s.id for s in reflective_sessions()]
+    sessions = [r.id for r in half_day_reflections()]
     with app.app_context():
         cohort = db.session.get(Cohort, cohort_id)
         start = db.session.execute(db.select(db.func.count(Participant.id))

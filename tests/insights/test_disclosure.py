@@ -13,7 +13,7 @@ from datetime import date, datetime
 import pytest
 
 from tests.insights.helpers import HIDDEN, add_cohort, add_people, csv_table, page_tables, person, shown
-from tests.reflections.helpers import cohort_id, launch, reflect
+from tests.reflections.helpers import cohort_id, lab_held, launch, reflect
 
 OWN, PARTNER, PEOPLE = "Own gain reported (mean 1-5)", "Gain seen in partner (mean 1-5)", "People"
 MARCH, APRIL, MAY = datetime(2026, 3, 10, 12), datetime(2026, 4, 10, 12), datetime(2026, 5, 12, 12)
@@ -42,6 +42,7 @@ def test_one_learners_ratings_appear_nowhere(app, client, lti):
     launch(lti, "ana")
     cid = cohort_id(app)
     add_people(app, cid, [person(gender="woman"), person(gender="man")] * 2 + [person(gender="woman")])
+    lab_held(app)
     assert reflect(client, cid, learned_from_partner="x", gain_self="5", gain_partner="2").status_code in (200, 302, 303)
     _lnd(lti)
     html = _page(client)
@@ -143,8 +144,8 @@ def test_a_small_score_band_cannot_be_subtracted_from_the_team_count(app, client
     if shown(quality["Teams"]["Value"]):
         rest = quality["Teams"]["Value"] - sum(shown_bands)
         assert rest == 0 or rest >= 2, f"{rest} team(s) in the hidden band"
-    assert [row["Teams"] for label, row in bands.items() if label.startswith(("0.2", "0.4"))] == [0.0, 0.0], \
-        "an empty band holds no one and is shown as 0"
+    # the one team at 0.1 is too few people alone: its band is joined with the bands up to the next teams
+    assert {label: row["Teams"] for label, row in bands.items()} == {"0.0–0.8": 5.0, "0.8–1.0": 0.0}
 
 
 def test_department_filter_against_all_departments(app, client, lti):
@@ -239,11 +240,12 @@ def test_only_me_ratings_are_described_as_they_are_used(app, client, lti):
     for i in range(5):
         launch(lti, f"learner-{i}")
         cid = cohort_id(app)
-        form = client.get(f"/learner/cohorts/{cid}/reflections/d1-knowledge-map").get_data(as_text=True)
+        lab_held(app)
+        form = client.get(f"/learner/cohorts/{cid}/reflections/d1-morning").get_data(as_text=True)
         reflect(client, cid, learned_from_partner="x", gain_self="4", gain_partner="4",
                 vis_gain_self="me", vis_gain_partner="me")
     rating_label = form.split('for="v-gain_self-me"')[1].split("</label>")[0]
-    text_label = form.split('for="v-do_differently-me"')[1].split("</label>")[0]
+    text_label = form.split('for="v-learned_from_partner-me"')[1].split("</label>")[0]
     assert "Only me" in rating_label and "anonymous" in rating_label and "5" in rating_label
     assert "anonymous" not in text_label
     _lnd(lti)
@@ -274,7 +276,7 @@ def test_only_what_the_rule_requires_is_hidden(app, client, lti):
     assert tables["trend"]["2026-04"]["Reflections submitted"] == 20.0
     one = page_tables(_page(client, f"cohort={a}"))
     _nothing_hidden(one, everything)
-    assert one["overview"][PEOPLE]["Value"] == 20.0 and one["by_gender"]["woman"][PEOPLE] == 10.0
+    assert one["overview"][PEOPLE]["Value"] == 20.0 and one["by_gender"]["Woman"][PEOPLE] == 10.0
     assert set(one["trend"]) == {"2026-03"}
     html = _page(client, "department=Legal")
     assert re.search(r"<option selected>Legal</option>", html)

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from lti_tool.extensions import db
 from lti_tool.models import Cohort, Participant, Reflection, utcnow
-from lti_tool.services.curriculum import reflective_sessions
+from lti_tool.services.curriculum import half_day_reflections
 from tests.learner.conftest import fill, participant_of
 from tests.learner.test_home_and_services import publish
 
@@ -46,7 +46,7 @@ def test_next_step_comes_first_and_follows_the_learner(people, client, app):
     assert f'class="button" href="/learner/cohorts/{people}/calendar.ics"' in html
 
     set_days(app, people, date.today() - timedelta(days=3))
-    first = reflective_sessions()[0]
+    first = half_day_reflections()[0]
     html = card(client)
     assert "Next step: Write your reflection" in html and first.title in html
     assert f'class="button" href="/learner/cohorts/{people}/reflections/{first.id}"' in html
@@ -54,7 +54,7 @@ def test_next_step_comes_first_and_follows_the_learner(people, client, app):
         db.session.add(Reflection(participant_id=ana, cohort_id=people, session_id=first.id, status="submitted", answers={},
                                   visibility={}))
         db.session.commit()
-    assert f"reflections/{reflective_sessions()[1].id}\"" in card(client)
+    assert f"reflections/{half_day_reflections()[1].id}\"" in card(client)
 
 
 def test_home_is_not_repetitive_and_counts_in_words(people, client, app):

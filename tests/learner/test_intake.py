@@ -1,6 +1,8 @@
 """Intake: drafts (form and autosave), submit with validation that keeps input, read-only after publishing."""
 from __future__ import annotations
 
+import re
+
 from lti_tool.extensions import db
 from lti_tool.models import Cohort, MatchRun, Participant, Team
 from tests.conftest import csrf_token_in
@@ -22,9 +24,10 @@ def test_intake_page_is_accessible_markup(people, client):
     page = client.get(f"/learner/cohorts/{people}/intake")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "<legend>Gender identity</legend>" in html and "<legend>Leadership</legend>" in html
-    assert 'value="tue-14" id="slot-tue-14"' in html and '<th scope="col" id="day-tue">Tuesday</th>' in html
-    assert '<option selected value="UTC">UTC</option>' in html  # the cohort's time zone by default
+    assert '<legend>Gender identity <span class="required">(required)</span></legend>' in html
+    assert "<legend>Leadership</legend>" in html
+    assert 'value="tue-14" id="slot-tue-14"' in html and '<th scope="col" id="day-tue"><span class="short" aria-hidden="true">Tue</span><span class="long">Tuesday</span></th>' in html
+    assert re.search(r'<input [^>]*id="timezone" [^>]*value="UTC">', html)  # the cohort's time zone by default
     assert 'role="status"' in html and "intake.js" in html
 
 

@@ -7,7 +7,7 @@ AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 SCOPES = ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
           "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
           "https://purl.imsglobal.org/spec/lti-ags/scope/score"]
-SESSION = "d1-knowledge-map"
+SESSION = "d1-morning"  # a half-day reflection
 
 
 def ags(platform, lineitem=None) -> dict:
@@ -52,6 +52,26 @@ def make_team(app, *subs):
     with app.app_context():
         db.session.add(Team(cohort_id=cohort_id(app), member_ids=ids, score=0.8,
                             gains={str(i): 0.5 for i in ids}))
+        db.session.commit()
+
+
+def lab_held(app, days_ago=3, published=True):
+    """The cohort's two lab days lie ``days_ago`` in the past (so every half-day reflection is open) and its
+    teams are published (a finished match run)."""
+    from datetime import date, timedelta
+
+    from lti_tool.extensions import db
+    from lti_tool.models import Cohort, MatchRun
+
+    with app.app_context():
+        cohort = db.session.get(Cohort, cohort_id(app))
+        cohort.day_one = date.today() - timedelta(days=days_ago)
+        cohort.day_two = cohort.day_one + timedelta(days=1)
+        if published and cohort.published_run_id is None:
+            run = MatchRun(cohort_id=cohort.id, status="done")
+            db.session.add(run)
+            db.session.flush()
+            cohort.published_run_id = run.id
         db.session.commit()
 
 

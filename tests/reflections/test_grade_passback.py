@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jwt
 
-from tests.reflections.helpers import SESSION, cohort_id, launch, participant_id, reflect
+from tests.reflections.helpers import SESSION, cohort_id, lab_held, launch, participant_id, reflect
 
 SCORE_FIELDS = {"scoreGiven", "scoreMaximum", "activityProgress", "gradingProgress", "timestamp", "userId"}
 
@@ -23,6 +23,7 @@ def _verify_client_assertion(client, platform, request):
 def test_score_reaches_the_platform_with_created_line_item_and_signed_token(app, client, lti, platform):
     launch(lti, "ana", with_ags=True)
     cid = cohort_id(app)
+    lab_held(app)
     assert reflect(client, cid, learned_from_partner="x", gain_self="4", gain_partner="4").status_code == 303
     assert len(platform.lineitems) == 1
     item = platform.lineitems[0]
@@ -41,7 +42,7 @@ def test_score_reaches_the_platform_with_created_line_item_and_signed_token(app,
     assert platform.token_requests, "no client-credentials request reached the platform"
     _verify_client_assertion(client, platform, platform.token_requests[-1])
     # the created line item is remembered: the next score goes straight to it (no second line item)
-    reflect(client, cid, session="d1-listening", learned_from_partner="y", gain_self="3", gain_partner="3")
+    reflect(client, cid, session="d1-afternoon", do_differently="y", gain_self="3", gain_partner="3")
     assert len(platform.lineitems) == 1 and len(platform.scores) == 2
     assert platform.scores[1]["body"]["scoreGiven"] == 2
 
@@ -57,6 +58,7 @@ def test_platform_supplied_line_item_is_used_and_sending_twice_is_idempotent(app
             "lineitems": f"{platform.issuer}/ags/course-1/lineitems", "lineitem": supplied}})
     assert response.status_code in (200, 302, 303)
     cid = cohort_id(app)
+    lab_held(app)
     reflect(client, cid, learned_from_partner="x", gain_self="4", gain_partner="4")
     assert len(platform.lineitems) == 1
     assert [s["lineitem"] for s in platform.scores] == [supplied]
@@ -75,6 +77,7 @@ def test_failure_is_recorded_shown_to_facilitator_and_retried(app, client, lti, 
 
     launch(lti, "ana", with_ags=True)
     cid = cohort_id(app)
+    lab_held(app)
     platform.fail_scores = 4  # the first post and the connector's three retries
     assert reflect(client, cid, learned_from_partner="kept", gain_self="4", gain_partner="4").status_code == 303
     with app.app_context():
@@ -176,6 +179,7 @@ def test_progress_reaches_the_gradebook_as_it_grows_and_completion_says_complete
 
     launch(lti, "ana", with_ags=True)
     cid, pid = cohort_id(app), participant_id(app, "ana")
+    lab_held(app)
     reflect(client, cid, learned_from_partner="x", gain_self="4", gain_partner="4")
     first = platform.scores[-1]["body"]
     assert (first["scoreGiven"], first["activityProgress"], first["gradingProgress"]) == (1, "InProgress", "FullyGraded")
@@ -184,9 +188,9 @@ def test_progress_reaches_the_gradebook_as_it_grows_and_completion_says_complete
         for s in cur.curriculum().sessions:
             if not s.is_break:
                 db.session.add(Attendance(cohort_id=cid, participant_id=pid, session_id=s.id, present=True))
-        for s in cur.reflective_sessions():
-            if s.id != SESSION:
-                db.session.add(Reflection(cohort_id=cid, participant_id=pid, session_id=s.id, status="submitted"))
+        for r in cur.half_day_reflections():
+            if r.id != SESSION:
+                db.session.add(Reflection(cohort_id=cid, participant_id=pid, session_id=r.id, status="submitted"))
         db.session.commit()
         link_id = db.session.execute(db.select(ResourceLink.id)).scalar_one()
         assert push_score(pid, link_id) == "sent"

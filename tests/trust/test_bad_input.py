@@ -8,7 +8,7 @@ import pytest
 from lti_tool.extensions import db
 from lti_tool.models import Course, LtiUser, Reflection, UsedNonce
 from tests.conftest import csrf_token_in
-from tests.reflections.helpers import SESSION, cohort_id, launch
+from tests.reflections.helpers import SESSION, cohort_id, lab_held, launch
 
 CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"
 
@@ -18,6 +18,7 @@ def draft(app, client, lti):
     """A learner with a saved draft; returns a function that posts a raw autosave body."""
     launch(lti, "ana")
     cid = cohort_id(app)
+    lab_held(app)
     url = f"/learner/cohorts/{cid}/reflections/{SESSION}/draft"
     token = csrf_token_in(client.get(f"/learner/cohorts/{cid}/reflections/{SESSION}"))
     headers = {"X-CSRFToken": token, "Content-Type": "application/json"}
