@@ -4,13 +4,14 @@ Sixty learners of a test LMS course (30 women, 26 men, 2 non-binary, 2 who prefe
 into the cohort from the LMS roster (NRPS); their intakes are filled through the service layer, not 60
 browsers. The facilitator then proposes teams, tries a swap that would put someone with their manager
 (refused by name, the proposal stays), pins a one-sided pair (kept and flagged), previews and publishes,
-moves the lab and sends the updates, pairs a late joiner by hand, and takes attendance for a half-day.
+moves the lab and sends the updates, pairs a late joiner by hand, takes attendance for a half-day, and
+sees which teams' follow-up meetings lapsed after one learner answered "Did you meet?".
 Each main page is checked with axe and photographed at 1280 and 390 px into test-artifacts/.
 """
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -119,14 +120,29 @@ def check(page, name: str, axe_at=(390, 1280)) -> None:
         screenshot(page, f"walk60-{name}-{width}")
 
 
-def move_lab_to_the_past(app) -> None:
+def move_lab_to_the_past(app, days: int) -> None:
+    """The clock, set through the data: the lab took place ``days`` ago (attendance refuses future sessions)."""
     from lti_tool.extensions import db
     from lti_tool.models import Cohort
 
     with app.app_context():
         cohort = db.session.execute(db.select(Cohort)).scalar_one()
-        cohort.day_one, cohort.day_two = date.today() - timedelta(days=2), date.today() - timedelta(days=1)
+        cohort.day_one, cohort.day_two = date.today() - timedelta(days=days), date.today() - timedelta(days=days - 1)
         db.session.commit()
+
+
+def ask_about_past_meetings(app) -> int:
+    """The check-in job as the worker would have run it every week since the lab (six weeks ago): everyone is
+    asked "Did you meet?" about each follow-up meeting that took place. Returns how many were asked."""
+    from lti_tool.extensions import db
+    from lti_tool.models import Cohort
+    from lti_tool.services import calendar_events, check_ins
+
+    now = datetime.now(timezone.utc)
+    with app.test_request_context():
+        cohort = db.session.execute(db.select(Cohort)).scalar_one()
+        calendar_events.record_versions(cohort)
+        return sum(check_ins.queue_check_ins(cohort, now - timedelta(weeks=weeks)) for weeks in (4, 3, 2, 1, 0))
 
 
 def test_a_facilitator_runs_a_60_person_lab(browser, lab):
@@ -233,7 +249,7 @@ def test_a_facilitator_runs_a_60_person_lab(browser, lab):
     assert page.get_by_role("heading", name=re.compile("Waiting for a partner")).count() == 0
 
     # 8. The lab days are over (the dates moved into the past): attendance for the first morning.
-    move_lab_to_the_past(app)
+    move_lab_to_the_past(app, days=2)
     page.goto(cohort_url + "/attendance")
     page.get_by_role("heading", level=1, name="Attendance for the lab").wait_for()
     page.get_by_role("link", name="Day 1 morning").click()
@@ -243,4 +259,23 @@ def test_a_facilitator_runs_a_60_person_lab(browser, lab):
     page.get_by_role("button", name="Save attendance").click()
     page.get_by_text(re.compile("Attendance saved for .*: 3 present")).wait_for()
     check(page, "11-attendance")
+
+    # 9. Six weeks on: everyone was asked after each follow-up meeting. Chloé answers on her home page;
+    # the facilitator sees every team that said nothing as lapsed, and Chloé's as on track.
+    move_lab_to_the_past(app, days=42)
+    assert ask_about_past_meetings(app) >= 2 * 61
+    learner = open_from_lms(browser, tool, lms, COURSE, COHORT, everyone[0][0], f"Welcome, {chloe}", width=1280)
+    question = learner.get_by_role("heading", name=re.compile(f"^Did you meet {partner} & {LATE[1]} on ")).last
+    question.wait_for()  # Noor joined Chloé's team as its third member
+    check(learner, "12-check-in-home")
+    learner.get_by_role("button", name="Yes, we met").last.click()  # the latest meeting (oldest first)
+    learner.get_by_text("Thank you: your answer is saved.").wait_for()
+    learner.context.close()
+    page.goto(cohort_url)
+    page.get_by_role("link", name="Did they meet? Check-ins and lapsed teams").click()
+    page.get_by_role("heading", level=1, name="Follow-up check-ins").wait_for()
+    check(page, "13-check-ins")
+    chloes = page.get_by_role("row").filter(has_text=chloe)
+    assert "On track" in chloes.inner_text()
+    assert page.get_by_role("link", name=re.compile("^Nudge ")).count() == 29  # every other team lapsed
     page.context.close()
