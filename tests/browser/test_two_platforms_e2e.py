@@ -91,7 +91,7 @@ def test_two_platforms_from_intake_to_published_teams(browser, world):
         page.get_by_role("link", name="Publish these teams").click()  # a preview first: what each person receives
         page.get_by_role("heading", level=1, name="Check before publishing").wait_for()
         page.get_by_role("button", name="Confirm: publish").click()
-        page.get_by_text("teams published").wait_for()
+        page.locator(".flash-success").filter(has_text="teams published").wait_for()
         screenshot(page, f"e2e-{key}-7-published")
         page.context.close()
 
