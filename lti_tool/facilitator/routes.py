@@ -225,6 +225,7 @@ def match_adjust(cohort_id: int, run_id: int):
     action = request.form.get("action")
     try:
         if action == "pin":
+            matchmaking.refuse_if_hard_rule_broken(run, [a, b])
             matchmaking.add_pair(cohort, "pinned_pairs", a, b)
         elif action == "forbid":
             matchmaking.add_pair(cohort, "forbidden_pairs", a, b)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func
 
 from ..extensions import db
@@ -293,6 +294,22 @@ def add_pair(cohort: Cohort, attribute: str, a: int, b: int) -> None:
     db.session.commit()
 
 
+def refuse_if_hard_rule_broken(run: MatchRun, *teams: list[int]) -> None:
+    """Before pinning teams for the next run: a manager line, a never-pair or a decline between two of
+    their members refuses them now, naming the people (ValueError), so no failed proposal is made and
+    the pins and forbidden pairs stay as they were. Anything else (one side gaining nothing, the
+    policy's rules) is kept and flagged by the matcher."""
+    import matching
+
+    for members in teams:
+        try:
+            matching.check_team(run.pool, [str(m) for m in members], origin="must_pair")
+        except matching.MatchingError as e:
+            if e.rule is not None:  # bad input is the matcher's to report, on the next run
+                raise ValueError(_("%(why)s Nothing was changed: this proposal and your other adjustments "
+                                   "stay as they were.", why=str(e))) from e
+
+
 def swap(cohort: Cohort, run: MatchRun, x: int, y: int) -> None:
     """Exchange the partners of x and y: pin (x, partner of y) and (y, partner of x).
 
@@ -306,6 +323,7 @@ def swap(cohort: Cohort, run: MatchRun, x: int, y: int) -> None:
     if x not in partner or y not in partner or partner[x] == y or partner[y] == x:
         raise ValueError("Choose two people who are in different teams.")
     px, py = partner[x], partner[y]
+    refuse_if_hard_rule_broken(run, [x, py], [y, px])
     cohort.pinned_pairs = [p for p in cohort.pinned_pairs or [] if not set(p) & {x, y, px, py}]
     db.session.commit()
     add_pair(cohort, "pinned_pairs", x, py)

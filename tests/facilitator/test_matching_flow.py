@@ -105,6 +105,22 @@ def test_a_swap_stands_and_flags_a_one_sided_team(client, proposal):
     assert "Check:" in second and "add a skill or swap" in second
 
 
+def test_a_swap_that_would_break_a_manager_line_is_refused_by_name_and_the_proposal_stays(app, client, proposal):
+    with app.app_context():  # Ana manages Dan; a fresh proposal knows it (Ana-Ben and Cleo-Dan still)
+        db.session.get(Participant, proposal.ids["dan"]).manager_participant_id = proposal.ids["ana"]
+        db.session.commit()
+    started = client.post(f"/facilitator/cohorts/{proposal.cid}/match", data={"csrf_token": csrf_token_in(proposal.page)})
+    current = Proposal(proposal.cid, proposal.learners, proposal.ids, started.headers["Location"],
+                       client.get(started.headers["Location"]))
+    url, page = adjust(client, current, a=proposal.ids["ana"], b=proposal.ids["cleo"], action="swap")
+    body = page.get_data(as_text=True)
+    assert url == current.run_url  # no new (failed) proposal: the one on screen stays
+    assert "Ana is Dan&#39;s manager" in body and "Nothing was changed" in body
+    assert shows_team(body, "Ana", "Ben") and shows_team(body, "Cleo", "Dan")
+    with app.app_context():
+        assert db.session.get(Cohort, proposal.cid).pinned_pairs == []
+
+
 def test_clearing_the_adjustments_brings_the_best_teams_back(client, proposal):
     swapped_url, swapped = adjust(client, proposal, a=proposal.ids["ana"], b=proposal.ids["cleo"], action="swap")
     _, cleared = adjust(client, Proposal(proposal.cid, proposal.learners, proposal.ids, swapped_url, swapped),
