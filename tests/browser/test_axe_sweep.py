@@ -36,6 +36,7 @@ def test_facilitator_pages(page, live_server):
     page.get_by_role("link", name="Spring lab").click()
     page.get_by_role("heading", level=1, name="Spring lab").wait_for()
     cohort = re.sub(r"^https?://[^/]+", "", page.url).split("?")[0].split("#")[0]
+    page.locator("details.roster-details > summary").click()  # the roster is folded once teams are published
     remove = href(page, "Remove Ben Okafor")
     proposal = page.get_by_role("link", name=re.compile(r"^(Proposal|Re-match) \d+")).first.get_attribute("href")
     page.goto(live_server + cohort + "/run-of-show")
