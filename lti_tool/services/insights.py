@@ -621,7 +621,6 @@ QUALITY_MEASURES = ["Teams", "Teams where the matcher expected both sides to gai
                     "Teams where both members report gaining (mean own gain 3 or more) (%)"]
 GENDER_LABELS = {"woman": "Woman", "man": "Man", "non-binary": "Non-binary", "self-described": "Self-described"}
 FUNNEL_COLUMNS = ["Stage", "People", "Share of those enrolled (%)"]
-NOT_MEASURED = "not yet measured"  # a funnel stage the lab does not record yet (not a held-back figure)
 TITLES = {"funnel": "From enrolment to follow-up", "overview": "Overview", "by_cohort": "By cohort", "by_department": "By department",
           "by_gender": "By gender", "match_scores": "Match score distribution (teams per score band)",
           "match_quality": "Match quality", "trend": "Reflections over time (by month submitted)",
@@ -648,7 +647,7 @@ def _notes(mg: int) -> dict:
     }
 
 
-def follow_ups_held(participant_ids: set[int]) -> set[int] | None:
+def follow_ups_held(participant_ids: set[int]) -> set[int]:
     """Participants (of these) whose team held at least one follow-up meeting, from the check-ins."""
     from .check_ins import people_who_met  # check_ins reaches the outbox; insights only needs this read
 
@@ -671,9 +670,7 @@ def _funnel(data: "Deployment", keep, overview: list, department) -> Table:
             return SUPPRESSED
         return None if share is None else round(share * n / 100)
 
-    def split(at_stage: set[int] | None):
-        if at_stage is None:
-            return NOT_MEASURED
+    def split(at_stage: set[int]):
         if department or n is SUPPRESSED:
             return SUPPRESSED
         sides = defaultdict(set)
@@ -690,10 +687,8 @@ def _funnel(data: "Deployment", keep, overview: list, department) -> Table:
     stages = ["Enrolled", "Intake completed", "Matched with a partner", "Attended both lab days",
               "Wrote at least one reflection", "Held at least one follow-up meeting"]
     rows = [[stage, count, _pct(count, n) if isinstance(count, int) and isinstance(n, int) else
-             (count if count in (SUPPRESSED, NOT_MEASURED) else None)] for stage, count in zip(stages, counts)]
-    notes = [f"“{NOT_MEASURED}”: the lab does not record follow-up meetings held yet." if NOT_MEASURED in counts
-             else ""]
-    return _table("funnel", FUNNEL_COLUMNS, rows, notes)
+             (count if count is SUPPRESSED else None)] for stage, count in zip(stages, counts)]
+    return _table("funnel", FUNNEL_COLUMNS, rows, [""])
 
 
 def headline(tables: dict) -> list[tuple[str, object, str]]:
