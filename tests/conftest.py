@@ -43,6 +43,17 @@ def postgres_url():
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def redis_server():
+    """A redis-server of this test process's own (never the shared one): parallel test processes, and
+    other test runs on the machine, cannot empty or read each other's queues and keys."""
+    from tests.ops.helpers import RedisServer
+
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request, tmp_path_factory):
     if request.param == "sqlite":

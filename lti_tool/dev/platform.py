@@ -1,6 +1,7 @@
 """Keys, demo users and id_token signing for the development platform."""
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from pathlib import Path
@@ -65,9 +66,18 @@ def _key_path() -> Path:
 def private_key_pem() -> bytes:
     path = _key_path()
     if not path.exists():
+        # Written whole under a temporary name (readable by the owner only), then linked into place: of two
+        # processes starting at once the first link wins and both use that key from then on.
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(new_rsa_key_pems()[0])
-        path.chmod(0o600)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+            f.write(new_rsa_key_pems()[0])
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
     return path.read_bytes()
 
 

@@ -6,6 +6,7 @@ import io
 from datetime import date, datetime
 
 from flask import Response
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from ..downloads import download
 
@@ -19,9 +20,9 @@ def safe_cell(value) -> str | int | float:
     if value is None:
         return ""  # no data (nobody answered): nothing held back
     if value is SUPPRESSED:
-        return MARKER
+        return str(MARKER)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, (int, float)) and value >= 0:
         return value
     if isinstance(value, (datetime, date)):
@@ -32,7 +33,7 @@ def safe_cell(value) -> str | int | float:
     return text
 
 
-BLANK = "An empty cell: no one answered (nothing is held back)."
+BLANK = _l("An empty cell: no one answered (nothing is held back).")
 
 
 def csv_response(table, filename: str) -> Response:
@@ -49,8 +50,8 @@ def csv_response(table, filename: str) -> Response:
             writer.writerow(values)
             return out.getvalue()
 
-        note = " ".join(n for n in (table.note, BLANK) if n)
-        yield "\ufeff" + line([safe_cell(c) for c in table.columns] + ["Note"])
+        note = " ".join(str(n) for n in (table.note, BLANK) if n)
+        yield "\ufeff" + line([safe_cell(c) for c in table.columns] + [_("Note")])
         for i, row in enumerate(table.rows or [[""] * len(table.columns)]):
             yield line([safe_cell(v) for v in row] + [safe_cell(note) if i == 0 else ""])
     return download(rows(), filename, "text/csv")

@@ -1,6 +1,7 @@
 from datetime import date
 
 from flask import abort, g, render_template, request
+from flask_babel import gettext as _
 
 from ..auth import role_required
 from ..lti.roles import LND
@@ -25,13 +26,13 @@ bp.add_app_template_global(svc.in_anonymous_totals, "in_anonymous_totals")
 def _filters() -> tuple[svc.Filters, list[str]]:
     errors, f = [], svc.Filters()
     f.cohort_ids = [int(x) for x in request.args.getlist("cohort") if x.isdigit()]
-    for name, label in (("from", "From"), ("to", "To")):
+    for name, label in (("from", _("From")), ("to", _("To"))):
         raw = request.args.get(name, "").strip()
         if raw:
             try:
                 setattr(f, "date_from" if name == "from" else "date_to", date.fromisoformat(raw))
             except ValueError:
-                errors.append(f"{label}: use a date like 2026-03-31.")
+                errors.append(_("%(field)s: use a date like 2026-03-31.", field=label))
     f.department = request.args.get("department") or None
     return f, errors
 
@@ -41,8 +42,8 @@ def _data():
     data = svc.compute(g.lti.course.deployment_id, filters)
     if filters.department and data["department"] is None:
         # not offered: too few people, or its figures would let someone be worked out (never echoed back)
-        errors.append("That department is not offered as a filter, so all departments are shown. "
-                      "Choose one from the list.")
+        errors.append(_("That department is not offered as a filter, so all departments are shown. "
+                        "Choose one from the list."))
     filters.department = data["department"]
     return filters, errors, data
 
@@ -55,25 +56,25 @@ def home():
     t = data["tables"]
     by_cohort = t["by_cohort"]
     charts = {
-        "gain": bar_chart("gain-chart", "Reported gain by cohort (mean, 1 to 5)", [r[0] for r in by_cohort.rows],
-                          [("Own gain", [r[5] for r in by_cohort.rows]),
-                           ("Gain seen in partner", [r[6] for r in by_cohort.rows])], 5),
-        "completion": bar_chart("completion-chart", "Attendance and reflections by cohort (%)",
+        "gain": bar_chart("gain-chart", _("Reported gain by cohort (mean, 1 to 5)"), [r[0] for r in by_cohort.rows],
+                          [(_("Own gain"), [r[5] for r in by_cohort.rows]),
+                           (_("Gain seen in partner"), [r[6] for r in by_cohort.rows])], 5),
+        "completion": bar_chart("completion-chart", _("Attendance and reflections by cohort (%)"),
                                 [r[0] for r in by_cohort.rows],
-                                [("Attended both days", [r[3] for r in by_cohort.rows]),
-                                 ("Reflections completed", [r[4] for r in by_cohort.rows])], 100, "%"),
-        "match_scores": bar_chart("match-chart", "Teams per match score band", [r[0] for r in t["match_scores"].rows],
-                                  [("Teams", [r[1] for r in t["match_scores"].rows])],
+                                [(_("Attended both days"), [r[3] for r in by_cohort.rows]),
+                                 (_("Reflections completed"), [r[4] for r in by_cohort.rows])], 100, "%"),
+        "match_scores": bar_chart("match-chart", _("Teams per match score band"), [r[0] for r in t["match_scores"].rows],
+                                  [(_("Teams"), [r[1] for r in t["match_scores"].rows])],
                                   chart_maximum(r[1] for r in t["match_scores"].rows)),
-        "trend": bar_chart("trend-chart", "Reflections submitted per month", [r[0] for r in t["trend"].rows],
-                           [("Reflections", [r[1] for r in t["trend"].rows])],
+        "trend": bar_chart("trend-chart", _("Reflections submitted per month"), [r[0] for r in t["trend"].rows],
+                           [(_("Reflections"), [r[1] for r in t["trend"].rows])],
                            chart_maximum(r[1] for r in t["trend"].rows)),
-        "gain_trend": bar_chart("gain-trend-chart", "Reported gain by month (mean, 1 to 5)",
+        "gain_trend": bar_chart("gain-trend-chart", _("Reported gain by month (mean, 1 to 5)"),
                                 [r[0] for r in t["trend"].rows],
-                                [("Own gain", [r[2] for r in t["trend"].rows]),
-                                 ("Gain seen in partner", [r[3] for r in t["trend"].rows])], 5),
-        "funnel": bar_chart("funnel-chart", "People at each stage, from enrolment to follow-up",
-                            [r[0] for r in t["funnel"].rows], [("People", [r[1] for r in t["funnel"].rows])],
+                                [(_("Own gain"), [r[2] for r in t["trend"].rows]),
+                                 (_("Gain seen in partner"), [r[3] for r in t["trend"].rows])], 5),
+        "funnel": bar_chart("funnel-chart", _("People at each stage, from enrolment to follow-up"),
+                            [r[0] for r in t["funnel"].rows], [(_("People"), [r[1] for r in t["funnel"].rows])],
                             chart_maximum(r[1] for r in t["funnel"].rows)),
     }
     return render_template("insights/home.html", data=data, filters=filters, errors=errors, charts=charts,

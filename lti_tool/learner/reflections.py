@@ -112,9 +112,11 @@ def my_data():
     """"Your data": who sees what and for how long, then everything held about the launched person."""
     mine = [intake.learner_participant(g.lti.course, g.lti.user.id, c.id)
             for c in cohorts_of_learner(g.lti.course, g.lti.user.id)]
+    enrolled = [p for p in mine if p is not None and p.status != ParticipantStatus.WITHDRAWN]
     return render_template("learner/my_data.html", data=data_rights.export_user(g.lti.user),
                            retention_months=data_rights.retention_months(), intake_fields=intake.VISIBLE_FIELDS,
-                           enrolled=[p for p in mine if p is not None and p.status != ParticipantStatus.WITHDRAWN])
+                           enrolled=[p for p in enrolled if not data_rights.has_ended(p.cohort)],
+                           ended=[p for p in enrolled if data_rights.has_ended(p.cohort)])
 
 
 @bp.get("/my-data.json")

@@ -8,7 +8,7 @@ from ..downloads import download
 from ..auth import role_required
 from ..lti.roles import LEARNER
 from ..facilitator.forms import ActionForm
-from ..services import calendar_events, check_ins, intake, slots, teams, withdrawal
+from ..services import calendar_events, check_ins, data_rights, intake, slots, teams, withdrawal
 from ..services.courses import cohorts_of_learner
 from ..services.progress import progress_for
 from ..services.skills import taxonomy
@@ -190,6 +190,10 @@ def withdraw(cohort_id: int):
     if me.status == ParticipantStatus.WITHDRAWN:
         flash(_("You have withdrawn from this lab."), "info")
         return redirect(url_for(".home"))
+    if data_rights.has_ended(me.cohort):
+        flash(_("%(cohort)s has ended: there is nothing left to leave. You can still download or delete your data.",
+                cohort=me.cohort.name), "info")
+        return redirect(url_for(".my_data"))
     if request.method == "POST" and form.validate():
         withdrawal.withdraw(me, form.reason.data or None)
         flash(_("You have withdrawn from this lab. Thank you for letting us know."), "success")

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Iterable, Iterator
 
 from flask import g, has_request_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from ..extensions import db
@@ -26,19 +27,19 @@ from ..models import AuditEvent, Cohort, Course, Deployment, LtiUser
 
 # The actions the log knows, each with the words an L&D administrator reads.
 ACTIONS = {
-    "export": "Exported people's data",
-    "deletion": "A learner deleted their data",
-    "removal": "Removed a participant from a cohort",
-    "publish": "Published teams",
-    "invite_updates": "Sent calendar updates after a change",
-    "hand_team": "Formed a team by hand for people waiting for a partner",
-    "registration": "Registered a platform",
-    "roster_import": "Imported a roster",
-    "purge": "Removed the personal data of an ended cohort",
-    "audit_export": "Downloaded the audit log",
+    "export": _l("Exported people's data"),
+    "deletion": _l("A learner deleted their data"),
+    "removal": _l("Removed a participant from a cohort"),
+    "publish": _l("Published teams"),
+    "invite_updates": _l("Sent calendar updates after a change"),
+    "hand_team": _l("Formed a team by hand for people waiting for a partner"),
+    "registration": _l("Registered a platform"),
+    "roster_import": _l("Imported a roster"),
+    "purge": _l("Removed the personal data of an ended cohort"),
+    "audit_export": _l("Downloaded the audit log"),
 }
-ROLE_LABELS = {FACILITATOR: "Facilitator", LND: "L&D administrator", LEARNER: "Learner", "cli": "Command line",
-               "platform": "LMS platform"}
+ROLE_LABELS = {FACILITATOR: _l("Facilitator"), LND: _l("L&D administrator"), LEARNER: _l("Learner"),
+               "cli": _l("Command line"), "platform": _l("LMS platform")}
 CODE = re.compile(r"^[a-z0-9_.:-]{1,40}$")
 
 
@@ -191,7 +192,8 @@ def _by_id(model, ids) -> dict:
     return {row.id: row for row in db.session.execute(db.select(model).where(model.id.in_(ids))).scalars()}
 
 
-CSV_COLUMNS = ["When (UTC)", "Action", "What happened", "Role", "Who", "Course", "Cohort", "Details"]
+CSV_COLUMNS = [_l("When (UTC)"), _l("Action"), _l("What happened"), _l("Role"), _l("Who"), _l("Course"), _l("Cohort"),
+               _l("Details")]
 
 
 def csv_chunks(rows: Iterable[Entry], batch: int = 1000) -> Iterator[str]:

@@ -543,6 +543,11 @@ def cohort_end(cohort: Cohort) -> date:
     return max(filter(None, [cohort.created_at, last])).date()
 
 
+def has_ended(cohort: Cohort, today: date | None = None) -> bool:
+    """The cohort's lab and follow-up meetings are all over (there is nothing left to leave)."""
+    return cohort_end(cohort) < (today or utcnow().date())
+
+
 @dataclass
 class PurgePlan:
     cohort: Cohort

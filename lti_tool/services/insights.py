@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func
 
 from ..extensions import db
@@ -43,7 +44,7 @@ from ..models import AnonymousRating, Attendance, Cohort, Course, Participant, R
 from . import curriculum as cur
 from ..states import ParticipantStatus, ReflectionStatus, TeamStatus
 
-MARKER = "not shown"  # the one text for a held-back figure, in pages, charts and CSV
+MARKER = _l("not shown")  # the one text for a held-back figure, in pages, charts and CSV
 ANON = "anonymous ratings"  # all anonymous rows of a figure: one respondent
 
 
@@ -68,7 +69,7 @@ class _Suppressed:
         return "SUPPRESSED"
 
     def __str__(self):
-        return MARKER
+        return str(MARKER)
 
 
 SUPPRESSED = _Suppressed()
@@ -614,36 +615,43 @@ def _leak_repairs(data: "Deployment", classes: dict, column, overview_shown: boo
 
 # --- the tables -------------------------------------------------------------------------------------------------
 
-COLUMNS = ["Group", "People", "Intake completed (%)", "Attended both days (%)", "Reflections completed (%)",
-           "Own gain reported (mean 1-5)", "Gain seen in partner (mean 1-5)"]
-TREND_COLUMNS = ["Month", "Reflections submitted", "Own gain (mean)", "Gain seen in partner (mean)"]
-QUALITY_MEASURES = ["Teams", "Teams where the matcher expected both sides to gain (%)",
-                    "Teams where both members report gaining (mean own gain 3 or more) (%)"]
-GENDER_LABELS = {"woman": "Woman", "man": "Man", "non-binary": "Non-binary", "self-described": "Self-described"}
-FUNNEL_COLUMNS = ["Stage", "People", "Share of those enrolled (%)"]
-TITLES = {"funnel": "From enrolment to follow-up", "overview": "Overview", "by_cohort": "By cohort", "by_department": "By department",
-          "by_gender": "By gender", "match_scores": "Match score distribution (teams per score band)",
-          "match_quality": "Match quality", "trend": "Reflections over time (by month submitted)",
-          "follow_ups": "Follow-up meetings (partners asked “Did you meet?” after each)"}
-FOLLOW_UP_COLUMNS = ["Cohort", "Meetings due", "Check-ins answered", "Follow-ups held"]
-TITLES["withdrawal_reasons"] = "Why people withdrew (reasons given, all cohorts)"
-REASON_LABELS = {"time": "No time", "job": "Role changed or leaving the organisation", "personal":
-                 "Health or personal reasons", "expectations": "The lab was not what they expected",
-                 "partner": "The pairing did not work", "other": "Another reason"}
+# Labels are lazy: the tables (and the cached unfiltered page) hold them, and each page or CSV shows them in
+# the language of the person viewing it. Code never looks a row up by its label (see ``headline``).
+COLUMNS = [_l("Group"), _l("People"), _l("Intake completed (%)"), _l("Attended both days (%)"),
+           _l("Reflections completed (%)"), _l("Own gain reported (mean 1-5)"), _l("Gain seen in partner (mean 1-5)")]
+TREND_COLUMNS = [_l("Month"), _l("Reflections submitted"), _l("Own gain (mean)"), _l("Gain seen in partner (mean)")]
+QUALITY_MEASURES = [_l("Teams"), _l("Teams where the matcher expected both sides to gain (%)"),
+                    _l("Teams where both members report gaining (mean own gain 3 or more) (%)")]
+GENDER_LABELS = {"woman": _l("Woman"), "man": _l("Man"), "non-binary": _l("Non-binary"),
+                 "self-described": _l("Self-described")}
+FUNNEL_COLUMNS = [_l("Stage"), _l("People"), _l("Share of those enrolled (%)")]
+FUNNEL_STAGES = [_l("Enrolled"), _l("Intake completed"), _l("Matched with a partner"), _l("Attended both lab days"),
+                 _l("Wrote at least one reflection"), _l("Held at least one follow-up meeting")]
+FOLLOW_UP_COLUMNS = [_l("Cohort"), _l("Meetings due"), _l("Check-ins answered"), _l("Follow-ups held")]
+MEASURE_COLUMNS = [_l("Measure"), _l("Value")]
+TITLES = {"funnel": _l("From enrolment to follow-up"), "overview": _l("Overview"), "by_cohort": _l("By cohort"),
+          "by_department": _l("By department"), "by_gender": _l("By gender"),
+          "match_scores": _l("Match score distribution (teams per score band)"),
+          "match_quality": _l("Match quality"), "trend": _l("Reflections over time (by month submitted)"),
+          "follow_ups": _l("Follow-up meetings (partners asked “Did you meet?” after each)"),
+          "withdrawal_reasons": _l("Why people withdrew (reasons given, all cohorts)")}
+REASON_LABELS = {"time": _l("No time"), "job": _l("Role changed or leaving the organisation"),
+                 "personal": _l("Health or personal reasons"), "expectations": _l("The lab was not what they expected"),
+                 "partner": _l("The pairing did not work"), "other": _l("Another reason")}
 
 
 def _notes(mg: int) -> dict:
     return {
-        "hidden": f"“{MARKER}”: fewer than {mg} people answered, or held back with such a group so that it "
-                  "cannot be worked out from the totals.",
-        "filtered": f"With filters, a column is shown only where no cohort's or department's part of a group "
-                    f"holds 1 to {mg - 1} people: otherwise comparing it with other filters could single "
-                    "someone out.",
-        "department": "Not shown with a department filter: set against the other tables it could single someone "
-                      "out. Clear the department filter to see it.",
-        "partial": f"“Other cohorts” is only partly selected: its figures are {MARKER}. Select all of its "
-                   "cohorts or none.",
-        "empty": f"Fewer than {mg} people match these filters: figures are not shown.",
+        "hidden": _l("“not shown”: fewer than %(n)s people answered, or held back with such a group so that it "
+                     "cannot be worked out from the totals.", n=mg),
+        "filtered": _l("With filters, a column is shown only where no cohort's or department's part of a group "
+                       "holds 1 to %(n)s people: otherwise comparing it with other filters could single "
+                       "someone out.", n=mg - 1),
+        "department": _l("Not shown with a department filter: set against the other tables it could single someone "
+                         "out. Clear the department filter to see it."),
+        "partial": _l("“Other cohorts” is only partly selected: its figures are “not shown”. Select all of its "
+                      "cohorts or none."),
+        "empty": _l("Fewer than %(n)s people match these filters: figures are not shown.", n=mg),
     }
 
 
@@ -684,25 +692,23 @@ def _funnel(data: "Deployment", keep, overview: list, department) -> Table:
     counts = [n, from_share(overview[1]), split(matched), from_share(overview[2]),
               split({p.pid for p in data.people if p.reflections}),
               split(follow_ups_held({p.pid for p in data.people}))]
-    stages = ["Enrolled", "Intake completed", "Matched with a partner", "Attended both lab days",
-              "Wrote at least one reflection", "Held at least one follow-up meeting"]
     rows = [[stage, count, _pct(count, n) if isinstance(count, int) and isinstance(n, int) else
-             (count if count is SUPPRESSED else None)] for stage, count in zip(stages, counts)]
+             (count if count is SUPPRESSED else None)] for stage, count in zip(FUNNEL_STAGES, counts)]
     return _table("funnel", FUNNEL_COLUMNS, rows, [""])
 
 
 def headline(tables: dict) -> list[tuple[str, object, str]]:
-    """The figures that answer "is it working?" first: (label, value, unit), from tables already protected."""
-    overview = dict(tables["overview"].rows)
-    funnel = {row[0]: row for row in tables["funnel"].rows}
-    matched = funnel["Matched with a partner"][2]
-    return [("People enrolled", overview["People"], ""), ("Matched with a partner", matched, "%"),
-            ("Own gain reported (mean, 1 to 5)", overview["Own gain reported (mean 1-5)"], ""),
-            ("Gain seen in the partner (mean, 1 to 5)", overview["Gain seen in partner (mean 1-5)"], "")]
+    """The figures that answer "is it working?" first: (label, value, unit), from tables already protected.
+    Rows are taken by position (``COLUMNS``, ``FUNNEL_STAGES``): their labels are in the viewer's language."""
+    overview = [row[1] for row in tables["overview"].rows]  # COLUMNS[1:] in order
+    matched = tables["funnel"].rows[2][2]  # FUNNEL_STAGES[2], matched with a partner: its share
+    return [(_l("People enrolled"), overview[0], ""), (_l("Matched with a partner"), matched, "%"),
+            (_l("Own gain reported (mean, 1 to 5)"), overview[4], ""),
+            (_l("Gain seen in the partner (mean, 1 to 5)"), overview[5], "")]
 
 
 def _table(key, columns, rows, notes=()) -> Table:
-    note = " ".join(n for n in notes if n)
+    note = " ".join(str(n) for n in notes if n)
     return Table(key, TITLES[key], columns, rows, note)
 
 
@@ -721,13 +727,13 @@ def compute(deployment_id: int, filters: Filters) -> dict:
 
     def label(key, kind):
         if kind == "month":
-            return key or "Date not recorded"
+            return key or _l("Date not recorded")
         if key is not OTHER:
             if kind == "gender":
                 return GENDER_LABELS.get(key, str(key).capitalize())
             return names.get(key, key) if kind == "cohort" else key
-        return f"Other cohorts (fewer than {mg} people each)" if kind == "cohort" else \
-            "Other (smaller groups and not stated)"
+        return _l("Other cohorts (fewer than %(n)s people each)", n=mg) if kind == "cohort" else \
+            _l("Other (smaller groups and not stated)")
 
     def ordered(keys):
         return sorted(keys, key=lambda k: (k is OTHER, k is None, f"{k:012d}" if isinstance(k, int) else str(k)))
@@ -801,13 +807,13 @@ def compute(deployment_id: int, filters: Filters) -> dict:
             aligned.append(whole and overview_shown[j] and (not (chosen & hidden) or hidden <= chosen))
         overview = _primary(sel_cells, mg, aligned)
     few = sel_cells[0].data and len(sel_cells[0].who) < mg
-    tables["overview"] = _table("overview", ["Measure", "Value"],
+    tables["overview"] = _table("overview", MEASURE_COLUMNS,
                                 [[name, value] for name, value in zip(COLUMNS[1:], overview)],
                                 [notes["empty"] if few else "", notes["hidden"] if SUPPRESSED in overview else ""])
 
     tables["funnel"] = _funnel(data, keep, overview, department)
     if any(v is SUPPRESSED for row in tables["funnel"].rows for v in row):
-        tables["funnel"].note = " ".join(n for n in (notes["hidden"], tables["funnel"].note) if n)
+        tables["funnel"].note = " ".join(str(n) for n in (notes["hidden"], tables["funnel"].note) if n)
 
     # by cohort
     if not filtered:
@@ -867,10 +873,10 @@ def compute(deployment_id: int, filters: Filters) -> dict:
         return groups
 
     tables["match_scores"] = other_breakdown(
-        "match_scores", ["Score band", "Teams"], lambda: protected("band", band_groups(every)),
+        "match_scores", [_l("Score band"), _l("Teams")], lambda: protected("band", band_groups(every)),
         lambda: band_groups(in_sel), "band", band_label.get)
     teams = lambda keep_cohort: {0: data.team_groups(lambda cid, score: 0, keep_cohort).get(0, TeamGroup(data))}  # noqa
-    quality = other_breakdown("match_quality", ["Measure", "Value"],
+    quality = other_breakdown("match_quality", MEASURE_COLUMNS,
                               lambda: protected("teams", teams(every), lambda g: g.quality_cells()),
                               lambda: teams(in_sel), "teams", str, lambda g: g.quality_cells())
     if quality.rows:  # one row of three measures, shown as three rows
@@ -882,7 +888,7 @@ def compute(deployment_id: int, filters: Filters) -> dict:
         "month", lambda m: label(m, "month"))
     tables["follow_ups"] = _table("follow_ups", FOLLOW_UP_COLUMNS, *follow_up_rows(selected, department, mg, notes,
                                                                                   total=not cohort_filter))
-    tables["withdrawal_reasons"] = _table("withdrawal_reasons", ["Reason", "People"],
+    tables["withdrawal_reasons"] = _table("withdrawal_reasons", [_l("Reason"), _l("People")],
                                           *withdrawal_reason_rows(data.cohorts, filtered, mg, notes))
     return {"tables": tables, "cohorts": data.cohorts, "selected": selected, "people": len(sel_group.people),
             "min_group": mg, "departments": offered, "department": department}
@@ -920,7 +926,7 @@ def follow_up_rows(cohorts: list[Cohort], department, mg: int, notes: dict,
     if total and len(rows) > 1:
         total = [sum(counts[c.id][k] for c in cohorts) for k in ("meetings_due", "answered", "held")]
         safe = not hidden or hidden_people >= mg
-        rows.append(["All cohorts"] + (total if safe else [SUPPRESSED] * 3))
+        rows.append([_l("All cohorts")] + (total if safe else [SUPPRESSED] * 3))
     return rows, [notes["hidden"] if any(SUPPRESSED in r for r in rows) else ""]
 
 
@@ -931,10 +937,10 @@ def withdrawal_reason_rows(cohorts: list[Cohort], filtered, mg: int, notes: dict
     from .check_ins import withdrawal_reasons
 
     if filtered:
-        return [], ["Not shown with filters: comparing two selections could single someone out."]
+        return [], [_l("Not shown with filters: comparing two selections could single someone out.")]
     counts = withdrawal_reasons([c.id for c in cohorts])
     if sum(counts.values()) < mg:
-        return [], [f"Fewer than {mg} people gave a reason for withdrawing: not shown."]
+        return [], [_l("Fewer than %(n)s people gave a reason for withdrawing: not shown.", n=mg)]
     hidden = {k for k, n in counts.items() if 0 < n < mg}
     if len(hidden) == 1:
         shown = sorted((n, k) for k, n in counts.items() if n >= mg)

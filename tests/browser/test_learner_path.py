@@ -218,6 +218,15 @@ def test_the_lnd_overview_with_small_groups_hidden(page, live_server, language, 
     # the funnel chart holds the same figure back, in the same words as its table
     assert page.locator("svg:has(#funnel-chart-title) text", has_text=re.compile("^" + t(language, "not shown") + "$")).count() >= 1
     # every count of people the funnel shows stands for no one or at least MIN_GROUP_SIZE people
+    # the tables, charts and headline speak the page's language too: captions, stages, column heads
+    funnel = page.locator("#table-funnel")
+    assert funnel.get_by_role("rowheader", name=t(language, "Held at least one follow-up meeting")).is_visible()
+    assert funnel.locator("caption").inner_text() == t(language, "From enrolment to follow-up")
+    assert page.locator("dl.headline").get_by_text(t(language, "People enrolled")).is_visible()
+    if language != "en":
+        main = page.locator("main").inner_text()
+        assert not [w for w in ("Matched with a partner", "By cohort", "Score band", "Share of those enrolled")
+                    if w in main]
     counts = page.locator("#table-funnel td").all_inner_texts()
     shown = [int(c) for c in counts if c.strip().isdigit()]
     assert shown and all(n == 0 or n >= minimum for n in shown), shown

@@ -67,3 +67,34 @@ def test_the_facilitator_sees_reason_counts_only_from_the_small_group_size(peopl
         app.config["MIN_GROUP_SIZE"] = 5
     assert "The pairing did not work for me: 2" in page
     assert "Ben" not in page and "Chlo" not in page  # counts, never who
+
+
+def test_a_lab_that_has_ended_is_not_offered_for_leaving(people, client, app):
+    """Once a cohort's lab and follow-ups are over there is nothing to leave: "Your data" offers only the
+    download and deletion, and the leave page says so instead of withdrawing the person after the fact."""
+    from datetime import date, timedelta
+
+    with app.app_context():
+        cohort = db.session.get(Cohort, people)
+        cohort.day_one, cohort.day_two = date.today() - timedelta(days=400), date.today() - timedelta(days=399)
+        name = cohort.name
+        db.session.commit()
+    page = client.get("/learner/my-data").get_data(as_text=True)
+    assert f"Leave {name}" not in page and "Delete my data" in page
+    assert f"{name} has ended" in page
+    assert client.get(f"/learner/cohorts/{people}/withdraw").headers["Location"].endswith("/learner/my-data")
+    token = csrf_token_in(client.get("/learner/my-data/delete"))
+    posted = client.post(f"/learner/cohorts/{people}/withdraw", data={"csrf_token": token, "reason": "time"})
+    assert posted.status_code == 302
+    assert participant_of(app, "ana").status == "enrolled"
+
+
+def test_a_lab_still_running_is_offered_for_leaving(people, client, app):
+    from datetime import date, timedelta
+
+    with app.app_context():
+        cohort = db.session.get(Cohort, people)
+        cohort.day_one, cohort.day_two = date.today() + timedelta(days=1), date.today() + timedelta(days=2)
+        name = cohort.name
+        db.session.commit()
+    assert f"Leave {name}" in client.get("/learner/my-data").get_data(as_text=True)

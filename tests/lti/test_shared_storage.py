@@ -1,7 +1,6 @@
 """Launch state lives in shared storage, so separate workers agree (database or Redis)."""
 from __future__ import annotations
 
-import os
 
 import pytest
 import redis as redis_lib
@@ -10,7 +9,6 @@ from lti_tool.extensions import db
 from tests.conftest import HttpsClient, https_client
 from tests.lti_platform import Launcher
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def second_worker(app, **overrides):
@@ -40,15 +38,9 @@ def test_database_storage_is_shared_between_workers(app, platform):
 
 
 @pytest.fixture
-def redis_url():
-    try:
-        redis_lib.Redis.from_url(REDIS_URL).ping()
-    except redis_lib.RedisError as e:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"Redis at {REDIS_URL} is unreachable: {e}")
-        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {e}")
-    yield REDIS_URL
-    redis_lib.Redis.from_url(REDIS_URL).flushdb()
+def redis_url(redis_server):
+    yield redis_server.url
+    redis_server.client().flushdb()
 
 
 def test_redis_storage_is_shared_between_workers(app, platform, redis_url):

@@ -32,6 +32,10 @@ def test_deletion_leaves_no_trace_in_any_table(app, platform):
 
     page = delete_as(lab.clients["zoe"])
     assert "Your partner has been told" in page
+    assert ZOE["name"] not in page and "Quenneville" not in page  # not even in the page header
+    # Her browser still holds the launch: the lab answers it plainly, naming no one.
+    after = lab.clients["zoe"].get("/learner/")
+    assert after.status_code in (200, 302, 401, 403) and "Quenneville" not in after.get_data(as_text=True)
 
     assert traces(app, NEEDLES, {lab.zoe_pid}, {lab.zoe_user_id}) == []
     with app.app_context():

@@ -15,7 +15,6 @@ from tests.lti_platform import Launcher
 from tests.scheduling.scheduling_helpers import LAB_DAY, Inbox, free_port
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
-REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture
@@ -56,17 +55,9 @@ def smtp_inbox(app):
 
 
 @pytest.fixture
-def redis_db15():
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    redis = Redis.from_url(REDIS_TEST_URL)
-    try:
-        redis.ping()
-    except RedisConnectionError as e:
-        if ON_CI:
-            pytest.fail(f"Redis at {REDIS_TEST_URL} is unreachable: {e}")
-        pytest.skip(f"Redis at {REDIS_TEST_URL} is unreachable: {e}")
+def redis_db15(redis_server):
+    """The test process's own Redis, emptied before and after the test."""
+    redis = redis_server.client()
     redis.flushdb()
     yield redis
     redis.flushdb()

@@ -17,7 +17,6 @@ from cryptography.x509.oid import NameOID
 from lti_tool.extensions import db
 from lti_tool.models import OutboxMessage
 from lti_tool.services import invites
-from tests.scheduling.conftest import REDIS_TEST_URL
 from tests.scheduling.scheduling_helpers import Inbox, calendar_part, free_port, parse_calendar, withdraw_as_learner
 
 
@@ -120,7 +119,7 @@ def test_an_untrusted_certificate_is_refused_and_the_message_kept(app, lab, cert
         app.config.update(SMTP_URL=None)
 
 
-def test_a_withdrawal_queues_its_mail_on_redis_and_an_rq_worker_delivers_it(app, lab, redis_db15, smtp_inbox):
+def test_a_withdrawal_queues_its_mail_on_redis_and_an_rq_worker_delivers_it(app, lab, redis_server, redis_db15, smtp_inbox):
     from rq import Queue, SimpleWorker
 
     from lti_tool.jobs import QUEUE_NAME
@@ -130,7 +129,7 @@ def test_a_withdrawal_queues_its_mail_on_redis_and_an_rq_worker_delivers_it(app,
     try:
         with app.app_context():
             assert invites.send_due(cohort_id)["sent"] == 20  # the first invites, sent directly
-        app.config["REDIS_URL"] = REDIS_TEST_URL
+        app.config["REDIS_URL"] = redis_server.url
         withdraw_as_learner(learners["ben"], cohort_id)
         queue = Queue(QUEUE_NAME, connection=redis_db15)
         assert queue.count == 1 and len(inbox.messages) == 20  # queued on Redis, nothing sent yet

@@ -14,7 +14,6 @@ from lti_tool.extensions import db
 from lti_tool.models import Cohort, OutboxMessage, utcnow
 from lti_tool.services import invites, outbox, upkeep
 from tests.conftest import csrf_token_in
-from tests.scheduling.conftest import REDIS_TEST_URL
 from tests.scheduling.scheduling_helpers import Inbox, free_port
 
 
@@ -146,7 +145,7 @@ def test_needs_attention_comes_first_on_the_cohort_page_and_retry_sends_it(app, 
         assert db.session.get(OutboxMessage, late_id).status == "sent"
 
 
-def test_the_shipped_cron_queues_the_sweep_and_a_worker_delivers_what_failed(app, lab, redis_db15):
+def test_the_shipped_cron_queues_the_sweep_and_a_worker_delivers_what_failed(app, lab, redis_server, redis_db15):
     """The real pieces: the delivery job on Redis fails (SMTP down), SMTP comes up, the cron schedule in
     lti_tool.cron queues the sweep and an RQ worker runs it: each message arrives once, nobody clicked."""
     from rq import Queue, SimpleWorker
@@ -156,7 +155,7 @@ def test_the_shipped_cron_queues_the_sweep_and_a_worker_delivers_what_failed(app
 
     cohort_id, _ = lab
     port = free_port()
-    app.config.update(SMTP_URL=f"smtp://127.0.0.1:{port}", MAIL_RETRY_SECONDS=[0], REDIS_URL=REDIS_TEST_URL)
+    app.config.update(SMTP_URL=f"smtp://127.0.0.1:{port}", MAIL_RETRY_SECONDS=[0], REDIS_URL=redis_server.url)
     queue = Queue(QUEUE_NAME, connection=redis_db15)
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
