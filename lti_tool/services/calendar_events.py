@@ -30,6 +30,7 @@ from ..models import CalendarEvent, CalendarFeed, Cohort, FollowUpOverride, LtiU
 from ..scheduling import Attendee, EventSpec, Person, build_calendar, stable_uid
 from . import curriculum as cur
 from . import teams
+from .outbox import recipient_locale
 from .slots import slot_parts
 from ..states import ParticipantStatus
 
@@ -137,7 +138,8 @@ def _team_spec(cohort: Cohort, team: Team, organizer: Person,
 
 
 def events_if_published(cohort: Cohort, proposed: list[list[int]]) -> dict[int, list[EventSpec]]:
-    """Read only: participant id -> the events a publish of these teams would invite them to.
+    """Read only: participant id -> the events a publish of these teams would invite them to, each in
+    that person's language (as their invite would name it).
 
     The lab's events for everyone enrolled who has not been sent their current version, and a follow-up
     series for each proposed team that is not already an active team (kept teams keep their series).
@@ -149,18 +151,21 @@ def events_if_published(cohort: Cohort, proposed: list[list[int]]) -> dict[int, 
     people = people_of(cohort)
     out: dict[int, list[EventSpec]] = {p.id: [] for p, _ in people}
     email_of = {p.id: user.contact_email for p, user in people}
+    locale_of = {p.id: recipient_locale(user) for p, user in people}
+    localize = localizer(cohort)
     for spec in lab_specs(cohort):
         for pid in out:
             if email_of[pid] not in sent.get(spec.uid, set()):
-                out[pid].append(spec)
+                out[pid].extend(localize([spec], locale_of[pid]))
     kept = {frozenset(team.member_ids) for team in teams.active_teams(cohort)}
     organizer = organizer_of(cohort)
     for members in proposed:
         if frozenset(members) in kept:
             continue
-        spec = team_spec(cohort, Team(cohort_id=cohort.id, member_ids=list(members)), organizer)
+        team = Team(cohort_id=cohort.id, member_ids=list(members))
         for pid in members:
-            if spec is not None and pid in out:
+            spec = team_spec(cohort, team, organizer, people, locale_of[pid]) if pid in out else None
+            if spec is not None:
                 out[pid].append(spec)
     return out
 

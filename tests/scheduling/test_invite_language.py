@@ -122,3 +122,18 @@ def test_a_german_learner_sees_the_events_in_german_and_their_versions_stay(app,
         before = sequences()
         calendar_events.record_versions(db.session.get(Cohort, cohort_id))  # saved from a German page
         assert sequences() == before  # versions are kept in the default language: nothing "changed"
+
+
+def test_the_publish_preview_names_each_persons_events_in_their_language(app, ana_speaks_german):
+    from lti_tool.models import Participant
+
+    cohort_id, _ = ana_speaks_german
+    with app.app_context():
+        people = {p.user.sub: p for p in db.session.execute(db.select(Participant)).scalars()}
+        people["cleo"].availability = ["tue-10"]  # so Ana and Cleo share a weekly time
+        db.session.commit()
+        events = calendar_events.events_if_published(db.session.get(Cohort, cohort_id),
+                                                     [[people["ana"].id, people["cleo"].id]])
+        ana, cleo = ([e.summary for e in events[people[sub].id]] for sub in ("ana", "cleo"))
+    assert LAB_BLOCK_DE in ana and "Gegenseitiges Mentoring: Ana & Cleo" in ana
+    assert LAB_BLOCK in cleo and "Reciprocal mentoring: Ana & Cleo" in cleo
