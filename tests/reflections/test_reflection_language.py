@@ -25,3 +25,23 @@ def test_a_german_learner_reflects_in_german(app, client, lti):
             "learned_from_partner": "Bilanzen lesen", "gain_self": 4, "gain_partner": 3}
     download = client.get("/learner/my-data.json").get_data(as_text=True)
     assert "Tag eins, Vormittag" in download and "Das Überraschendste, was mein Partner weiß" in download
+
+
+def test_a_progress_item_reads_in_the_language_it_is_shown_in(app, client, lti):
+    """A reminder a German facilitator sends an English learner names the half day in English."""
+    from flask_babel import force_locale
+
+    from lti_tool.extensions import db
+    from lti_tool.models import Participant
+    from lti_tool.services.progress import progress_for
+    from tests.reflections.helpers import launch
+
+    launch(lti, "ben")
+    with app.app_context():
+        ben = db.session.execute(db.select(Participant)).scalar_one()
+        with force_locale("de"):  # worked out on a German page
+            item = next(i for i in progress_for([ben])[ben.id].items if i.key == "reflection:d1-morning")
+        with force_locale("en"):
+            assert str(item.label) == "Reflection: Day one, morning"
+        with force_locale("fr"):
+            assert str(item.label) == "Réflexion : Premier jour, matin"
