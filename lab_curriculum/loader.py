@@ -8,6 +8,7 @@ in ``rules.py``. Every problem names the file, the session id and the field.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from datetime import time
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from . import rules
+from . import rules, translate
 from .model import (Activity, AgendaItem, Curriculum, Evaluation, EvaluationLevel, FollowUp, HalfDayReflection,
                     Instrument, Material, Meeting, Prompt, Round, Session)
 
@@ -201,15 +202,36 @@ def build(data: dict, source: str) -> Curriculum:
                       materials=materials, half_day_reflections=reflections, evaluation=evaluation, texts=texts)
 
 
-def load_curriculum(path: str | Path | None = None, overrides: str | Path | dict | None = None) -> Curriculum:
+def translated(data: Any, path: Path, language: str) -> Any:
+    """The curriculum mapping with its participant-facing text in ``language`` (``translate``): the
+    overlay next to the curriculum file, checked against the English ids (CurriculumError when wrong)."""
+    overlay_path = translate.overlay_path(path, language)
+    try:
+        translate.fields(data)
+    except (KeyError, TypeError, AttributeError):
+        return data  # not a valid curriculum: ``check`` names the problem
+    overlay = read_yaml(overlay_path)
+    problems = translate.problems(data, overlay, str(overlay_path))
+    if problems:
+        raise CurriculumError(problems)
+    return translate.apply(data, overlay)
+
+
+def load_curriculum(path: str | Path | None = None, overrides: str | Path | dict | None = None,
+                    locale: Any = None) -> Curriculum:
     """Load a curriculum (the shipped one by default), apply overrides, validate, build.
 
     Without ``overrides``, ``config/curriculum/overrides.yaml`` is applied when it exists.
-    Raises CurriculumError listing every problem.
+    ``locale`` ("de", "fr_CH", a babel Locale, ...) picks the language of the participant-facing text
+    (see ``translate``); English when there is no overlay for it. Ids, times and structure are the
+    same in every language. Raises CurriculumError listing every problem.
     """
     path = Path(path) if path else DEFAULT_PATH
     data = read_yaml(path)
     source = str(path)
+    language = translate.language_of(locale, translate.languages(path)) if locale else translate.DEFAULT_LANGUAGE
+    if language != translate.DEFAULT_LANGUAGE:
+        data = translated(data, path, language)
     if overrides is None and DEFAULT_OVERRIDES.exists():
         overrides = DEFAULT_OVERRIDES
     if overrides is not None:
@@ -222,4 +244,8 @@ def load_curriculum(path: str | Path | None = None, overrides: str | Path | dict
     problems = check(data, source)
     if problems:
         raise CurriculumError(problems)
-    return build(data, source)
+    for session_id, title in ((data.get("translations") or {}).get(language) or {}).items():
+        for s in data["sessions"]:  # the organisation's own titles in this language win
+            if s["id"] == session_id:
+                s["title"] = title
+    return dataclasses.replace(build(data, source), language=language)

@@ -184,6 +184,7 @@ class Curriculum:
     half_day_reflections: tuple[HalfDayReflection, ...] = ()
     evaluation: Evaluation = field(default_factory=Evaluation)
     texts: dict = field(default_factory=dict)  # case, glossary, agreements, safety, pre_work, briefings
+    language: str = "en"  # of the participant-facing text (titles, prompts, follow-up agenda)
 
     def session(self, session_id: str) -> Session:
         return _by_id(self.sessions, session_id)

@@ -5,6 +5,9 @@ session); each team gets a follow-up series at a slot both partners marked free.
 SEQUENCE rises when anything that matters changes. Reading (``current_specs``, ``events_for``,
 ``calendar_for``) never writes; the actions that change things record versions (``versioned``,
 ``record_versions``).
+
+Specs are built in the default language, so a version never depends on who happened to trigger it;
+``localized`` gives the summary and description in a reader's language (pages, feeds, invites).
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 
 from lab_curriculum import half_day_blocks, schedule
 
@@ -25,6 +30,7 @@ from ..models import CalendarEvent, CalendarFeed, Cohort, FollowUpOverride, LtiU
 from ..scheduling import Attendee, EventSpec, Person, build_calendar, stable_uid
 from . import curriculum as cur
 from . import teams
+from .outbox import recipient_locale
 from .slots import slot_parts
 from ..states import ParticipantStatus
 
@@ -49,11 +55,26 @@ def _attendees(people) -> tuple[Attendee, ...]:
     return tuple(Attendee(user.name or "Participant", user.contact_email) for _, user in people if user.contact_email)
 
 
-def lab_specs(cohort: Cohort) -> list[EventSpec]:
-    """The lab's own events: plenary time in half-day blocks (default) or one per session."""
+def _default_locale() -> str:
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+
+
+def _block_title(title: str, day: int, label: str) -> str:
+    if label == "morning":
+        return _("%(title)s: day %(day)s, morning", title=title, day=day)
+    return _("%(title)s: day %(day)s, afternoon", title=title, day=day)
+
+
+def lab_specs(cohort: Cohort, locale: str | None = None) -> list[EventSpec]:
+    """The lab's own events: plenary time in half-day blocks (default) or one per session; their text in
+    ``locale`` (default: the default language, which versions are recorded in)."""
     if not (cohort.day_one and cohort.day_two):
         return []
-    curriculum = cur.curriculum()
+    with force_locale(locale or _default_locale()):
+        return _lab_specs(cohort, cur.curriculum())
+
+
+def _lab_specs(cohort: Cohort, curriculum) -> list[EventSpec]:
     scheduled = schedule(curriculum, [cohort.day_one, cohort.day_two], cohort.timezone)
     attendees = _attendees(people_of(cohort))
     organizer = organizer_of(cohort)
@@ -62,11 +83,12 @@ def lab_specs(cohort: Cohort) -> list[EventSpec]:
     if cohort.schedule_mode == "sessions":
         units = [(s.session.id, s.session.title, s.start, s.end, [s]) for s in scheduled if not s.session.is_break]
     else:
-        units = [(f"day{b.day}-{b.label}", f"{curriculum.title}: day {b.day}, {b.label}", b.start, b.end,
+        units = [(f"day{b.day}-{b.label}", _block_title(curriculum.title, b.day, b.label), b.start, b.end,
                   list(b.sessions)) for b in half_day_blocks(scheduled)]
     for key, title, start, end, sessions in units:
         agenda = "\n".join(f"{s.start:%H:%M}-{s.end:%H:%M}  {s.session.title}" for s in sessions)
-        description = f"{cohort.name}\n\n{agenda}\n\nOpen the lab in your course: {public_url('lti.home')}"
+        description = (f"{cohort.name}\n\n{agenda}\n\n"
+                       + _("Open the lab in your course: %(url)s", url=public_url("lti.home")))
         specs.append(EventSpec(uid=stable_uid("cohort", cohort.id, key), sequence=0, start=start, end=end,
                                summary=title, organizer=organizer, attendees=attendees, description=description,
                                location=cohort.venue or "", url=url, categories=("Reciprocal Mentoring Lab",)))
@@ -87,8 +109,15 @@ def follow_up_slot(cohort: Cohort, members: list[Participant], chosen: str | Non
 
 
 def team_spec(cohort: Cohort, team: Team, organizer: Person,
-              everyone: list[tuple[Participant, LtiUser]] | None = None) -> EventSpec | None:
-    """A team's follow-up series; ``everyone`` (``people_of(cohort)``, when the caller has it) saves a query."""
+              everyone: list[tuple[Participant, LtiUser]] | None = None, locale: str | None = None) -> EventSpec | None:
+    """A team's follow-up series; ``everyone`` (``people_of(cohort)``, when the caller has it) saves a query.
+    Its text in ``locale`` (default: the default language, which versions are recorded in)."""
+    with force_locale(locale or _default_locale()):
+        return _team_spec(cohort, team, organizer, everyone)
+
+
+def _team_spec(cohort: Cohort, team: Team, organizer: Person,
+               everyone: list[tuple[Participant, LtiUser]] | None) -> EventSpec | None:
     f = cur.curriculum().follow_up
     if everyone is None:
         people = people_of(cohort, list(team.member_ids))
@@ -101,7 +130,7 @@ def team_spec(cohort: Cohort, team: Team, organizer: Person,
     names = " & ".join(user.name or "Participant" for _, user in people)
     return EventSpec(
         uid=stable_uid("team", team.id, "follow-up"), sequence=0, start=start,
-        end=start + timedelta(minutes=f.duration_minutes), summary=f"Reciprocal mentoring: {names}",
+        end=start + timedelta(minutes=f.duration_minutes), summary=_("Reciprocal mentoring: %(names)s", names=names),
         organizer=organizer, attendees=_attendees(people), description="\n".join(f.agenda),
         location="", url=cohort.video_link or public_url("lti.home"),
         rrule={"freq": "weekly", "interval": f.interval_weeks, "count": f.count},
@@ -109,7 +138,8 @@ def team_spec(cohort: Cohort, team: Team, organizer: Person,
 
 
 def events_if_published(cohort: Cohort, proposed: list[list[int]]) -> dict[int, list[EventSpec]]:
-    """Read only: participant id -> the events a publish of these teams would invite them to.
+    """Read only: participant id -> the events a publish of these teams would invite them to, each in
+    that person's language (as their invite would name it).
 
     The lab's events for everyone enrolled who has not been sent their current version, and a follow-up
     series for each proposed team that is not already an active team (kept teams keep their series).
@@ -121,26 +151,49 @@ def events_if_published(cohort: Cohort, proposed: list[list[int]]) -> dict[int, 
     people = people_of(cohort)
     out: dict[int, list[EventSpec]] = {p.id: [] for p, _ in people}
     email_of = {p.id: user.contact_email for p, user in people}
+    locale_of = {p.id: recipient_locale(user) for p, user in people}
+    localize = localizer(cohort)
     for spec in lab_specs(cohort):
         for pid in out:
             if email_of[pid] not in sent.get(spec.uid, set()):
-                out[pid].append(spec)
+                out[pid].extend(localize([spec], locale_of[pid]))
     kept = {frozenset(team.member_ids) for team in teams.active_teams(cohort)}
     organizer = organizer_of(cohort)
     for members in proposed:
         if frozenset(members) in kept:
             continue
-        spec = team_spec(cohort, Team(cohort_id=cohort.id, member_ids=list(members)), organizer)
+        team = Team(cohort_id=cohort.id, member_ids=list(members))
         for pid in members:
-            if spec is not None and pid in out:
+            spec = team_spec(cohort, team, organizer, people, locale_of[pid]) if pid in out else None
+            if spec is not None:
                 out[pid].append(spec)
     return out
 
 
-def follow_up_specs(cohort: Cohort) -> list[EventSpec]:
+def follow_up_specs(cohort: Cohort, locale: str | None = None) -> list[EventSpec]:
     organizer, everyone = organizer_of(cohort), people_of(cohort)  # one query for every team's people
-    return [spec for spec in (team_spec(cohort, team, organizer, everyone) for team in teams.active_teams(cohort))
-            if spec]
+    return [spec for spec in (team_spec(cohort, team, organizer, everyone, locale)
+                              for team in teams.active_teams(cohort)) if spec]
+
+
+def localizer(cohort: Cohort):
+    """``localize(specs, locale)``: the events with summary and description in ``locale`` (the reader's
+    when None). Everything else (times, UID, SEQUENCE, attendees) stays; an event that no longer exists
+    (a dissolved team's series, being cancelled) keeps the text it was sent with. Each language's text
+    is built once per localizer."""
+    texts: dict[str, dict[str, tuple[str, str]]] = {}
+
+    def localize(specs: list[EventSpec], locale: str | None = None) -> list[EventSpec]:
+        locale = str(locale or get_locale() or _default_locale())
+        if locale == _default_locale():
+            return list(specs)
+        if locale not in texts:
+            texts[locale] = {s.uid: (s.summary, s.description)
+                             for s in [*lab_specs(cohort, locale), *follow_up_specs(cohort, locale)]}
+        known = texts[locale]
+        return [dataclasses.replace(s, summary=known[s.uid][0], description=known[s.uid][1]) if s.uid in known else s
+                for s in specs]
+    return localize
 
 
 def _fingerprint(spec: EventSpec) -> str:
@@ -247,7 +300,8 @@ def events_for(cohort: Cohort, participant: Participant | None = None) -> list[t
         user = db.session.get(LtiUser, participant.user_id)
         events = [(s, row) for s, row in events if participant.status == ParticipantStatus.ENROLLED
                   and any(a.email == user.contact_email for a in s.attendees)]
-    return [(row, spec) for spec, row in events]
+    specs = localizer(cohort)([spec for spec, _row in events])  # in the reader's language
+    return [(row, spec) for spec, (_spec, row) in zip(specs, events)]
 
 
 def _publish(cohort: Cohort, events: list[tuple[CalendarEvent, EventSpec]]) -> bytes:

@@ -1,16 +1,32 @@
-"""The lab's sessions and reflection prompts, read from ``lab_curriculum`` (one source for app and kit)."""
+"""The lab's sessions and reflection prompts, read from ``lab_curriculum`` (one source for app and kit).
+
+Titles, prompts and the follow-up agenda are in the language of the current locale (Flask-Babel's
+``get_locale()``: the page's reader, or the recipient inside ``force_locale`` when mail and invites are
+rendered); ids, times and structure are the same in every language, so stored answers (keyed by
+prompt and session id) read the same in all of them.
+"""
 from __future__ import annotations
 
 from functools import lru_cache
 
+from flask import has_app_context
+from flask_babel import get_locale
+
 GAIN_SELF, GAIN_PARTNER, LEARNED = "gain_self", "gain_partner", "learned_from_partner"
 
 
-@lru_cache(maxsize=1)
-def curriculum():
+@lru_cache(maxsize=8)
+def _loaded(locale: str):
     from lab_curriculum import load_curriculum
 
-    return load_curriculum()
+    return load_curriculum(locale=locale)
+
+
+def curriculum(locale: str | None = None):
+    """The curriculum in ``locale``, else in the current locale (English outside an app context)."""
+    if locale is None and has_app_context():
+        locale = str(get_locale() or "")
+    return _loaded(locale or "en")
 
 
 def half_day_reflections() -> list:

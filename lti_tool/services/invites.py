@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import CalendarEvent, Cohort, LtiUser, Participant, utcnow
 from ..scheduling import Attendee, EventSpec, Person, build_calendar
 from ..scheduling.imip import build_invite_message
-from .calendar_events import overrides_of, override_spec, rows_of, with_overrides, all_specs
+from .calendar_events import all_specs, localizer, overrides_of, override_spec, rows_of, with_overrides
 from . import outbox
 
 log = logging.getLogger(__name__)
@@ -62,18 +62,20 @@ def _render(cohort: Cohort, spec: EventSpec, change: str, day: datetime | None, 
 
 
 def _queue_message(cohort: Cohort, events: list[EventSpec], method: str, recipients, change: str,
-                   locales: dict[str, str], day: datetime | None = None) -> int:
+                   locales: dict[str, str], localize, day: datetime | None = None) -> int:
     """One iMIP message per recipient, in their language, written to the outbox (delivery happens later).
-    The calendar is the same for everyone; the mail around it is rendered once per language."""
-    calendar = build_calendar(events, method=method).to_ical()
+    The event and the mail around it are rendered once per language (``localize``: the event's summary
+    and description in a language); UID, SEQUENCE and times are the same for everyone."""
     sender = current_app.config["MAIL_FROM"]
     default = current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
-    mails: dict[str, outbox.Rendered] = {}
+    mails: dict[str, tuple[outbox.Rendered, bytes]] = {}
     for attendee in recipients:
         locale = locales.get(attendee.email.lower(), default)
         if locale not in mails:
-            mails[locale] = _render(cohort, events[0], change, day, locale)
-        mail = mails[locale]
+            localized = localize(events, locale)
+            mails[locale] = (_render(cohort, localized[0], change, day, locale),
+                             build_calendar(localized, method=method).to_ical())
+        mail, calendar = mails[locale]
         message = build_invite_message(calendar, sender=sender, recipient=attendee.email, subject=mail.subject,
                                        text_body=mail.text, html_body=mail.html, method=method)
         outbox.add(cohort, message, kind="invite_" + method.lower())
@@ -86,6 +88,7 @@ def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
     longer exist (a dissolved team's series). Returns the number of messages queued."""
     count = 0
     locales = recipient_locales(cohort)
+    localize = localizer(cohort)
     current = all_specs(cohort)
     rows = rows_of(cohort)
     for spec, _ in current:
@@ -96,12 +99,12 @@ def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
                 continue
             earlier = _spec_from_json(row.sent_spec) if row.sent_spec else None
             count += _queue_message(cohort, with_overrides(spec, overrides), "REQUEST", spec.attendees,
-                                    "updated" if earlier else "new", locales)
+                                    "updated" if earlier else "new", locales, localize)
             now_invited = {a.email for a in spec.attendees}
             removed = tuple(a for a in (earlier.attendees if earlier else ()) if a.email not in now_invited)
             if removed:  # RFC 5546 3.2.5: the organizer cancels the event for the removed attendees only
                 count += _queue_message(cohort, [dataclasses.replace(earlier, sequence=spec.sequence, attendees=removed)],
-                                        "CANCEL", removed, "cancelled", locales)
+                                        "CANCEL", removed, "cancelled", locales, localize)
             row.sent_sequence, row.sent_spec = spec.sequence, _spec_to_json(spec)
             for override in overrides:
                 override.sent_sequence = override.sequence
@@ -112,7 +115,7 @@ def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
                 single = override_spec(spec, override)
                 change = "cancelled" if override.cancelled else "moved"
                 count += _queue_message(cohort, [single], "CANCEL" if override.cancelled else "REQUEST",
-                                        spec.attendees, change, locales, day=single.recurrence_id)
+                                        spec.attendees, change, locales, localize, day=single.recurrence_id)
                 override.sent_sequence = override.sequence
     live = {spec.uid for spec, _ in current}
     for row in rows.values():
@@ -122,7 +125,7 @@ def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
         if row.sent_spec is not None:
             earlier = _spec_from_json(row.sent_spec)
             count += _queue_message(cohort, [dataclasses.replace(earlier, sequence=row.sequence, status="CANCELLED")],
-                                    "CANCEL", earlier.attendees, "cancelled", locales)
+                                    "CANCEL", earlier.attendees, "cancelled", locales, localize)
             row.sent_sequence = row.sequence
     db.session.flush()  # committed with the job that delivers it (outbox.deliver_later), or not at all
     return count

@@ -190,11 +190,13 @@ def kit_document(cohort: Cohort, name: str, fmt: str, stylesheet_href: str | Non
     """One kit document for this cohort, as HTML or PDF (KeyError for an unknown name).
 
     HTML links ``stylesheet_href`` when given (pages served under the app's Content-Security-Policy
-    may not carry inline styles); the PDF always embeds its styles.
+    may not carry inline styles); the PDF always embeds its styles. The kit is English whoever downloads
+    it (its scripts and handouts are not translated; titles and prompts in another language would mix in).
     """
+    lab = cur.curriculum("en")
     if fmt == "html":
-        return render_html(cur.curriculum(), kit_cohort(cohort), stylesheet_href=stylesheet_href)[name].encode("utf-8")
-    return render_pdf(render_html(cur.curriculum(), kit_cohort(cohort))[name])
+        return render_html(lab, kit_cohort(cohort), stylesheet_href=stylesheet_href)[name].encode("utf-8")
+    return render_pdf(render_html(lab, kit_cohort(cohort))[name])
 
 
 def recently_reminded(cohort: Cohort, kind: str) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
@@ -39,6 +40,12 @@ class Progress:
         return self.done == self.total
 
 
+def _reflection_label(reflection_id: str) -> str:
+    """Read when shown, so the half day's title is in the reader's language too (a reminder mail is
+    rendered in its recipient's, whoever sends it)."""
+    return gettext("Reflection: %(title)s", title=cur.half_day(reflection_id).title)
+
+
 def progress_for(participants: list[Participant]) -> dict[int, Progress]:
     """Progress of many participants in three queries (whatever their number)."""
     ids = [p.id for p in participants]
@@ -62,7 +69,7 @@ def progress_for(participants: list[Participant]) -> dict[int, Progress]:
         for day in sorted(days):
             items.append(Item(f"day{day}", _l("Attended day %(day)s", day=day), bool(days[day]) and days[day] <= mine))
         for r in cur.half_day_reflections():  # the last one asks for the first step of the action plan
-            items.append(Item(f"reflection:{r.id}", _l("Reflection: %(title)s", title=r.title), r.id in refl))
+            items.append(Item(f"reflection:{r.id}", LazyString(_reflection_label, r.id), r.id in refl))
         out[p.id] = Progress(p.id, items)
     return out
 
