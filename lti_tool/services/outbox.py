@@ -24,6 +24,7 @@ from ..lti.registration import public_url
 from ..models import Cohort, Course, LtiUser, OutboxMessage, utcnow
 from ..states import OutboxStatus
 from ..scheduling.imip import DeliveryError, SmtpSettings, send_message, write_eml
+from . import held_invites
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +68,13 @@ def render(template: str, locale: str, **context) -> Rendered:
     return Rendered(subject, _wrap(text), html)
 
 
-def add(cohort: Cohort, message: EmailMessage, *, kind: str | None = None) -> OutboxMessage:
-    """Put a built message in the outbox (delivery happens later); its Message-ID is kept with it."""
+def add(cohort: Cohort, message: EmailMessage, *, kind: str | None = None,
+        carries: list[dict] | None = None) -> OutboxMessage:
+    """Put a built message in the outbox (delivery happens later); its Message-ID is kept with it, and
+    for calendar mail what its delivery gives the recipient (``held_invites``)."""
     row = OutboxMessage(cohort_id=cohort.id, recipient=str(message["To"]), subject=str(message["Subject"]),
                         body=message.as_string(policy=email_policy.SMTP), message_id=str(message["Message-ID"]),
-                        kind=kind)
+                        kind=kind, carries=carries)
     db.session.add(row)
     return row
 
@@ -156,7 +159,8 @@ def _failed(row: OutboxMessage, error: Exception) -> None:
 
 def deliver_outbox(cohort_id: int | None = None) -> dict[str, int]:
     """Send what is due: over SMTP when configured, else as .eml files. Each message is claimed before
-    it is sent, so it is sent once however many jobs run; failures are kept and retried with back-off."""
+    it is sent, so it is sent once however many jobs run; failures are kept and retried with back-off.
+    Only a delivered message gives its recipient the calendar events it carries."""
     now = utcnow()
     query = db.select(OutboxMessage.id).where(_due(now))
     if cohort_id is not None:
@@ -183,6 +187,7 @@ def deliver_outbox(cohort_id: int | None = None) -> dict[str, int]:
                 row.status = OutboxStatus.SENT
                 result["sent"] += 1
             row.sent_at, row.last_error, row.next_attempt_at = utcnow(), None, None
+            held_invites.record(row)  # the recipient holds its events now, committed with its status
         except (DeliveryError, OSError) as e:
             _failed(row, e)
             result["failed"] += 1
