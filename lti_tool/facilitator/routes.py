@@ -405,7 +405,10 @@ def outbox_retry(cohort_id: int, message_id: int):
     cohort = cohort_in_course(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    if outbox.retry(_message_in_cohort(cohort, message_id)) is not None:
+    message = _message_in_cohort(cohort, message_id)
+    if held_invites.superseded(message):
+        flash(_("Not sent again: a newer message already brings this to %(who)s.", who=message.recipient), "info")
+    elif outbox.retry(message) is not None:
         flash(_("Retry started; the message is being sent in the background."), "success")
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
 

@@ -80,6 +80,18 @@ def expected(cohort_id: int) -> dict[Key, Held]:
     return state
 
 
+def superseded(message: OutboxMessage) -> bool:
+    """A calendar message that needs attention whose recipient already holds, or is being sent in a
+    newer message, everything it carries (the next "Send invites" queued it again): retrying it would
+    only send them a second copy."""
+    if message.status != OutboxStatus.ATTENTION or not message.carries:
+        return False
+    email = parseaddr(message.recipient)[1].lower()
+    state = expected(message.cohort_id)
+    return all(apply(state.get((entry["event"], email)), entry) == state.get((entry["event"], email))
+               for entry in message.carries)
+
+
 def record(message: OutboxMessage) -> None:
     """The message was delivered: its recipient now holds what it carries (not committed: the caller
     commits it together with the message's new status)."""

@@ -9,8 +9,8 @@ from aiosmtpd.controller import Controller
 
 from lti_tool.extensions import db
 from lti_tool.models import CalendarEvent, Cohort, OutboxMessage
-from lti_tool.services import calendar_events, invites, outbox
-from tests.conftest import https_client
+from lti_tool.services import calendar_events, held_invites, invites, outbox
+from tests.conftest import csrf_token_in, https_client
 from tests.lti_platform import Launcher
 from tests.scheduling.scheduling_helpers import Inbox, free_port
 
@@ -35,10 +35,14 @@ def by_status() -> dict[str, list[str]]:
     return out
 
 
-def cohort_page(app, platform, cohort_id) -> str:
+def facilitator(app, platform):
     client = https_client(app)
     Launcher(client, platform)(role="instructor", sub="fran", email="fran@example.com", custom={"cohort": "lab"})
-    return client.get(f"/facilitator/cohorts/{cohort_id}").get_data(as_text=True)
+    return client
+
+
+def cohort_page(app, platform, cohort_id) -> str:
+    return facilitator(app, platform).get(f"/facilitator/cohorts/{cohort_id}").get_data(as_text=True)
 
 
 def test_invites_that_never_arrived_are_not_sent_get_no_update_and_go_out_again(app, lab, platform):
@@ -95,6 +99,8 @@ def test_one_refused_address_is_the_only_one_sent_again_and_never_twice_while_wa
             db.session.commit()
             outbox.deliver_outbox(cohort_id)  # the last try
             assert by_status()["attention"] == bens
+            failed = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.status == "attention")).scalars()
+            assert not any(held_invites.superseded(m) for m in failed)  # a Retry would bring ben something new
             cohort = db.session.get(Cohort, cohort_id)
             cohort.venue = "Room Galileo"
             db.session.commit()
@@ -111,6 +117,17 @@ def test_one_refused_address_is_the_only_one_sent_again_and_never_twice_while_wa
             new_to_ben = db.session.execute(db.select(OutboxMessage.subject).where(
                 OutboxMessage.status == "queued", OutboxMessage.recipient == "ben@example.com")).scalars().all()
             assert new_to_ben and not any(s.startswith("Updated") for s in new_to_ben)
+            # retrying one of ben's old messages would now only send him a second copy
+            failed = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.status == "attention")).scalars()
+            assert all(held_invites.superseded(m) for m in failed)
+            old = db.session.scalar(db.select(OutboxMessage.id).where(OutboxMessage.status == "attention").limit(1))
+        client = facilitator(app, platform)
+        token = csrf_token_in(client.get(f"/facilitator/cohorts/{cohort_id}"))
+        retried = client.post(f"/facilitator/cohorts/{cohort_id}/outbox/{old}/retry", data={"csrf_token": token},
+                              follow_redirects=True)
+        assert "Not sent again: a newer message already brings this to ben@example.com." in retried.get_data(as_text=True)
+        with app.app_context():
+            assert db.session.get(OutboxMessage, old).status == "attention" and by_status()["queued"] == waiting
     finally:
         controller.stop()
         app.config.update(SMTP_URL=None, MAIL_MAX_ATTEMPTS=6)
