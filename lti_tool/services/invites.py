@@ -150,12 +150,12 @@ def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
         if row.status != "CANCELLED":
             row.status, row.sequence, row.updated_at = "CANCELLED", row.sequence + 1, utcnow()
         held = [email for email, h in holding.get(row.id, {}).items() if h.holds]
-        if held and row.sent_spec is not None:  # (also a cancellation that never arrived, again)
+        if held and row.sent_spec:  # (also a cancellation that never arrived, again)
             earlier = _spec_from_json(row.sent_spec)
             count += _queue_message(cohort, [dataclasses.replace(earlier, sequence=row.sequence, status="CANCELLED")],
                                     "CANCEL", _named(held, earlier), "cancelled", locales,
                                     carries=[held_invites.carried(row.id, row.sequence, "cancel")])
-    db.session.flush()  # committed with the job that delivers it (outbox.deliver_later), or not at all
+    db.session.flush()  # the caller commits, then queues the job that delivers it (outbox.deliver_later)
     return count
 
 

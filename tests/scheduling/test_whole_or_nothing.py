@@ -63,3 +63,21 @@ def test_other_mail_actions_with_the_queue_down_change_nothing(app, lab, platfor
                            data={"csrf_token": token})
     assert response.status_code == 503 and UNAVAILABLE in response.get_data(as_text=True)
     assert state(app, cohort_id) == before
+
+
+def test_a_nudge_with_the_queue_down_writes_no_message(app, lab):
+    """The nudge used to commit its messages before asking the queue: a 503 page, and mail anyway."""
+    from lti_tool.jobs import QueueUnavailable
+    from lti_tool.models import Team
+    from lti_tool.services import check_ins
+
+    app.config.update(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        with app.app_context():
+            team = db.session.execute(db.select(Team).limit(1)).scalar_one()
+            with pytest.raises(QueueUnavailable):
+                check_ins.nudge(team)
+            db.session.rollback()  # as the 503 handler does
+            assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)) == 0
+    finally:
+        app.config.update(REDIS_URL=None)
