@@ -53,6 +53,8 @@ class BaseConfig:
     MAIL_RETRY_SECONDS = [int(s) for s in os.environ.get("MAIL_RETRY_SECONDS", "60,300,1800,7200").split(",")]
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "6"))
     MAIL_SEND_LEASE_SECONDS = int(os.environ.get("MAIL_SEND_LEASE_SECONDS", "120"))
+    # How often the sweep runs (read by lti_tool.cron too): what a job left unsent goes out within this time.
+    SWEEP_INTERVAL_SECONDS = int(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
     # A matching run still queued or running this long after it was started is failed (with a Retry).
     MATCH_RUN_TIMEOUT_SECONDS = int(os.environ.get("MATCH_RUN_TIMEOUT_SECONDS", "900"))
     LTI_DEV_PLATFORM = env_flag("LTI_DEV_PLATFORM")

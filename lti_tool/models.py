@@ -366,10 +366,29 @@ class CalendarEvent(db.Model):
     fingerprint: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default="CONFIRMED")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # What attendees were last sent (None: never invited): an update goes out when SEQUENCE moves on
-    # past it, and cancellations are built from it (the event as its attendees know it).
+    # The newest version delivered to anyone (None: to nobody yet), set when a message carrying it is
+    # delivered; who holds what is kept per person (HeldInvite). ``sent_spec`` is the event as it was
+    # last mailed, the text a later cancellation is built from.
     sent_sequence: Mapped[int | None] = mapped_column()
     sent_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class HeldInvite(db.Model):
+    """What one person holds of one event: the version of it last delivered to them (an invite or
+    update), or that they were delivered its cancellation. Written only when a message is delivered
+    (``services.held_invites``), never when it is queued."""
+
+    __tablename__ = "held_invite"
+    __table_args__ = (UniqueConstraint("event_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("calendar_event.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))  # lower case
+    sequence: Mapped[int] = mapped_column()
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    overrides: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # override id -> its version held
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class FollowUpOverride(db.Model):
@@ -435,6 +454,9 @@ class OutboxMessage(db.Model):
     body: Mapped[str] = mapped_column(Text)  # the whole RFC 5322 message
     message_id: Mapped[str | None] = mapped_column(String(255))  # its Message-ID header, the same on every try
     kind: Mapped[str | None] = mapped_column(String(40), index=True)  # the email template, e.g. intake_reminder
+    # For calendar mail, what its delivery gives the recipient (``services.held_invites``): a list of
+    # {"event": id, "sequence": n, "change": "request" | "occurrence" | "cancel", "overrides": {id: n}}.
+    carries: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

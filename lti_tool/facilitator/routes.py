@@ -10,8 +10,8 @@ from ..jobs import enqueue
 from ..lti.roles import FACILITATOR
 from ..extensions import db
 from ..models import MatchRun, OutboxMessage, Participant
-from ..services import (audit, calendar_events, cohort_path, follow_ups, invites, matchmaking, notifications, outbox,
-                        teams, waiting, withdrawal)
+from ..services import (audit, calendar_events, cohort_path, follow_ups, held_invites, invites, matchmaking,
+                        notifications, outbox, teams, waiting, withdrawal)
 from ..services import roster as roster_service
 from ..services.slots import SLOT_CHOICES
 from ..services.cohorts import cohort_in_course, roster, save_cohort
@@ -79,6 +79,7 @@ def _cohort_page(cohort, status: int = 200, **context):
                            steps=cohort_path.steps(cohort, count=count), status_label=outbox.status_label, feed=calendar_events.current_feed(None, cohort), events=events,
                            overview=overview, dropouts=matchmaking.dropout_summary(cohort), waiting=waiting.panel(cohort),
                            kit_documents=KIT_DOCUMENTS, out_of_date=invites.people_out_of_date(cohort),
+                           held=held_invites.holders(cohort.id),
                            **context), status
 
 
@@ -404,7 +405,10 @@ def outbox_retry(cohort_id: int, message_id: int):
     cohort = cohort_in_course(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    if outbox.retry(_message_in_cohort(cohort, message_id)) is not None:
+    message = _message_in_cohort(cohort, message_id)
+    if held_invites.superseded(message):
+        flash(_("Not sent again: a newer message already brings this to %(who)s.", who=message.recipient), "info")
+    elif outbox.retry(message) is not None:
         flash(_("Retry started; the message is being sent in the background."), "success")
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id), code=303)
 

@@ -29,7 +29,7 @@ from ..lti.registration import public_url
 from ..models import CalendarEvent, CalendarFeed, Cohort, FollowUpOverride, LtiUser, Participant, Team, utcnow
 from ..scheduling import Attendee, EventSpec, Person, build_calendar, stable_uid
 from . import curriculum as cur
-from . import teams
+from . import held_invites, teams
 from .outbox import recipient_locale
 from .slots import slot_parts
 from ..states import ParticipantStatus
@@ -144,18 +144,19 @@ def events_if_published(cohort: Cohort, proposed: list[list[int]]) -> dict[int, 
     The lab's events for everyone enrolled who has not been sent their current version, and a follow-up
     series for each proposed team that is not already an active team (kept teams keep their series).
     """
-    sent = {}
-    for row in rows_of(cohort).values():
-        if row.sent_spec and row.sent_sequence == row.sequence:
-            sent[row.uid] = {a.get("email") for a in row.sent_spec.get("attendees", [])}
+    versions = {row.uid: (row.id, row.sequence) for row in rows_of(cohort).values()}
+    current = set(versions.values())
+    sent = {(event_id, email) for (event_id, email), held in held_invites.expected(cohort.id).items()
+            if held.holds and (event_id, held.sequence) in current}  # who holds (or is sent) its version
     people = people_of(cohort)
     out: dict[int, list[EventSpec]] = {p.id: [] for p, _ in people}
-    email_of = {p.id: user.contact_email for p, user in people}
+    email_of = {p.id: (user.contact_email or "").lower() for p, user in people}
     locale_of = {p.id: recipient_locale(user) for p, user in people}
     localize = localizer(cohort)
     for spec in lab_specs(cohort):
+        event_id = versions.get(spec.uid, (None, None))[0]
         for pid in out:
-            if email_of[pid] not in sent.get(spec.uid, set()):
+            if (event_id, email_of[pid]) not in sent:
                 out[pid].extend(localize([spec], locale_of[pid]))
     kept = {frozenset(team.member_ids) for team in teams.active_teams(cohort)}
     organizer = organizer_of(cohort)

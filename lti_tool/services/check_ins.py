@@ -254,8 +254,7 @@ def nudge(team: Team) -> int:
     people = nudge_recipients(team)
     for me, user in people:
         outbox.write_to(cohort, user, "checkin_nudge", **_nudge_context(people, me, user))
-    db.session.commit()
-    outbox.deliver_later(cohort)
+    outbox.deliver_later(cohort)  # commits them once the queue answers, or nothing (whole or nothing)
     return len(people)
 
 

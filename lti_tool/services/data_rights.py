@@ -45,7 +45,7 @@ from flask_babel import gettext as _
 
 from ..extensions import cache, db
 from ..models import (AnonymousRating, Attendance, CacheEntry, CalendarEvent, CalendarFeed, CheckIn, Cohort, Course,
-                      GradeSync, LtiUser, MatchRun, Membership, OutboxMessage, Participant, PartnerPreference,
+                      GradeSync, HeldInvite, LtiUser, MatchRun, Membership, OutboxMessage, Participant, PartnerPreference,
                       Reflection, ResourceLink, Team, TeamMember, utcnow)
 from . import curriculum as cur
 from .curriculum import GAIN_PARTNER, GAIN_SELF
@@ -345,8 +345,12 @@ def _scrub_teams(cohort_ids: set[int], trace: Trace) -> None:
 
 
 def _scrub_events(cohort_ids: set[int], trace: Trace) -> None:
-    """The copies of what attendees were last sent: the person leaves the attendee list and the text."""
+    """The copies of what attendees were last sent: the person leaves the attendee list and the text,
+    and the record of what was delivered to them goes."""
     emails = set(trace.emails)
+    if emails:
+        db.session.execute(db.delete(HeldInvite).where(HeldInvite.cohort_id.in_(cohort_ids),
+                                                       HeldInvite.email.in_(sorted(emails))))
     sender_name, sender = parseaddr(current_app.config["MAIL_FROM"])
     for row in db.session.execute(db.select(CalendarEvent).where(CalendarEvent.cohort_id.in_(cohort_ids),
                                                                  CalendarEvent.sent_spec.is_not(None))).scalars():
@@ -565,6 +569,8 @@ def _holds_personal_data(cohort: Cohort) -> tuple[int, int, bool]:
         MatchRun.cohort_id == cohort.id, db.or_(MatchRun.pool.is_not(None), MatchRun.result.is_not(None)))).scalar_one()
     rest += db.session.execute(db.select(db.func.count(CalendarEvent.id)).where(
         CalendarEvent.cohort_id == cohort.id, CalendarEvent.sent_spec.is_not(None))).scalar_one()
+    rest += db.session.execute(db.select(db.func.count(HeldInvite.id)).where(
+        HeldInvite.cohort_id == cohort.id)).scalar_one()
     return people, messages, bool(rest or cohort.facilitator_user_id)
 
 
@@ -598,6 +604,7 @@ def purge_cohort(cohort: Cohort) -> dict[str, int]:
         TeamMember.team_id.in_(db.select(Team.id).where(Team.cohort_id == cohort.id))))
     db.session.execute(db.update(CalendarEvent).where(CalendarEvent.cohort_id == cohort.id)
                        .values(sent_spec=db.null()))
+    db.session.execute(db.delete(HeldInvite).where(HeldInvite.cohort_id == cohort.id))
     messages = db.session.execute(db.delete(OutboxMessage).where(OutboxMessage.cohort_id == cohort.id)).rowcount
     cohort.facilitator_user_id = None
     cohort.pinned_pairs, cohort.forbidden_pairs = [], []

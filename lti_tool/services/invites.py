@@ -1,7 +1,8 @@
 """Calendar mail: invites, updates and cancellations for what attendees do not have yet (iMIP).
 
 Every message is written to the outbox first (``outbox``), then sent over SMTP or written as an .eml
-file; what each event last sent is kept so updates and cancellations follow what people actually have.
+file; what was delivered to each person is kept (``held_invites``) so updates and cancellations follow
+what people actually have.
 """
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from flask import current_app
 from flask_babel import force_locale, format_date, format_time
 
 from ..extensions import db
-from ..models import CalendarEvent, Cohort, LtiUser, Participant, utcnow
+from ..models import Cohort, LtiUser, Participant, utcnow
 from ..scheduling import Attendee, EventSpec, Person, build_calendar
 from ..scheduling.imip import build_invite_message
 from .calendar_events import all_specs, localizer, overrides_of, override_spec, rows_of, with_overrides
-from . import outbox
+from . import held_invites, outbox
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,9 @@ def _render(cohort: Cohort, spec: EventSpec, change: str, day: datetime | None, 
 
 
 def _queue_message(cohort: Cohort, events: list[EventSpec], method: str, recipients, change: str,
-                   locales: dict[str, str], localize, day: datetime | None = None) -> int:
-    """One iMIP message per recipient, in their language, written to the outbox (delivery happens later).
+                   locales: dict[str, str], localize, day: datetime | None = None, *, carries: list[dict]) -> int:
+    """One iMIP message per recipient, in their language, written to the outbox (delivery happens later)
+    with what it ``carries``: the recipients hold that only once it is delivered (``held_invites``).
     The event and the mail around it are rendered once per language (``localize``: the event's summary
     and description in a language); UID, SEQUENCE and times are the same for everyone."""
     sender = current_app.config["MAIL_FROM"]
@@ -78,74 +80,103 @@ def _queue_message(cohort: Cohort, events: list[EventSpec], method: str, recipie
         mail, calendar = mails[locale]
         message = build_invite_message(calendar, sender=sender, recipient=attendee.email, subject=mail.subject,
                                        text_body=mail.text, html_body=mail.html, method=method)
-        outbox.add(cohort, message, kind="invite_" + method.lower())
+        outbox.add(cohort, message, kind="invite_" + method.lower(), carries=carries)
     return len(recipients)
 
 
+def _named(emails, earlier: EventSpec) -> tuple[Attendee, ...]:
+    """The people (by email) as the event last mailed names them."""
+    names = {a.email.lower(): a for a in earlier.attendees}
+    return tuple(names.get(email) or Attendee(email, email) for email in sorted(emails))
+
+
+def _by_event(cohort: Cohort) -> dict[int, dict[str, held_invites.Held]]:
+    """Event id -> email -> what that person will hold once the mail on its way is delivered."""
+    out: dict[int, dict[str, held_invites.Held]] = {}
+    for (event_id, email), held in held_invites.expected(cohort.id).items():
+        out.setdefault(event_id, {})[email] = held
+    return out
+
+
 def _queue_changes(cohort: Cohort, *, only_invited: bool) -> int:
-    """Mail what attendees do not have yet: invites (unless ``only_invited``), updates of events they
-    were sent, a cancellation to anyone taken off an event, and cancellations of events that no
-    longer exist (a dissolved team's series). Returns the number of messages queued."""
+    """Mail each person what they do not have yet: invites (unless ``only_invited``), updates of events
+    they hold an older version of, moved or cancelled meetings of a series they hold, a cancellation to
+    anyone taken off an event, and cancellations of events that no longer exist (a dissolved team's
+    series). What someone has is what was delivered to them plus what is on its way (``held_invites``):
+    a message still waiting or retrying is not queued again; one that needs attention is. Returns the
+    number of messages queued."""
     count = 0
     locales = recipient_locales(cohort)
     localize = localizer(cohort)
     current = all_specs(cohort)
     rows = rows_of(cohort)
+    holding = _by_event(cohort)
     for spec, _ in current:
         row = rows[spec.uid]
         overrides = overrides_of(row)
-        if row.sent_sequence != row.sequence:
-            if row.sent_sequence is None and only_invited:
-                continue
-            earlier = _spec_from_json(row.sent_spec) if row.sent_spec else None
-            count += _queue_message(cohort, with_overrides(spec, overrides), "REQUEST", spec.attendees,
-                                    "updated" if earlier else "new", locales, localize)
-            now_invited = {a.email for a in spec.attendees}
-            removed = tuple(a for a in (earlier.attendees if earlier else ()) if a.email not in now_invited)
-            if removed:  # RFC 5546 3.2.5: the organizer cancels the event for the removed attendees only
-                count += _queue_message(cohort, [dataclasses.replace(earlier, sequence=spec.sequence, attendees=removed)],
-                                        "CANCEL", removed, "cancelled", locales, localize)
-            row.sent_sequence, row.sent_spec = spec.sequence, _spec_to_json(spec)
-            for override in overrides:
-                override.sent_sequence = override.sequence
-        elif row.sent_sequence is not None:
-            for override in overrides:
-                if override.sent_sequence == override.sequence:
-                    continue
+        held = {email: h for email, h in holding.get(row.id, {}).items() if h.holds}
+        fresh, stale, up_to_date = [], [], []
+        for attendee in spec.attendees:
+            mine = held.get(attendee.email.lower())
+            if mine is None:
+                if not only_invited:
+                    fresh.append(attendee)
+            else:
+                (up_to_date if mine.sequence == spec.sequence else stale).append((attendee, mine))
+        request = [held_invites.carried(row.id, spec.sequence, "request", {o.id: o.sequence for o in overrides})]
+        for group, change in ((fresh, "new"), ([a for a, _ in stale], "updated")):
+            if group:
+                count += _queue_message(cohort, with_overrides(spec, overrides), "REQUEST", group, change, locales, localize,
+                                        carries=request)
+        now_invited = {a.email.lower() for a in spec.attendees}
+        removed = [email for email in held if email not in now_invited]
+        if removed:  # RFC 5546 3.2.5: the organizer cancels the event for the removed attendees only
+            earlier = _spec_from_json(row.sent_spec) if row.sent_spec else spec
+            gone = _named(removed, earlier)
+            count += _queue_message(cohort, [dataclasses.replace(earlier, sequence=spec.sequence, attendees=gone)],
+                                    "CANCEL", gone, "cancelled", locales, localize,
+                                    carries=[held_invites.carried(row.id, spec.sequence, "cancel")])
+        if fresh or stale:
+            row.sent_spec = _spec_to_json(spec)  # the event as last mailed: later cancellations start from it
+        for override in overrides:  # to those who hold the series as it is: the meetings changed since
+            behind = [a for a, mine in up_to_date if mine.overrides.get(str(override.id)) != override.sequence]
+            if behind:
                 single = override_spec(spec, override)
-                change = "cancelled" if override.cancelled else "moved"
-                count += _queue_message(cohort, [single], "CANCEL" if override.cancelled else "REQUEST",
-                                        spec.attendees, change, locales, localize, day=single.recurrence_id)
-                override.sent_sequence = override.sequence
+                count += _queue_message(
+                    cohort, [single], "CANCEL" if override.cancelled else "REQUEST", behind,
+                    "cancelled" if override.cancelled else "moved", locales, localize, day=single.recurrence_id,
+                    carries=[held_invites.carried(row.id, spec.sequence, "occurrence", {override.id: override.sequence})])
     live = {spec.uid for spec, _ in current}
     for row in rows.values():
-        if row.uid in live or row.status == "CANCELLED":
+        if row.uid in live:
             continue
-        row.status, row.sequence, row.updated_at = "CANCELLED", row.sequence + 1, utcnow()
-        if row.sent_spec is not None:
+        if row.status != "CANCELLED":
+            row.status, row.sequence, row.updated_at = "CANCELLED", row.sequence + 1, utcnow()
+        held = [email for email, h in holding.get(row.id, {}).items() if h.holds]
+        if held and row.sent_spec:  # (also a cancellation that never arrived, again)
             earlier = _spec_from_json(row.sent_spec)
             count += _queue_message(cohort, [dataclasses.replace(earlier, sequence=row.sequence, status="CANCELLED")],
-                                    "CANCEL", earlier.attendees, "cancelled", locales, localize)
-            row.sent_sequence = row.sequence
-    db.session.flush()  # committed with the job that delivers it (outbox.deliver_later), or not at all
+                                    "CANCEL", _named(held, earlier), "cancelled", locales, localize,
+                                    carries=[held_invites.carried(row.id, row.sequence, "cancel")])
+    db.session.flush()  # the caller commits, then queues the job that delivers it (outbox.deliver_later)
     return count
 
 
 def queue_invites(cohort: Cohort) -> int:
     """Outbox an invite, update or cancellation for every event whose current version its attendees lack.
 
-    Not committed: the caller commits with the delivery job (``outbox.deliver_later``), so the events
-    are marked as sent only together with the messages that send them."""
+    Not committed: the caller commits, then queues the delivery job (``outbox.deliver_later``). Nobody
+    holds anything yet: each person holds an event once the message carrying it is delivered."""
     return _queue_changes(cohort, only_invited=False)
 
 
 def people_out_of_date(cohort: Cohort) -> int:
-    """Read only: how many people hold an invite older than the event's current version (dates, times
-    or venue changed after it was sent)."""
-    stale = db.session.execute(db.select(CalendarEvent.sent_spec).where(
-        CalendarEvent.cohort_id == cohort.id, CalendarEvent.sent_sequence.is_not(None),
-        CalendarEvent.sent_sequence != CalendarEvent.sequence)).scalars()
-    return len({a.get("email") for spec in stale if spec for a in spec.get("attendees", []) if a.get("email")})
+    """Read only: how many people hold (or are being sent) an older version of an event than its
+    current one (dates, times or venue changed after), or an event since cancelled. Someone whose
+    invite never arrived holds nothing, so is not counted: "Send invites" sends it again."""
+    sequences = {row.id: row.sequence for row in rows_of(cohort).values()}
+    return len({email for (event_id, email), held in held_invites.expected(cohort.id).items()
+                if held.holds and event_id in sequences and held.sequence != sequences[event_id]})
 
 
 def send_updates(cohort: Cohort) -> int:

@@ -210,8 +210,8 @@ def recently_reminded(cohort: Cohort, kind: str) -> set[str]:
 def remind_intake(cohort: Cohort) -> tuple[int, int]:
     """Write a reminder to everyone enrolled who has not submitted their profile (not twice within a day).
 
-    Returns (queued, skipped because reminded recently or without an email address). Committed with
-    the job that sends them (``outbox.deliver_later``), or not at all.
+    Returns (queued, skipped because reminded recently or without an email address). Not committed:
+    ``outbox.deliver_later`` commits them once the queue answers, then queues the job that sends them.
     """
     recent = recently_reminded(cohort, REMINDER_KIND)
     queued = skipped = 0

@@ -103,10 +103,13 @@ def result_as_dict(result: Any) -> dict[str, Any]:
 
 
 def start_run(cohort: Cohort, user: LtiUser | None, kind: str = "full") -> MatchRun:
-    """Queue a matching run. If the queue cannot take it, the run is removed again and
-    ``QueueUnavailable`` propagates (a 'try again in a minute' page): no run is left 'queued' for ever."""
-    from ..jobs import QueueUnavailable, enqueue
+    """Queue a matching run: checked that the queue answers, committed, then queued (so the job always
+    finds its run). If the queue cannot take it, the run is removed again and ``QueueUnavailable``
+    propagates (a 'try again in a minute' page); should even that removal fail, the sweep fails the run
+    after ``MATCH_RUN_TIMEOUT_SECONDS`` (with a Retry): no run is left 'queued' for ever."""
+    from ..jobs import QueueUnavailable, enqueue, require_queue
 
+    require_queue()
     run = MatchRun(cohort_id=cohort.id, created_by_user_id=user.id if user else None, status=RunStatus.QUEUED,
                    kind=kind)
     db.session.add(run)

@@ -13,17 +13,18 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from flask import current_app, render_template
-from flask_babel import force_locale
+from flask import current_app, flash, has_request_context, render_template
+from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..jobs import enqueue
+from ..jobs import QueueUnavailable, enqueue, require_queue
 from ..i18n import available_locales, best_locale
 from ..lti.registration import public_url
 from ..models import Cohort, Course, LtiUser, OutboxMessage, utcnow
 from ..states import OutboxStatus
 from ..scheduling.imip import DeliveryError, SmtpSettings, send_message, write_eml
+from . import held_invites
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +68,13 @@ def render(template: str, locale: str, **context) -> Rendered:
     return Rendered(subject, _wrap(text), html)
 
 
-def add(cohort: Cohort, message: EmailMessage, *, kind: str | None = None) -> OutboxMessage:
-    """Put a built message in the outbox (delivery happens later); its Message-ID is kept with it."""
+def add(cohort: Cohort, message: EmailMessage, *, kind: str | None = None,
+        carries: list[dict] | None = None) -> OutboxMessage:
+    """Put a built message in the outbox (delivery happens later); its Message-ID is kept with it, and
+    for calendar mail what its delivery gives the recipient (``held_invites``)."""
     row = OutboxMessage(cohort_id=cohort.id, recipient=str(message["To"]), subject=str(message["Subject"]),
                         body=message.as_string(policy=email_policy.SMTP), message_id=str(message["Message-ID"]),
-                        kind=kind)
+                        kind=kind, carries=carries)
     db.session.add(row)
     return row
 
@@ -96,19 +99,29 @@ def write_to(cohort: Cohort, user: LtiUser, template: str, **context) -> OutboxM
 
 
 def deliver_later(cohort: Cohort) -> str | None:
-    """Queue the delivery of the cohort's outbox, then commit what the caller wrote for it (whole or
-    nothing: when the queue cannot take the job, QueueUnavailable propagates and nothing is committed).
+    """Commit what the caller wrote for the cohort's outbox, then queue its delivery.
 
-    A job that starts before the commit lands finds nothing yet; the periodic sweep sends it.
+    Whole or nothing: the queue is checked first, so when it is down QueueUnavailable propagates and
+    nothing is committed. The job is queued only after the commit, so it always finds the messages;
+    should the queue fail in between, the messages are saved and the periodic sweep sends them
+    (the user is told so). Returns the job id, or None when it ran inline or could not be queued.
     """
     return _deliver_soon(cohort.id)
 
 
 def _deliver_soon(cohort_id: int) -> str | None:
-    db.session.flush()
-    job = enqueue("lti_tool.services.outbox.deliver_outbox", cohort_id)
+    require_queue()
     db.session.commit()
-    return job
+    try:
+        return enqueue("lti_tool.services.outbox.deliver_outbox", cohort_id)
+    except QueueUnavailable as e:
+        minutes = max(1, round(current_app.config["SWEEP_INTERVAL_SECONDS"] / 60))
+        log.error("cohort %s: messages saved but their delivery job was not queued (%s); the sweep sends them",
+                  cohort_id, e)
+        if has_request_context():
+            flash(ngettext("Saved; the mail will go out within a minute.",
+                           "Saved; the mail will go out within %(num)s minutes.", minutes), "warning")
+        return None
 
 
 def _due(now):
@@ -146,7 +159,8 @@ def _failed(row: OutboxMessage, error: Exception) -> None:
 
 def deliver_outbox(cohort_id: int | None = None) -> dict[str, int]:
     """Send what is due: over SMTP when configured, else as .eml files. Each message is claimed before
-    it is sent, so it is sent once however many jobs run; failures are kept and retried with back-off."""
+    it is sent, so it is sent once however many jobs run; failures are kept and retried with back-off.
+    Only a delivered message gives its recipient the calendar events it carries."""
     now = utcnow()
     query = db.select(OutboxMessage.id).where(_due(now))
     if cohort_id is not None:
@@ -173,6 +187,7 @@ def deliver_outbox(cohort_id: int | None = None) -> dict[str, int]:
                 row.status = OutboxStatus.SENT
                 result["sent"] += 1
             row.sent_at, row.last_error, row.next_attempt_at = utcnow(), None, None
+            held_invites.record(row)  # the recipient holds its events now, committed with its status
         except (DeliveryError, OSError) as e:
             _failed(row, e)
             result["failed"] += 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..extensions import db
+from ..jobs import require_queue
 from ..models import Cohort, MatchRun, Participant, Team
 from ..states import ParticipantStatus
 from . import invites, matchmaking, notifications, outbox
@@ -138,9 +139,11 @@ def preview(cohort: Cohort, chosen: HandTeam) -> dict:
 
 def form(cohort: Cohort, chosen: HandTeam) -> tuple[Team, int]:
     """Make the chosen team (a new pair, or the pair with its third member), tell its members by email
-    and queue the calendar invites it changes; returns (the team, invites queued)."""
+    and queue the calendar invites it changes; returns (the team, invites queued). The mail goes through
+    the job queue: with it down, nothing changes (QueueUnavailable)."""
     if chosen.refused:
         raise ValueError(chosen.refused)
+    require_queue()
     result, members = chosen.result, [p.id for p in chosen.members]
     team = chosen.team
     if team is None:

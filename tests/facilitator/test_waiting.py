@@ -104,6 +104,24 @@ def test_the_facilitator_pairs_two_waiting_people_and_they_are_told(app, platfor
     assert "Waiting for a partner" not in client.get(f"/facilitator/cohorts/{cid}").get_data(as_text=True)
 
 
+def test_pairing_by_hand_with_the_queue_down_forms_no_team_and_sends_nothing(app, platform, lti, client):
+    """The team used to be committed before the queue was asked: a 503 page, a team, no invites."""
+    from tests.ops.helpers import free_port
+
+    cid, _ = published_lab(app, platform, lti, client)
+    ids = ids_by_sub(app)
+    remove(client, cid, ids["ben"])
+    remove(client, cid, ids["fay"])
+    teams_before, mails_before = active_teams(app), mails_to(app, PARTNER_SUBJECT)
+    app.config.update(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        _, formed = pair_by_hand(client, cid, ids["ana"], partner=ids["eli"])
+    finally:
+        app.config.update(REDIS_URL=None)
+    assert formed.status_code == 503
+    assert active_teams(app) == teams_before and mails_to(app, PARTNER_SUBJECT) == mails_before
+
+
 def test_a_waiting_person_joins_a_pair_as_a_third_member(app, platform, lti, client):
     cid, learners = published_lab(app, platform, lti, client)
     gus = late_joiner(app, platform, cid)
