@@ -78,13 +78,10 @@ def _end_session_without_database() -> None:
     The rollback expires every object the request loaded, so the page's header (the person's name, the
     course) and the CSP header (the LMS allowed to frame the page) reload them: while the database is down
     that failed a second time, inside the error handler, and the person got the server's bare 500 instead
-    of this page. The LMS origins are taken before the rollback when already loaded; when the header
-    cannot be reloaded, the page goes without the person's name and menu."""
+    of this page. When the header cannot be reloaded, the page goes without the person's name and menu
+    (the LMS origins allowed to frame it, taken with the launch context, are kept)."""
     if g.get("lti") is not None and "frame_origins" not in g:
-        try:
-            g.frame_origins = frame_ancestors()
-        except SQLAlchemyError:
-            pass  # not loaded and not loadable now: only the lab itself may frame the error page
+        g.frame_origins = frame_ancestors()  # kept when the person is dropped from the page below
     db.session.rollback()
     lti = g.get("lti")
     if lti is not None:

@@ -117,3 +117,41 @@ def test_database_lost_mid_request_gives_the_unavailable_page(app, client, lti, 
     assert lti.platform.issuer in page.headers["Content-Security-Policy"]  # still framed by the LMS
     monkeypatch.undo()
     assert client.get(f"/learner/cohorts/{cid}/reflections").status_code == 200  # back at once
+
+
+def test_database_lost_while_the_response_is_finished(app, client, lti):
+    """A page's work is done (an autosave committed) and the database stops before the response's headers are
+    added: the response goes out as it is (200), not as a 500 — the CSP header's LMS origins were taken with
+    the launch context instead of being reloaded from the platform the commit expired (seen in
+    benchmarks/load_bench.py's PostgreSQL restart)."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from lti_tool.extensions import db
+    from tests.conftest import csrf_token_in
+    from tests.reflections.helpers import SESSION, cohort_id, lab_held, launch
+
+    launch(lti, "ana")
+    cid = cohort_id(app)
+    lab_held(app)
+    url = f"/learner/cohorts/{cid}/reflections/{SESSION}"
+    token = csrf_token_in(client.get(url))
+
+    def down(*_args, **_kwargs):
+        raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+
+    def database_stops(response):  # the last registered after_request runs first: before the CSP header
+        event.listen(db.engine, "before_cursor_execute", down)
+        return response
+
+    app.after_request_funcs.setdefault(None, []).append(database_stops)
+    try:
+        saved = client.post(url + "/draft", json={"answers": {"learned_from_partner": "kept"}},
+                            headers={"X-CSRFToken": token})
+    finally:
+        app.after_request_funcs[None].remove(database_stops)
+        with app.app_context():
+            if event.contains(db.engine, "before_cursor_execute", down):
+                event.remove(db.engine, "before_cursor_execute", down)
+    assert saved.status_code == 200 and saved.get_json()["status"] == "draft"
+    assert lti.platform.issuer in saved.headers["Content-Security-Policy"]
