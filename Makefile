@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 nginx redis-server
 
-.PHONY: demo test bench serve system-deps translations clean
+.PHONY: demo test bench bench-load serve system-deps translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,13 @@ bench: system-deps $(STAMP)
 	$(PY) benchmarks/launch_bench.py
 	$(PY) benchmarks/insights_bench.py
 	$(PY) benchmarks/data_size_bench.py
+	$(PY) benchmarks/load_bench.py
+
+# 500 learners through nginx and two instances, then a PostgreSQL restart (a private server: needs the
+# postgresql server binaries, run as the postgres user when started as root). Arguments: BENCH_ARGS.
+bench-load: system-deps $(STAMP) $(MO_FILES)
+	mkdir -p benchmarks/results
+	$(PY) benchmarks/load_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.lti_platform import TestPlatform, new_rsa_pem  # noqa: E402  (the loopback LMS the tests use)
 from tests.ops.helpers import RedisServer, free_port, wait_until  # noqa: E402
-from tests.ops.test_scale_out import make_certificates  # noqa: E402
+from tests.ops.deployment import make_certificates  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WORKERS, THREADS, ROUNDS, ROUND = 2, 8, 3, 40

@@ -1,12 +1,13 @@
 """Who is making this request: the launch context loaded from the session, and role guards."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
 
 from .extensions import db
+from .lti.registration import platform_origins
 from .lti.roles import FACILITATOR, LEARNER, LND
 from .models import Course, Deployment, LtiUser, Membership, Platform
 
@@ -22,6 +23,9 @@ class LaunchContext:
     locale: str | None
     launch_id: str | None
     platform: Platform | None = None
+    # who may frame the responses (lti_tool.security), taken while the platform is loaded: a commit later in
+    # the request expires it, and reading it again would need the database after the work is done
+    frame_origins: list[str] = field(default_factory=list)
 
     def has(self, role: str) -> bool:
         return role in self.roles
@@ -76,7 +80,7 @@ def load_launch_context() -> None:
         (user, platform), course = row, None
         roles = list(session.get("roles") or [])
     g.lti = LaunchContext(user, course, roles, session.get("return_url"), session.get("locale"),
-                          session.get("launch_id"), platform)
+                          session.get("launch_id"), platform, platform_origins(platform))
 
 
 def landing_endpoint(roles: list[str]) -> str:

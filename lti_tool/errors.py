@@ -7,12 +7,13 @@ from flask import Flask, g, render_template, session
 from flask_babel import lazy_gettext as _l
 from pylti1p3.exception import LtiException, OIDCException
 from redis import RedisError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from .extensions import db
 from .jobs import QueueUnavailable
 from .lti.launch import LaunchRefused
 from .observability import REFUSALS
+from .security import frame_ancestors
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,26 @@ def classify(error: Exception) -> str:
     return "invalid"
 
 
+def _end_session_without_database() -> None:
+    """Roll back, and draw the error page without needing the database when it is what failed.
+
+    The rollback expires every object the request loaded, so the page's header (the person's name, the
+    course) and the CSP header (the LMS allowed to frame the page) reload them: while the database is down
+    that failed a second time, inside the error handler, and the person got the server's bare 500 instead
+    of this page. When the header cannot be reloaded, the page goes without the person's name and menu
+    (the LMS origins allowed to frame it, taken with the launch context, are kept)."""
+    if g.get("lti") is not None and "frame_origins" not in g:
+        g.frame_origins = frame_ancestors()  # kept when the person is dropped from the page below
+    db.session.rollback()
+    lti = g.get("lti")
+    if lti is not None:
+        try:
+            _shown = (lti.user.name, lti.course and lti.course.title)  # what base.html shows, reloaded
+        except SQLAlchemyError:
+            db.session.rollback()
+            g.lti = None
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(LtiException)
     @app.errorhandler(OIDCException)
@@ -89,7 +110,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def unavailable(error):
         """A service the lab needs (database, Redis, the job queue) is not answering: a page that says so."""
-        db.session.rollback()
+        _end_session_without_database()
         part = "database" if isinstance(error, OperationalError) else "job queue" if isinstance(
             error, QueueUnavailable) else "redis"
         log.error("Service unavailable part=%s request_id=%s error=%s", part, g.get("request_id"), error)
@@ -102,7 +123,7 @@ def init_app(app: Flask) -> None:
     def simple(status: int, title, message):
         def handler(error):
             if status >= 500:
-                db.session.rollback()
+                _end_session_without_database()
                 log.exception("Unhandled error request_id=%s", g.get("request_id"))
             return render_template("errors/error.html", title=title, message=message,
                                    request_id=g.get("request_id")), status

@@ -82,3 +82,76 @@ def test_schema_behind_the_code_is_not_ready_until_upgraded(blank_database):
     assert client.get("/readyz").status_code == 200
     with app.app_context():
         db.engine.dispose()
+
+
+def test_database_lost_mid_request_gives_the_unavailable_page(app, client, lti, monkeypatch):
+    """The database stops answering after a signed-in learner's request loaded them: the error page's header
+    (name, course) and CSP (the LMS that frames it) must not ask the database again, or the person gets the
+    server's bare 500 instead of "unavailable for a minute" (seen in benchmarks/load_bench.py's restart)."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from lti_tool.extensions import db
+    from lti_tool.services import reflections
+    from tests.reflections.helpers import cohort_id, launch
+
+    launch(lti, "ana")
+    cid = cohort_id(app)
+
+    def down(*_args, **_kwargs):
+        raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+
+    def database_stops(*args, **kwargs):  # mid-request: the person, course and platform are loaded by now
+        event.listen(db.engine, "before_cursor_execute", down)
+        return original(*args, **kwargs)
+
+    original = reflections.reflections_of
+    monkeypatch.setattr(reflections, "reflections_of", database_stops)
+    try:
+        page = client.get(f"/learner/cohorts/{cid}/reflections")
+    finally:
+        with app.app_context():
+            if event.contains(db.engine, "before_cursor_execute", down):
+                event.remove(db.engine, "before_cursor_execute", down)
+    assert page.status_code == 503 and "The lab is unavailable for a minute" in page.get_data(as_text=True)
+    assert lti.platform.issuer in page.headers["Content-Security-Policy"]  # still framed by the LMS
+    monkeypatch.undo()
+    assert client.get(f"/learner/cohorts/{cid}/reflections").status_code == 200  # back at once
+
+
+def test_database_lost_while_the_response_is_finished(app, client, lti):
+    """A page's work is done (an autosave committed) and the database stops before the response's headers are
+    added: the response goes out as it is (200), not as a 500 — the CSP header's LMS origins were taken with
+    the launch context instead of being reloaded from the platform the commit expired (seen in
+    benchmarks/load_bench.py's PostgreSQL restart)."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from lti_tool.extensions import db
+    from tests.conftest import csrf_token_in
+    from tests.reflections.helpers import SESSION, cohort_id, lab_held, launch
+
+    launch(lti, "ana")
+    cid = cohort_id(app)
+    lab_held(app)
+    url = f"/learner/cohorts/{cid}/reflections/{SESSION}"
+    token = csrf_token_in(client.get(url))
+
+    def down(*_args, **_kwargs):
+        raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+
+    def database_stops(response):  # the last registered after_request runs first: before the CSP header
+        event.listen(db.engine, "before_cursor_execute", down)
+        return response
+
+    app.after_request_funcs.setdefault(None, []).append(database_stops)
+    try:
+        saved = client.post(url + "/draft", json={"answers": {"learned_from_partner": "kept"}},
+                            headers={"X-CSRFToken": token})
+    finally:
+        app.after_request_funcs[None].remove(database_stops)
+        with app.app_context():
+            if event.contains(db.engine, "before_cursor_execute", down):
+                event.remove(db.engine, "before_cursor_execute", down)
+    assert saved.status_code == 200 and saved.get_json()["status"] == "draft"
+    assert lti.platform.issuer in saved.headers["Content-Security-Policy"]
