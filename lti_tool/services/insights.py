@@ -1,7 +1,8 @@
 """L&D insights across the launch's deployment: aggregates only, and no figure that reveals a person.
 
-Six queries whatever the number of cohorts (everything of the deployment is read once, grouped in SQL
-by person and month; every table and filter is then built in Python from those rows). Individual
+Six queries whatever the number of cohorts (everything of the deployment is read once, reflections as
+the tally kept per person and month, services/insights_store.py; every table and filter is then built in
+Python from those rows), and none but one version number while the deployment's data stands. Individual
 answers are never read here: only the numeric gain ratings, as sums and counts.
 
 The rules (docs/insights.md explains them for readers):
@@ -608,9 +609,11 @@ def _solvable(figures: list, local: list[bool], n: int, targets: list[list[int]]
                 k += 1
         return rows
 
-    def global_rows(cols_b):
-        """The global figures on these columns: the indexes of those that hold any, and their dense rows."""
-        gb = g[:, cols_b].tocsr()
+    by_block = g[:, order].tocsc()  # the columns block by block: a block's are one contiguous slice
+
+    def global_rows(b):
+        """The global figures on block b: the indexes of those that hold any, and their dense rows."""
+        gb = by_block[:, starts[b]:starts[b + 1]].tocsr()
         touching = np.flatnonzero(np.diff(gb.indptr))
         return touching, gb[touching].toarray()
 
@@ -618,7 +621,7 @@ def _solvable(figures: list, local: list[bool], n: int, targets: list[list[int]]
         parts = []  # per block: (global figures touching it, C_b on those)
         total = np.zeros((len(glob), len(glob)))
         for b, cols_b in enumerate(members):
-            touching, gb = global_rows(cols_b)
+            touching, gb = global_rows(b)
             q = _basis(local_rows([b], cols_b))
             m = gb - (gb @ q.T) @ q
             c = m @ m.T
