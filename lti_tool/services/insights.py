@@ -433,6 +433,7 @@ def _kept(what: str) -> dict:
 def forget_kept(app) -> None:
     """Drop what the app keeps (benchmarks: time a page rebuilt as after a data change)."""
     app.extensions.pop("insights_kept", None)
+    app.extensions.pop("insights_html", None)  # the rendered pages (insights/kept.py)
 
 
 def compute(deployment_id: int, filters: Filters) -> dict:
@@ -449,8 +450,8 @@ def compute(deployment_id: int, filters: Filters) -> dict:
     page = pages.get(key)
     if page is None:
         page = _compute(deployment_id, filters)
-        while len(pages) >= 64:
-            pages.pop(next(iter(pages)))
+        while len(pages) >= 64:  # the oldest first (another thread may have dropped it already)
+            pages.pop(next(iter(pages), None), None)
         pages[key] = page
     return page
 
@@ -921,7 +922,7 @@ def _compute(deployment_id: int, filters: Filters) -> dict:
         families = {f: data.atoms_ok(f) for f in ("department", "gender", "month")}
         _audit(data, overview_shown, base, families)
         while len(kept) >= 32:
-            kept.pop(next(iter(kept)))
+            kept.pop(next(iter(kept), None), None)
         kept[key] = (overview_cells, overview_shown, base, families)
     all_overview = [c.value if ok else SUPPRESSED for c, ok in zip(overview_cells, overview_shown)]
     cohort_keys, all_by_cohort = base["by_cohort"].keys, rows_of(base["by_cohort"])

@@ -195,3 +195,34 @@ def test_block_solver_agrees_with_the_dense_rank_test():
         assert _solvable(figures, local, n, targets) == expected, f"seed {seed}"
         solved_some += sum(expected)
     assert solved_some  # the cases include solvable targets, not only unsolvable ones
+
+
+def test_the_rendered_page_is_kept_until_the_data_changes(app, client, lti):
+    from sqlalchemy import event
+
+    from lti_tool.models import Participant
+    from tests.insights.helpers import add_cohort, page_tables, person
+
+    launch(lti, "lnd", role="lnd", cohort=None)
+    add_cohort(app, "Spring", date(2026, 3, 2), [person() for _ in range(7)])
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        first = client.get("/insights/").get_data(as_text=True)
+        n_first = len(statements)
+        again = client.get("/insights/").get_data(as_text=True)
+        n_again = len(statements) - n_first
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert again == first and n_again < n_first
+    assert page_tables(first)["overview"]["People"]["Value"] == 7.0
+    with app.app_context():
+        db.session.execute(db.select(Participant)).scalars().first().status = "withdrawn"
+        db.session.commit()
+    assert page_tables(client.get("/insights/").get_data(as_text=True))["overview"]["People"]["Value"] == 6.0
