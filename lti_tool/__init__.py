@@ -60,8 +60,9 @@ def create_app(config_class: str | type | None = None, **overrides) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     app.before_request(auth.load_launch_context)
-    from .services import grades
+    from .services import grades, insights_store
     grades.init_app(app)
+    insights_store.init_app(app)  # the insights' summary rows and version, kept at every commit
 
     from . import check_in_links, cli, feeds, health
     from .facilitator import bp as facilitator_bp

@@ -19,6 +19,7 @@ from sqlalchemy import insert, select
 from .extensions import db
 from .models import (Attendance, AuditEvent, CalendarEvent, Cohort, Course, Deployment, LtiUser, MatchRun,
                      Membership, Participant, Platform, Reflection, Team, TeamMember)
+from .services import insights_store
 from .services.curriculum import reflective_sessions
 
 CHUNK = 5_000
@@ -38,15 +39,17 @@ def _chunks(rows: Iterable[dict], size: int = CHUNK) -> Iterator[list[dict]]:
         yield batch
 
 
-def _insert(model, rows: Iterable[dict], *, ids: bool = False) -> list[int]:
-    """Insert ``rows`` in chunks; with ``ids``, the new primary keys in the rows' order."""
+def _insert(model, rows: Iterable[dict], *, ids: bool = False, noted: bool = False) -> list[int]:
+    """Insert ``rows`` in chunks; with ``ids``, the new primary keys in the rows' order. ``noted``: the caller
+    rebuilds the insights tally itself (else each bulk insert of reflections asks for a rebuild at commit)."""
     out: list[int] = []
     for batch in _chunks(rows):
         if ids:
             stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
             out.extend(db.session.execute(stmt, batch).scalars().all())
         else:
-            db.session.execute(insert(model), batch)
+            stmt = insert(model).execution_options(insight_tally=insights_store.NOTED) if noted else insert(model)
+            db.session.execute(stmt, batch)
     return out
 
 
@@ -185,7 +188,8 @@ def seed(*, learners: int, cohorts: int, reflections: int, context_id: str = "be
                                    "gain_self": rng.randint(1, 5), "gain_partner": rng.randint(1, 5)},
                        "visibility": {"learned_from_partner": "facilitator", "taught_partner": "partner"},
                        "submitted_at": at, "updated_at": at}
-    _insert(Reflection, reflection_rows())
+    _insert(Reflection, reflection_rows(), noted=True)
+    insights_store.rebuild()  # the insights' summary rows (per person and month), in one statement
 
     n_audit = learners * 2 if audit_events is None else audit_events
     actions = ["export", "publish", "roster_import", "removal"]

@@ -5,10 +5,11 @@ deployment id, context id): a launch from one course or platform never sees anot
 """
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -49,6 +50,11 @@ class Deployment(db.Model):
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"), index=True)
     deployment_id: Mapped[str] = mapped_column(String(255))
     platform: Mapped[Platform] = relationship(back_populates="deployments")
+    # A new random number at every commit that changes what the L&D insights read (services/insights_store.py):
+    # the audited page is kept per process under it instead of re-reading the whole deployment. Random, not a
+    # counter, so a deployment deleted and created again (or a database restored) never meets an old number.
+    insights_version: Mapped[int] = mapped_column(BigInteger, default=lambda: secrets.randbits(62),
+                                                  server_default="0")
 
 
 class RegistrationInvite(db.Model):
@@ -497,6 +503,28 @@ class AnonymousRating(db.Model):
     gain_self: Mapped[int | None] = mapped_column()
     gain_partner: Mapped[int | None] = mapped_column()
     submitted_on: Mapped[date | None] = mapped_column()
+
+
+class InsightTally(db.Model):
+    """Submitted reflections summed per participant and month of submission, for the L&D insights.
+
+    Derived data, kept equal to what ``services.insights_store.tally_select`` computes from
+    ``reflection`` (rows with ``participant_id``) and ``anonymous_rating`` (rows without: one per cohort and
+    month) by the session hooks of ``services/insights_store.py`` at every commit. No foreign keys: rows
+    are rewritten at commit, after a deletion of the participant in the same transaction.
+    """
+
+    __tablename__ = "insight_tally"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(index=True)
+    participant_id: Mapped[int | None] = mapped_column(index=True)
+    month: Mapped[str | None] = mapped_column(String(7))  # "YYYY-MM"; None when the date is not recorded
+    reflections: Mapped[int] = mapped_column(default=0)
+    gs_sum: Mapped[int] = mapped_column(default=0)
+    gs_n: Mapped[int] = mapped_column(default=0)
+    gp_sum: Mapped[int] = mapped_column(default=0)
+    gp_n: Mapped[int] = mapped_column(default=0)
 
 
 class GradeSync(db.Model):

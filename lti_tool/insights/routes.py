@@ -10,6 +10,7 @@ from . import bp
 from .charts import bar_chart, chart_maximum
 from ..services import audit
 from .exports import csv_response
+from .kept import kept_page
 
 
 @bp.app_template_test("suppressed")
@@ -50,6 +51,7 @@ def _data():
 
 @bp.get("/")
 @role_required(LND)
+@kept_page
 def home():
     """L&D insights across the deployment: aggregates only, no figure from fewer than MIN_GROUP_SIZE people."""
     filters, errors, data = _data()

@@ -47,7 +47,7 @@ from ..extensions import cache, db
 from ..models import (AnonymousRating, Attendance, CacheEntry, CalendarEvent, CalendarFeed, CheckIn, Cohort, Course,
                       GradeSync, HeldInvite, LtiUser, MatchRun, Membership, OutboxMessage, Participant, PartnerPreference,
                       Reflection, ResourceLink, Team, TeamMember, utcnow)
-from . import curriculum as cur
+from . import curriculum as cur, insights_store
 from .curriculum import GAIN_PARTNER, GAIN_SELF
 from .withdrawal import REASONS, withdraw
 from ..states import OutboxStatus, ParticipantStatus, ReflectionStatus, RunStatus, TeamStatus
@@ -450,10 +450,12 @@ def _erase(users: list[LtiUser], people: list[Participant], trace: Trace) -> Non
     cohort_ids = {p.cohort_id for p in people}
     if ids:
         _keep_ratings(ids)
+        insights_store.note_participants(ids)  # their insights tally rows go at commit (bulk deletes below)
         for model, column in ((Reflection, Reflection.participant_id), (Attendance, Attendance.participant_id),
                               (GradeSync, GradeSync.participant_id), (CalendarFeed, CalendarFeed.participant_id),
                               (CheckIn, CheckIn.participant_id)):
-            db.session.execute(db.delete(model).where(column.in_(ids)))
+            db.session.execute(db.delete(model).where(column.in_(ids))
+                               .execution_options(insight_tally=insights_store.NOTED))
         db.session.execute(db.delete(PartnerPreference).where(
             PartnerPreference.from_participant_id.in_(ids) | PartnerPreference.to_participant_id.in_(ids)))
         db.session.execute(db.update(Participant).where(Participant.manager_participant_id.in_(ids))

@@ -1,7 +1,8 @@
 """L&D insights across the launch's deployment: aggregates only, and no figure that reveals a person.
 
-Six queries whatever the number of cohorts (everything of the deployment is read once, grouped in SQL
-by person and month; every table and filter is then built in Python from those rows). Individual
+Six queries whatever the number of cohorts (everything of the deployment is read once, reflections as
+the tally kept per person and month, services/insights_store.py; every table and filter is then built in
+Python from those rows), and none but one version number while the deployment's data stands. Individual
 answers are never read here: only the numeric gain ratings, as sums and counts.
 
 The rules (docs/insights.md explains them for readers):
@@ -33,16 +34,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func
 
 from ..extensions import db
-from ..models import AnonymousRating, Attendance, Cohort, Course, Participant, Reflection, Team, TeamMember
-from . import curriculum as cur
-from ..states import ParticipantStatus, ReflectionStatus, TeamStatus
+from ..models import Attendance, Cohort, Course, InsightTally, Participant, Team, TeamMember
+from . import curriculum as cur, insights_store
+from ..states import ParticipantStatus, TeamStatus
 
 MARKER = _l("not shown")  # the one text for a held-back figure, in pages, charts and CSV
 ANON = "anonymous ratings"  # all anonymous rows of a figure: one respondent
@@ -111,22 +112,27 @@ def min_group() -> int:
     return int(current_app.config.get("MIN_GROUP_SIZE", 5))
 
 
-def cohorts_for(deployment_id: int) -> list[Cohort]:
-    return list(db.session.execute(db.select(Cohort).join(Course, Course.id == Cohort.course_id)
-                                   .where(Course.deployment_id == deployment_id).order_by(Cohort.id)).scalars())
+@dataclass(frozen=True)
+class CohortRow:
+    """What insights use of a cohort: plain values, so a page kept between requests holds no database row."""
+
+    id: int
+    name: str
+    day_one: date | None
+    created_at: datetime
 
 
-def _cohort_day(c: Cohort) -> date:
+def cohorts_for(deployment_id: int) -> list[CohortRow]:
+    return [CohortRow(*row) for row in db.session.execute(
+        db.select(Cohort.id, Cohort.name, Cohort.day_one, Cohort.created_at).join(Course, Course.id == Cohort.course_id)
+        .where(Course.deployment_id == deployment_id).order_by(Cohort.id))]
+
+
+def _cohort_day(c: CohortRow) -> date:
     return c.day_one or c.created_at.date()
 
 
-def _month(column):
-    if db.engine.dialect.name == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.strftime("%Y-%m", column)
-
-
-@dataclass
+@dataclass(slots=True)
 class Person:
     pid: int
     uid: int
@@ -228,8 +234,9 @@ def _band(score) -> int:
 class Deployment:
     """Everything insights need about one deployment, read once."""
 
-    def __init__(self, deployment_id: int):
+    def __init__(self, deployment_id: int, version: int | None = None):
         self.mg = min_group()
+        self.version = version  # deployment.insights_version when read (None: read inside uncommitted changes)
         self.cohorts = cohorts_for(deployment_id)  # query 1
         ids = [c.id for c in self.cohorts] or [-1]
         self.user_of: dict[int, int] = {}
@@ -252,27 +259,21 @@ class Deployment:
                 Attendance.cohort_id.in_(ids), Attendance.present).group_by(Attendance.participant_id)):  # query 3
             if pid in self.by_pid:
                 self.by_pid[pid].both_days = bool(d1 and d2) and a1 == len(d1) and a2 == len(d2)
-        # Each answer document is read once (a materialised CTE), not once per sum and count.
-        r = db.select(Reflection.participant_id.label("pid"), _month(Reflection.submitted_at).label("month"),
-                      Reflection.answers[cur.GAIN_SELF].as_integer().label("gs"),
-                      Reflection.answers[cur.GAIN_PARTNER].as_integer().label("gp")).where(
-            Reflection.cohort_id.in_(ids), Reflection.status == ReflectionStatus.SUBMITTED,
-            # written per session before the half-day reflections, and copied into them: not counted twice
-            Reflection.session_id.not_in([s.id for s in cur.curriculum().sessions])).cte("r").prefix_with("MATERIALIZED")
-        for pid, m, n, s1, n1, s2, n2 in db.session.execute(db.select(
-                r.c.pid, r.c.month, func.count(), func.coalesce(func.sum(r.c.gs), 0), func.count(r.c.gs),
-                func.coalesce(func.sum(r.c.gp), 0), func.count(r.c.gp)).group_by(r.c.pid, r.c.month)):  # query 4
+        # Reflections and anonymous ratings come summed per person (or cohort) and month from the tally kept
+        # at every commit (services/insights_store.py), not from every reflection.
+        self.anon: dict[tuple, list[int]] = {}
+        for cid, pid, m, n, s1, n1, s2, n2 in db.session.execute(db.select(
+                InsightTally.cohort_id, InsightTally.participant_id, InsightTally.month, InsightTally.reflections,
+                InsightTally.gs_sum, InsightTally.gs_n, InsightTally.gp_sum, InsightTally.gp_n)
+                .where(InsightTally.cohort_id.in_(ids))):  # query 4
+            if pid is None:
+                self.anon[(cid, m)] = [a + b for a, b in zip(self.anon.get((cid, m), [0, 0, 0, 0]), (s1, n1, s2, n2))]
+                continue
             p = self.by_pid.get(pid)
             if p is not None:
-                p.months[m] = [n, int(s1), n1, int(s2), n2]
+                p.months[m] = [a + b for a, b in zip(p.months.get(m, [0, 0, 0, 0, 0]), (n, s1, n1, s2, n2))]
                 p.reflections += n
-                p.gs_sum, p.gs_n, p.gp_sum, p.gp_n = p.gs_sum + int(s1), p.gs_n + n1, p.gp_sum + int(s2), p.gp_n + n2
-        anon_month = _month(AnonymousRating.submitted_on)
-        self.anon = {(cid, m): [int(s1 or 0), n1, int(s2 or 0), n2] for cid, m, s1, n1, s2, n2 in db.session.execute(
-            db.select(AnonymousRating.cohort_id, anon_month, func.sum(AnonymousRating.gain_self),
-                      func.count(AnonymousRating.gain_self), func.sum(AnonymousRating.gain_partner),
-                      func.count(AnonymousRating.gain_partner)).where(AnonymousRating.cohort_id.in_(ids))
-            .group_by(AnonymousRating.cohort_id, anon_month))}  # query 5
+                p.gs_sum, p.gs_n, p.gp_sum, p.gp_n = p.gs_sum + s1, p.gs_n + n1, p.gp_sum + s2, p.gp_n + n2
         by_team: dict[int, tuple] = {}
         for team_id, cid, score, gains, member in db.session.execute(  # query 6: one row per team member
                 db.select(Team.id, Team.cohort_id, Team.score, Team.gains, TeamMember.participant_id)
@@ -373,8 +374,23 @@ class Deployment:
             groups.setdefault(key(cid, score), TeamGroup(self)).teams.append((score, gains, members))
         return groups
 
+    @classmethod
+    def read(cls, deployment_id: int) -> "Deployment":
+        """The deployment's data, kept per process while its insights version stands (one query then)."""
+        if insights_store.pending():  # this transaction changed rows the version does not count yet
+            return cls(deployment_id)
+        version = insights_store.version(deployment_id)  # read first: the rows read next are at least as new
+        kept = _kept("data").get(deployment_id)
+        if kept is not None and kept.version == version and kept.mg == min_group():
+            return kept
+        data = _kept("data")[deployment_id] = cls(deployment_id, version)
+        return data
+
     def fingerprint(self) -> tuple:
-        """Everything read, as one comparable value: equal fingerprints give equal unfiltered pages."""
+        """Equal fingerprints give equal unfiltered pages: the version of everything read (or, read inside
+        uncommitted changes, everything read itself)."""
+        if self.version is not None:
+            return ("version", self.version)
         return (tuple(c.id for c in self.cohorts),
                 frozenset((p.pid, p.uid, p.cohort_id, p.department, p.gender, p.intake, p.both_days,
                            frozenset((m, tuple(s)) for m, s in p.months.items())) for p in self.people),
@@ -406,6 +422,39 @@ class Deployment:
                 columns = ok if columns is None else [a and b for a, b in zip(columns, ok)]
             self._atoms[dimension] = columns
         return self._atoms[dimension]
+
+
+def _kept(what: str) -> dict:
+    """What this app (its database) keeps between requests: "data" (deployment id -> its data at the version
+    last read), "pages" ((deployment, version, MIN_GROUP_SIZE, filters, locale) -> what ``compute`` returned)
+    and "unfiltered" (the audited unfiltered page, see ``_compute``)."""
+    return current_app.extensions.setdefault("insights_kept", {"data": {}, "pages": {}, "unfiltered": {}})[what]
+
+
+def forget_kept(app) -> None:
+    """Drop what the app keeps (benchmarks: time a page rebuilt as after a data change)."""
+    app.extensions.pop("insights_kept", None)
+    app.extensions.pop("insights_html", None)  # the rendered pages (insights/kept.py)
+
+
+def compute(deployment_id: int, filters: Filters) -> dict:
+    """The insights page for these filters, kept per process while the deployment's insights version stands:
+    a request then reads one integer. Nothing kept is used inside a transaction that changed insights rows."""
+    if insights_store.pending():
+        return _compute(deployment_id, filters)
+    from flask_babel import get_locale  # the page's words may be translated: one kept page per language
+
+    data = Deployment.read(deployment_id)
+    key = (deployment_id, data.version, data.mg, tuple(sorted(set(filters.cohort_ids))), filters.date_from,
+           filters.date_to, filters.department, str(get_locale()))
+    pages = _kept("pages")
+    page = pages.get(key)
+    if page is None:
+        page = _compute(deployment_id, filters)
+        while len(pages) >= 64:  # the oldest first (another thread may have dropped it already)
+            pages.pop(next(iter(pages), None), None)
+        pages[key] = page
+    return page
 
 
 # --- suppression ------------------------------------------------------------------------------------------------
@@ -490,39 +539,133 @@ def _classes(data: "Deployment") -> dict:
     return out
 
 
-def _solvable(figures, targets: list[list[int]]) -> list[bool]:
-    """For each target (a set of columns), can the sum over it be computed from the figures (0/1 rows)?
+def _basis(rows):
+    """An orthonormal basis (as rows) of the row space of a small dense matrix."""
+    import numpy as np
 
-    It can when its indicator vector v lies in the row space of the figures M: then its projection keeps
-    its whole length, ``(M v)' (M M')^+ (M v) = |v|^2``. The inverse comes from sweeping the small Gram
-    matrix M M' (figures x figures) on its largest remaining pivots until the rest is zero (the pivots
-    span the row space); only elementwise numpy and sparse products, no threaded linear-algebra library,
-    which on a busy server spins more than it computes."""
+    if rows.shape[0] == 0 or rows.shape[1] == 0:
+        return np.zeros((0, rows.shape[1]))
+    _, s, vt = np.linalg.svd(rows, full_matrices=False)
+    return vt[s > max(s.max(initial=0.0), 1.0) * 1e-9]
+
+
+def _solvable(figures: list, local: list[bool], n: int, targets: list[list[int]]) -> list[bool]:
+    """For each target (a set of columns), can the sum over it be computed from the figures?
+
+    ``figures`` are 0/1 rows over ``n`` columns (people's groups), each given by the columns it holds;
+    ``local`` says which ones stay within one cohort (a cohort's row, a cohort's share of a group). A target
+    can be computed when its indicator vector lies in the row space of the figures. Solved block by block, so
+    the work grows with the number of cohorts, not with its square or cube:
+
+    - columns joined by local figures form a block (columns that no local figure holds are grouped by which
+      global figures hold them); every local figure lies within one block;
+    - global figures (overview, department, gender, month rows) combined with weights ``alpha`` can be
+      cancelled inside block b by its local figures exactly when ``alpha' C_b alpha = 0``, where
+      ``C_b = (G_b P_b)(G_b P_b)'`` and ``P_b`` projects away the block's local row space;
+    - so a target inside blocks B is in the row space exactly when it is in the span of B's local figures and
+      of the global figures restricted to B, weighted by any ``alpha`` in the null space of the sum of
+      ``C_b`` over the other blocks. Such an ``alpha`` adds something only when B alone holds a direction of
+      the global figures: in coordinates where the sum K of every ``C_b`` is the identity, ``C_B`` has an
+      eigenvalue 1. Its trace is then at least 1, and the traces add up to rank(K) (the number of global
+      figures at most), so only a few blocks need that eigen-decomposition.
+
+    Small dense matrices throughout, on one thread (a threaded linear-algebra library on a busy server
+    spins more than it computes)."""
     import numpy as np
     from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+    from threadpoolctl import threadpool_limits
 
-    m = sparse.csr_matrix(figures)
-    a = (m @ m.T).toarray()
-    tolerance = max(float(a.diagonal().max(initial=0.0)), 1.0) * 1e-9
-    pivots: list[int] = []
-    free = np.ones(len(a), dtype=bool)
-    while free.any():
-        rest = np.where(free, a.diagonal(), -np.inf)  # what each figure adds beyond the pivots so far
-        k = int(rest.argmax())
-        if rest[k] <= tolerance:
-            break
-        free[k] = False
-        d, row = a[k, k], a[k].copy()  # the sweep operator on pivot k
-        a -= np.multiply.outer(a[:, k], row) / d
-        a[k], a[:, k] = row / d, row / d
-        a[k, k] = -1.0 / d
-        pivots.append(k)
-    inverse = -a[np.ix_(pivots, pivots)]  # (M_P M_P')^-1 for the pivot figures P
-    indicator = sparse.csr_matrix((np.ones(sum(map(len, targets))), np.concatenate([t for t in targets] or [[]]),
-                                   np.cumsum([0] + [len(t) for t in targets])), shape=(len(targets), m.shape[1]))
-    v = (indicator @ m[pivots].T).tocsr()  # targets x pivots: M_P v for every target at once
-    lengths = np.asarray(v.multiply(v @ inverse).sum(axis=1)).ravel()
-    return list(lengths >= np.array([len(t) for t in targets]) - 1e-6)
+    loc = [np.asarray(f, dtype=np.int64) for f, is_local in zip(figures, local) if is_local]
+    glob = [np.asarray(f, dtype=np.int64) for f, is_local in zip(figures, local) if not is_local]
+    g = sparse.csr_matrix((np.ones(sum(map(len, glob))), np.concatenate(glob or [np.zeros(0, np.int64)]),
+                           np.cumsum([0] + [len(f) for f in glob])), shape=(len(glob), n)).tocsc()
+    # blocks: columns joined by local figures (a graph of columns and local figures)
+    owner = np.concatenate([np.full(len(f), k) for k, f in enumerate(loc)] or [np.zeros(0, np.int64)])
+    cols = np.concatenate(loc or [np.zeros(0, np.int64)])
+    graph = sparse.coo_matrix((np.ones(len(cols)), (cols, n + owner)), shape=(n + len(loc), n + len(loc)))
+    _, label = connected_components(graph, directed=False)
+    touched = np.zeros(n, dtype=bool)
+    touched[cols] = True
+    block = label[:n].copy()
+    if (~touched).any():  # columns without a local figure: one block per pattern of global figures
+        _, pattern = np.unique(g[:, np.flatnonzero(~touched)].toarray().T, axis=0, return_inverse=True)
+        block[~touched] = label.max() + 1 + pattern.ravel()
+    _, block = np.unique(block, return_inverse=True)
+    block = block.ravel()
+    order = np.argsort(block, kind="stable")
+    starts = np.searchsorted(block[order], np.arange(block.max() + 2 if n else 1))
+    members = [order[starts[b]:starts[b + 1]] for b in range(len(starts) - 1)]
+    local_of = defaultdict(list)
+    for f in loc:
+        local_of[int(block[f[0]])].append(f)
+    position = np.empty(n, dtype=np.int64)
+
+    def local_rows(blocks, cols_b):
+        position[cols_b] = np.arange(len(cols_b))
+        rows = np.zeros((sum(len(local_of[b]) for b in blocks), len(cols_b)))
+        k = 0
+        for b in blocks:
+            for f in local_of[b]:
+                rows[k, position[f]] = 1.0
+                k += 1
+        return rows
+
+    by_block = g[:, order].tocsc()  # the columns block by block: a block's are one contiguous slice
+
+    def global_rows(b):
+        """The global figures on block b: the indexes of those that hold any, and their dense rows."""
+        gb = by_block[:, starts[b]:starts[b + 1]].tocsr()
+        touching = np.flatnonzero(np.diff(gb.indptr))
+        return touching, gb[touching].toarray()
+
+    with threadpool_limits(1):
+        parts = []  # per block: (global figures touching it, C_b on those)
+        total = np.zeros((len(glob), len(glob)))
+        for b, cols_b in enumerate(members):
+            touching, gb = global_rows(b)
+            q = _basis(local_rows([b], cols_b))
+            m = gb - (gb @ q.T) @ q
+            c = m @ m.T
+            parts.append((touching, c))
+            total[np.ix_(touching, touching)] += c
+        w, v = np.linalg.eigh(total) if len(glob) else (np.zeros(0), np.zeros((0, 0)))
+        keep = w > max(float(w.max(initial=0.0)), 1.0) * 1e-9
+        whiten = v[:, keep] / np.sqrt(w[keep])  # W: W' K W = I on the range of K
+        gram = whiten @ whiten.T
+
+        def part_of(blocks):
+            c = np.zeros((len(glob), len(glob)))
+            for b in blocks:
+                touching, cb = parts[b]
+                c[np.ix_(touching, touching)] += cb
+            return c
+
+        def free_weights(blocks) -> np.ndarray:
+            """Weights of the global figures that the blocks outside ``blocks`` cancel, beyond the common ones."""
+            c = part_of(blocks)
+            if not len(glob) or float((c * gram).sum()) < 1 - 1e-6:  # trace of W' C_B W: no eigenvalue 1
+                return np.zeros((len(glob), 0))
+            s_val, s_vec = np.linalg.eigh(whiten.T @ c @ whiten)
+            return whiten @ s_vec[:, s_val >= 1 - 1e-9]
+
+        by_blocks = defaultdict(list)
+        for i, t in enumerate(targets):
+            by_blocks[tuple(sorted(set(block[np.asarray(t, dtype=np.int64)].tolist())))].append(i)
+        out = [False] * len(targets)
+        for blocks, which in by_blocks.items():
+            cols_b = np.concatenate([members[b] for b in blocks])
+            weights = free_weights(blocks)
+            rows = local_rows(blocks, cols_b)
+            if weights.shape[1]:
+                rows = np.vstack([rows, weights.T @ g[:, cols_b].toarray()])
+            q = _basis(rows)
+            position[cols_b] = np.arange(len(cols_b))
+            for i in which:
+                t = position[np.asarray(targets[i], dtype=np.int64)]
+                projected = q[:, t].sum(axis=1)
+                out[i] = float(projected @ projected) >= len(t) - 1e-6
+    return out
 
 
 def _audit(data: "Deployment", overview: list, tables: dict, families: dict) -> None:
@@ -577,31 +720,42 @@ def _leak_repairs(data: "Deployment", classes: dict, column, overview_shown: boo
         for uid in classes[s]:
             alone[uid].append(i if classes[s] == {uid} else None)
     targets += [mine for mine in alone.values() if len(mine) > 1 and None not in mine]
+    groups = {kind: _positions(values) for kind, values in fields.items()}  # value code -> its columns
+    shares = {}  # family -> [columns of each (cohort, value) share], in (cohort, value) order
+    for family, at in (("department", 1), ("gender", 2), ("month", 3)):
+        pairs = sorted({(s[0], code(s[at])) for s in sigs if s[3] != NO_REFLECTION})
+        by_pair = _positions([(c, x) for c, x in zip(cohort.tolist(), fields[family].tolist())])
+        shares[family] = [by_pair[pair] for pair in pairs]
+    everyone = np.arange(len(sigs))
     while True:
-        figures, handles = [], []
+        figures, handles, local = [], [], []
         if overview_shown:
-            figures.append(np.ones(len(sigs)))
+            figures.append(everyone)
             handles.append(("overview",))
+            local.append(False)
         for name, bd in tables.items():
             j = column(bd.kind)
             for i, key in enumerate(bd.keys if j is not None else []):
                 if i not in bd.hidden[j]:
-                    figures.append((fields[bd.kind] == code(key)).astype(float))
+                    figures.append(groups[bd.kind].get(code(key), everyone[:0]))
                     handles.append(("cell", name, i))
+                    local.append(bd.kind == "cohort")
         for family, columns in families.items():
             j = column(family)
             if j is None or not columns or not columns[j]:
                 continue
-            at = {"department": 1, "gender": 2, "month": 3}[family]
-            for c, x in sorted({(s[0], code(s[at])) for s in sigs if s[3] != NO_REFLECTION}):
-                figures.append(((cohort == c) & (fields[family] == x)).astype(float))
-                handles.append(("family", family))
+            figures += shares[family]
+            handles += [("family", family)] * len(shares[family])
+            local += [True] * len(shares[family])
         if not figures:
             return
-        leak = next((t for t, solved in zip(targets, _solvable(np.array(figures), targets)) if solved), None)
+        leak = next((t for t, solved in zip(targets, _solvable(figures, local, len(sigs), targets)) if solved),
+                    None)
         if leak is None:
             return
-        covering = [h for h, f in zip(handles, figures) if f[leak].any()]
+        in_leak = np.zeros(len(sigs), dtype=bool)
+        in_leak[leak] = True
+        covering = [h for h, f in zip(handles, figures) if in_leak[f].any()]
         family = next((h for h in covering if h[0] == "family"), None)  # filters' extra shares go first
         cells = [h for h in covering if h[0] == "cell"]
         if family:
@@ -611,6 +765,16 @@ def _leak_repairs(data: "Deployment", classes: dict, column, overview_shown: boo
         else:
             yield ("overview",)
             overview_shown = False
+
+
+def _positions(values) -> dict:
+    """value -> the positions holding it (as an index array)."""
+    import numpy as np
+
+    out = defaultdict(list)
+    for i, v in enumerate(values):
+        out[v].append(i)
+    return {v: np.array(ix, dtype=np.int64) for v, ix in out.items()}
 
 
 # --- the tables -------------------------------------------------------------------------------------------------
@@ -712,11 +876,10 @@ def _table(key, columns, rows, notes=()) -> Table:
     return Table(key, TITLES[key], columns, rows, note)
 
 
-_UNFILTERED: dict = {}  # (deployment, MIN_GROUP_SIZE, every row read) -> the audited unfiltered page
 
 
-def compute(deployment_id: int, filters: Filters) -> dict:
-    data = Deployment(deployment_id)
+def _compute(deployment_id: int, filters: Filters) -> dict:
+    data = Deployment.read(deployment_id)
     mg, ns = data.mg, data.n_sessions
     notes = _notes(mg)
     names = {c.id: c.name for c in data.cohorts}
@@ -749,8 +912,9 @@ def compute(deployment_id: int, filters: Filters) -> dict:
     # 1. The unfiltered page, always built: every filtered figure is checked against it. It depends on the
     # rows read and nothing else, so it is kept (per process) until any of them changes.
     key = (deployment_id, mg, data.fingerprint())
-    if key in _UNFILTERED:
-        overview_cells, overview_shown, base, families = _UNFILTERED[key]
+    kept = _kept("unfiltered")  # (deployment, MIN_GROUP_SIZE, fingerprint) -> the audited unfiltered page
+    if key in kept:
+        overview_cells, overview_shown, base, families = kept[key]
         data.set_atoms(families)
     else:
         overview_cells = data.people_groups(lambda p: 0, every, every, lambda cid: 0).get(0, PeopleGroup()).cells(ns)
@@ -763,9 +927,9 @@ def compute(deployment_id: int, filters: Filters) -> dict:
         # 2. Tables played against each other, and the cohort shares filters can show: hold back more if needed.
         families = {f: data.atoms_ok(f) for f in ("department", "gender", "month")}
         _audit(data, overview_shown, base, families)
-        while len(_UNFILTERED) >= 32:
-            _UNFILTERED.pop(next(iter(_UNFILTERED)))
-        _UNFILTERED[key] = (overview_cells, overview_shown, base, families)
+        while len(kept) >= 32:
+            kept.pop(next(iter(kept), None), None)
+        kept[key] = (overview_cells, overview_shown, base, families)
     all_overview = [c.value if ok else SUPPRESSED for c, ok in zip(overview_cells, overview_shown)]
     cohort_keys, all_by_cohort = base["by_cohort"].keys, rows_of(base["by_cohort"])
     dept_keys, all_by_dept = base["by_department"].keys, rows_of(base["by_department"])

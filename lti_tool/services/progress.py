@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Attendance, Cohort, Participant, Reflection
@@ -115,6 +116,7 @@ def learner_rows(cohort: Cohort, now: datetime | None = None) -> list[LearnerRow
     """Everyone taking part (removed and withdrawn people left out) with their progress and status."""
     people = list(db.session.execute(db.select(Participant).where(
         Participant.cohort_id == cohort.id, Participant.status == ParticipantStatus.ENROLLED)
+        .options(selectinload(Participant.user))  # names on the page: one query, not one per learner
         .order_by(Participant.id)).scalars())
     progress = progress_for(people)
     due = due_keys(cohort, now)
