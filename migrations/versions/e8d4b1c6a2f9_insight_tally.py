@@ -8,7 +8,7 @@ two gain ratings, per cohort, participant and month submitted; and the anonymous
 month. The session list is frozen here (the curriculum file may change later).
 
 Revision ID: e8d4b1c6a2f9
-Revises: b7e4c2a9d813
+Revises: c5e8a1f3d7b2
 Create Date: 2026-12-02 16:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'e8d4b1c6a2f9'
-down_revision = 'b7e4c2a9d813'
+down_revision = "c5e8a1f3d7b2"
 branch_labels = None
 depends_on = None
 
