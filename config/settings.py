@@ -73,6 +73,9 @@ class BaseConfig:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
     MIN_GROUP_SIZE = int(os.environ.get("MIN_GROUP_SIZE", "5"))
+    # After a data change, an insights page that took longer than this to build is rebuilt in the background
+    # while the previous one is shown, marked with its time (large deployments: the privacy audit is slow).
+    INSIGHTS_REBUILD_INLINE_SECONDS = float(os.environ.get("INSIGHTS_REBUILD_INLINE_SECONDS", "2"))
     # Calls to an LMS (registration, key sets, tokens, roster, grades): see lti_tool/lti/outbound.py.
     LTI_ALLOW_HTTP = env_flag("LTI_ALLOW_HTTP")  # plain-http LMS endpoints: development only
     OUTBOUND_ALLOW_PRIVATE_NETWORKS = env_flag("OUTBOUND_ALLOW_PRIVATE_NETWORKS")  # development only

@@ -86,6 +86,11 @@ def app(_app):
 
     yield _app
     keys._ACTIVE.clear()
+    from lti_tool.services import insights
+
+    for thread in list(insights._REBUILDING.values()):  # a page rebuilt in the background (large deployments)
+        thread.join(timeout=60)
+    insights.forget_kept(_app)  # pages kept per process belong to this test's rows
     with _app.app_context():
         db.session.remove()
         from lti_tool.models import Cohort

@@ -37,7 +37,7 @@ def kept_page(view):
         if key is not None and key in pages:
             return pages[key]
         html = view(*args, **kwargs)
-        if key is not None and isinstance(html, str):
+        if key is not None and isinstance(html, str) and not g.get("insights_stale"):
             while len(pages) >= LIMIT:  # the oldest first (another thread may have dropped it already)
                 pages.pop(next(iter(pages), None), None)
             pages[key] = html

@@ -32,11 +32,14 @@ The rules (docs/insights.md explains them for readers):
 """
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func
 
@@ -439,22 +442,81 @@ def forget_kept(app) -> None:
 
 def compute(deployment_id: int, filters: Filters) -> dict:
     """The insights page for these filters, kept per process while the deployment's insights version stands:
-    a request then reads one integer. Nothing kept is used inside a transaction that changed insights rows."""
+    a request then reads one integer. Nothing kept is used inside a transaction that changed insights rows.
+
+    After a change, a page whose last build took longer than ``INSIGHTS_REBUILD_INLINE_SECONDS`` (a large
+    deployment: the privacy audit re-runs over every row) is not rebuilt in the request: the kept page of the
+    previous version is returned, marked ``stale`` with the time it was built, and a background thread of this
+    process builds the new one. The earlier page was audited for the earlier data, so it reveals nothing the
+    earlier page did not; it is only a few seconds old."""
     if insights_store.pending():
         return _compute(deployment_id, filters)
     from flask_babel import get_locale  # the page's words may be translated: one kept page per language
 
-    data = Deployment.read(deployment_id)
-    key = (deployment_id, data.version, data.mg, tuple(sorted(set(filters.cohort_ids))), filters.date_from,
-           filters.date_to, filters.department, str(get_locale()))
+    version = insights_store.version(deployment_id)
+    locale = str(get_locale())
+    key = (deployment_id, min_group(), tuple(sorted(set(filters.cohort_ids))), filters.date_from,
+           filters.date_to, filters.department, locale)
     pages = _kept("pages")
-    page = pages.get(key)
-    if page is None:
-        page = _compute(deployment_id, filters)
-        while len(pages) >= 64:  # the oldest first (another thread may have dropped it already)
-            pages.pop(next(iter(pages), None), None)
-        pages[key] = page
-    return page
+    kept = pages.get(key)
+    if kept is not None and kept.version == version:
+        return kept.page
+    limit = current_app.config.get("INSIGHTS_REBUILD_INLINE_SECONDS", 2.0)
+    if kept is not None and kept.seconds > limit:
+        _rebuild_in_background(key, deployment_id, filters, locale)
+        if has_request_context():
+            g.insights_stale = True  # insights/kept.py: a page drawn from it is not kept as the new version's
+        return {**kept.page, "stale": True, "built_at": kept.built_at}
+    return _build(key, version, deployment_id, filters).page
+
+
+@dataclass
+class _KeptPage:
+    version: int
+    page: dict
+    seconds: float  # how long building it took
+    built_at: datetime
+
+
+def _build(key, version: int, deployment_id: int, filters: Filters) -> _KeptPage:
+    started = time.monotonic()
+    page = _compute(deployment_id, filters)
+    kept = _KeptPage(version, page, time.monotonic() - started, datetime.now(timezone.utc))
+    pages = _kept("pages")
+    while len(pages) >= 64:  # the oldest first (another thread may have dropped it already)
+        pages.pop(next(iter(pages), None), None)
+    pages[key] = kept
+    return kept
+
+
+_REBUILDING: dict = {}  # key -> the thread building that page (tests join it)
+_REBUILDING_LOCK = threading.Lock()
+
+
+def _rebuild_in_background(key, deployment_id: int, filters: Filters, locale: str) -> None:
+    """One thread per page being rebuilt, in this process (each process keeps its own pages)."""
+    from flask_babel import force_locale
+
+    app = current_app._get_current_object()
+
+    def build():
+        try:
+            with app.app_context(), force_locale(locale):
+                try:
+                    _build(key, insights_store.version(deployment_id), deployment_id, filters)
+                finally:
+                    db.session.remove()
+        except Exception:  # noqa: BLE001 - the next request tries again; the error is logged
+            logging.getLogger(__name__).exception("insights page rebuild failed deployment=%s", deployment_id)
+        finally:
+            with _REBUILDING_LOCK:
+                _REBUILDING.pop(key, None)
+
+    with _REBUILDING_LOCK:
+        if key in _REBUILDING:
+            return
+        thread = _REBUILDING[key] = threading.Thread(target=build, name="insights-rebuild", daemon=True)
+    thread.start()
 
 
 # --- suppression ------------------------------------------------------------------------------------------------
