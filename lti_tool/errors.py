@@ -82,14 +82,24 @@ def _end_session_without_database() -> None:
     (the LMS origins allowed to frame it, taken with the launch context, are kept)."""
     if g.get("lti") is not None and "frame_origins" not in g:
         g.frame_origins = frame_ancestors()  # kept when the person is dropped from the page below
-    db.session.rollback()
+    _rollback()
     lti = g.get("lti")
     if lti is not None:
         try:
             _shown = (lti.user.name, lti.course and lti.course.title)  # what base.html shows, reloaded
         except SQLAlchemyError:
-            db.session.rollback()
+            _rollback()
             g.lti = None
+
+
+def _rollback() -> None:
+    """Roll back; when the server has already dropped the connection the rollback fails too: then the
+    session is closed (its connection goes back to the pool, which discards a dead one)."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError as e:
+        log.warning("rollback failed, closing the session: %s", e)
+        db.session.close()
 
 
 def init_app(app: Flask) -> None:

@@ -155,3 +155,29 @@ def test_database_lost_while_the_response_is_finished(app, client, lti):
                 event.remove(db.engine, "before_cursor_execute", down)
     assert saved.status_code == 200 and saved.get_json()["status"] == "draft"
     assert lti.platform.issuer in saved.headers["Content-Security-Policy"]
+
+
+def test_database_lost_with_its_rollback_failing_too_gives_the_unavailable_page(app, client, lti):
+    """PostgreSQL terminated the connection: the statement fails, and so does the rollback the error page
+    starts with (seen as two bare 500s on OIDC logins during benchmarks/load_bench.py's restart). The person
+    still gets the "unavailable for a minute" page, and the next login works."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from lti_tool.extensions import db
+
+    def down(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("terminating connection due to administrator command"))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", down)
+    event.listen(engine, "rollback", down)
+    try:
+        response = lti.login()
+    finally:
+        event.remove(engine, "before_cursor_execute", down)
+        event.remove(engine, "rollback", down)
+    assert response.status_code == 503, response.get_data(as_text=True)[:300]
+    assert "The lab is unavailable for a minute" in response.get_data(as_text=True)
+    assert lti.start()["state"]  # back at once
