@@ -76,6 +76,8 @@ class BaseConfig:
     # After a data change, an insights page that took longer than this to build is rebuilt in the background
     # while the previous one is shown, marked with its time (large deployments: the privacy audit is slow).
     INSIGHTS_REBUILD_INLINE_SECONDS = float(os.environ.get("INSIGHTS_REBUILD_INLINE_SECONDS", "2"))
+    # ... and such a page is brought up to date at most this often (each rebuild audits every row again).
+    INSIGHTS_REFRESH_SECONDS = float(os.environ.get("INSIGHTS_REFRESH_SECONDS", "120"))
     # Calls to an LMS (registration, key sets, tokens, roster, grades): see lti_tool/lti/outbound.py.
     LTI_ALLOW_HTTP = env_flag("LTI_ALLOW_HTTP")  # plain-http LMS endpoints: development only
     OUTBOUND_ALLOW_PRIVATE_NETWORKS = env_flag("OUTBOUND_ALLOW_PRIVATE_NETWORKS")  # development only

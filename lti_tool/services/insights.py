@@ -446,9 +446,10 @@ def compute(deployment_id: int, filters: Filters) -> dict:
 
     After a change, a page whose last build took longer than ``INSIGHTS_REBUILD_INLINE_SECONDS`` (a large
     deployment: the privacy audit re-runs over every row) is not rebuilt in the request: the kept page of the
-    previous version is returned, marked ``stale`` with the time it was built, and a background thread of this
-    process builds the new one. The earlier page was audited for the earlier data, so it reveals nothing the
-    earlier page did not; it is only a few seconds old."""
+    previous version is returned, marked ``stale`` with the time it was built, and once that page is
+    ``INSIGHTS_REFRESH_SECONDS`` old a background thread of this process builds the new one (one per
+    deployment at a time), so learners writing all day do not keep every process auditing. The earlier page
+    was audited for the earlier data, so it reveals nothing the earlier page did not."""
     if insights_store.pending():
         return _compute(deployment_id, filters)
     from flask_babel import get_locale  # the page's words may be translated: one kept page per language
@@ -463,7 +464,9 @@ def compute(deployment_id: int, filters: Filters) -> dict:
         return kept.page
     limit = current_app.config.get("INSIGHTS_REBUILD_INLINE_SECONDS", 2.0)
     if kept is not None and kept.seconds > limit:
-        _rebuild_in_background(key, deployment_id, filters, locale)
+        age = (datetime.now(timezone.utc) - kept.built_at).total_seconds()
+        if age >= current_app.config.get("INSIGHTS_REFRESH_SECONDS", 120):
+            _rebuild_in_background(key, deployment_id, filters, locale)
         if has_request_context():
             g.insights_stale = True  # insights/kept.py: a page drawn from it is not kept as the new version's
         return {**kept.page, "stale": True, "built_at": kept.built_at}
@@ -489,12 +492,13 @@ def _build(key, version: int, deployment_id: int, filters: Filters) -> _KeptPage
     return kept
 
 
-_REBUILDING: dict = {}  # key -> the thread building that page (tests join it)
+_REBUILDING: dict = {}  # deployment id -> the thread building one of its pages (tests join it)
 _REBUILDING_LOCK = threading.Lock()
 
 
 def _rebuild_in_background(key, deployment_id: int, filters: Filters, locale: str) -> None:
-    """One thread per page being rebuilt, in this process (each process keeps its own pages)."""
+    """A thread of this process builds the page (each process keeps its own pages); one per deployment at a
+    time, since they read the same rows."""
     from flask_babel import force_locale
 
     app = current_app._get_current_object()
@@ -510,12 +514,12 @@ def _rebuild_in_background(key, deployment_id: int, filters: Filters, locale: st
             logging.getLogger(__name__).exception("insights page rebuild failed deployment=%s", deployment_id)
         finally:
             with _REBUILDING_LOCK:
-                _REBUILDING.pop(key, None)
+                _REBUILDING.pop(deployment_id, None)
 
     with _REBUILDING_LOCK:
-        if key in _REBUILDING:
+        if deployment_id in _REBUILDING:
             return
-        thread = _REBUILDING[key] = threading.Thread(target=build, name="insights-rebuild", daemon=True)
+        thread = _REBUILDING[deployment_id] = threading.Thread(target=build, name="insights-rebuild", daemon=True)
     thread.start()
 
 
