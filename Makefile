@@ -42,11 +42,12 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-# The suite runs in one worker process per core (pytest-xdist); TEST_WORKERS=0 runs it in this process.
+# The suite runs in one worker process per core (pytest-xdist), a test file at a time per worker, so that
+# a module's servers (nginx, browsers) start once; TEST_WORKERS=0 runs it in this process.
 TEST_WORKERS ?= auto
 test: system-deps $(STAMP) $(MO_FILES)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 demo: $(STAMP) $(MO_FILES)
 	LAB_ENV=development LTI_DEV_PLATFORM=1 $(VENV)/bin/flask --app lti_tool db upgrade
