@@ -46,13 +46,23 @@ def _insert_ignoring_duplicates(model, values: dict) -> None:
 
 def _get_or_create(model, defaults: dict | None = None, **keys):
     """The row with these unique ``keys``, created if missing; safe when two launches create it at once."""
-    query = db.select(model).filter_by(**keys)
-    row = db.session.execute(query).scalars().first()
+    query = _lookup(model, tuple(keys))
+    row = db.session.execute(query, keys).scalars().first()
     if row is None:
         db.session.flush()  # rows this one points at (a new user, course) go first
         _insert_ignoring_duplicates(model, {**keys, **(defaults or {})})
-        row = db.session.execute(query).scalars().one()
+        row = db.session.execute(query, keys).scalars().one()
     return row
+
+
+_LOOKUPS: dict[tuple, object] = {}
+
+
+def _lookup(model, names: tuple):
+    """SELECT model WHERE each of ``names`` equals its bound parameter, built once per shape."""
+    if (model, names) not in _LOOKUPS:
+        _LOOKUPS[(model, names)] = db.select(model).filter_by(**{name: bindparam(name) for name in names})
+    return _LOOKUPS[(model, names)]
 
 
 PLACEHOLDER_PREFIX = "roster:"  # people imported from a CSV roster before their first launch
