@@ -277,6 +277,45 @@ NOTES = """
 Unchanged on purpose: nonce replay protection, state and nonce checks, and the per-request platform
 lookup (the platform is not cached across requests, so every worker agrees on a changed or removed
 platform at once, as `frame_ancestors` requires). Profiles: `launch_profile_before.txt`, `launch_profile.txt`.
+
+## Launch CPU (2026-12-02, 17:00-17:03)
+
+CPU time, not wall time, of one login + launch + landing page in process (`benchmarks/launch_cpu.py`:
+production configuration, PostgreSQL, the https test LMS, its token signing left out; `time.process_time`
+around the three requests, 20 warm-up launches, then 3 repetitions of 100 launches). "Before" is main at
+47a9a93 run by the same script; the two alternated three times per variant, load average 2.2-2.9.
+
+| launch data | before: medians of the 3 runs (ms) | after (ms) | median before -> after |
+|---|---|---|---|
+| without Redis | 14.5, 17.1, 20.6 | 12.2, 11.9, 12.3 | 17.1 -> 12.2 (-29%) |
+| with Redis | 18.0, 21.7, 14.4 | 16.4, 12.8, 11.2 | 18.0 -> 12.8 (-29%) |
+
+The spread within a variant (14.4 to 21.7 ms for the same code) is the shared machine: CPU time also
+grows when other processes thrash the caches. What changed (cProfile, sorted by own and cumulative time):
+
+* SQLAlchemy statement *construction* cost about as much CPU as running the statement: the upserts of
+  the user and membership (a `coalesce(excluded.x, x)` per column), the platform, deployment, user and
+  get-or-create lookups, the launch context of every request and the learner's cohorts were built anew
+  per request. They are now built once per shape with bound parameters (same SQL, same round trips);
+* the launch storage reads (state, nonce) are Core selects instead of ORM `get`, its upsert is built once,
+  and the used nonce is a Core INSERT in the same transaction (the unique index still refuses a replay);
+* Flask-Babel listed the translation directories on every request (`list_translations`): once per app now;
+* the platform key's JWK -> PEM conversion is done once per key and process (the key set is still
+  searched for the token's kid and alg on every launch; an unknown kid still drops the key set and refetches);
+* a launch no longer builds a requests session it does not use (made on first call to the LMS).
+
+Unchanged: nonce replay protection, state and nonce checks, signature verification, the per-request
+platform lookup, CSRF and role checks; the SQL statements per step are the same (3, 13, 2; the used
+nonce's INSERT no longer asks for the new row's id). `launch_profile.txt` is rewritten for this code.
+
+Reading of the side-by-side run above (17:02, load 2.4, a quiet moment, so every tool ran ~7x faster than
+at 13:09): the product went from 0.42x to 0.47x the anchor's launches/s without Redis and from 0.31x to
+0.42x with Redis; its p95 from 2.42x to 1.63x and from 3.02x to 2.52x. The target (>= 0.8x, <= 1.25x)
+is still NOT met. One run only on a shared machine: read the within-run ratios, not the absolute rates.
+What is left is spread thin: 18 SQL statements per launch against the anchor's one (client CPU in
+SQLAlchemy/psycopg and PostgreSQL's own CPU on the same two cores), a third HTTP request (the
+POST-redirect-GET to the landing page, which the anchor renders in the launch response), PyJWT's
+token checks, and Flask's per-request work (session cookie, CSRF token, security headers, metrics).
 """
 
 

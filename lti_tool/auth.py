@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
+from sqlalchemy import bindparam
 
 from .extensions import db
 from .lti.registration import platform_origins
@@ -49,6 +50,19 @@ def start_session(launch_id: str, synced) -> None:
     )
 
 
+# Built once (every request of a launched user runs one; building costs about as much CPU as running).
+# The course must belong to the user's platform; roles come from the membership row.
+_IN_COURSE = (db.select(LtiUser, Course, Membership, Platform)
+              .join(Platform, Platform.id == LtiUser.platform_id)
+              .join(Membership, Membership.user_id == LtiUser.id)
+              .join(Course, Course.id == Membership.course_id)
+              .join(Deployment, Deployment.id == Course.deployment_id)
+              .where(LtiUser.id == bindparam("user_id"), Course.id == bindparam("course_id"),
+                     Deployment.platform_id == LtiUser.platform_id))
+_WITHOUT_COURSE = (db.select(LtiUser, Platform).join(Platform, Platform.id == LtiUser.platform_id)
+                   .where(LtiUser.id == bindparam("user_id")))
+
+
 def load_launch_context() -> None:
     """Load the launched user (and course membership) named by the session, in one query."""
     g.lti = None
@@ -57,23 +71,14 @@ def load_launch_context() -> None:
         return
     course_id = session.get("course_id")
     if course_id:
-        # The course must belong to the user's platform; roles come from the membership row.
-        row = db.session.execute(
-            db.select(LtiUser, Course, Membership, Platform)
-            .join(Platform, Platform.id == LtiUser.platform_id)
-            .join(Membership, Membership.user_id == LtiUser.id)
-            .join(Course, Course.id == Membership.course_id)
-            .join(Deployment, Deployment.id == Course.deployment_id)
-            .where(LtiUser.id == user_id, Course.id == course_id, Deployment.platform_id == LtiUser.platform_id)
-        ).first()
+        row = db.session.execute(_IN_COURSE, {"user_id": user_id, "course_id": course_id}).first()
         if row is None:
             session.clear()
             return
         user, course, membership, platform = row
         roles = list(membership.tool_roles or [])
     else:
-        row = db.session.execute(db.select(LtiUser, Platform).join(Platform, Platform.id == LtiUser.platform_id)
-                                 .where(LtiUser.id == user_id)).first()
+        row = db.session.execute(_WITHOUT_COURSE, {"user_id": user_id}).first()
         if row is None:
             session.clear()
             return

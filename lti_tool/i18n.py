@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytz
 from babel import negotiate_locale
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 import flask_babel
 from flask_babel import format_datetime, get_locale, get_timezone
 
@@ -24,8 +24,15 @@ DEFAULT_LOCALE = "en"
 
 
 def available_locales() -> list[str]:
-    """Locales with a compiled catalogue, plus the default (whose source text needs none)."""
-    return [str(locale) for locale in babel.list_translations()]
+    """Locales with a compiled catalogue, plus the default (whose source text needs none).
+
+    Looked up once per app: Flask-Babel lists the translation directories on every call, i.e. on
+    every request, and it keeps the catalogues it loaded for the life of the process anyway.
+    """
+    found = current_app.extensions.get("rml_locales")
+    if found is None:
+        found = current_app.extensions["rml_locales"] = [str(locale) for locale in babel.list_translations()]
+    return list(found)
 
 
 def best_locale(tags, available: list[str]) -> str | None:

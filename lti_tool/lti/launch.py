@@ -12,10 +12,12 @@ Everything pylti1p3-specific lives in this package so a swap to a maintained for
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from datetime import datetime, timedelta, timezone
 
 import jwt
+from jwcrypto.jwk import JWK
 from flask import current_app, render_template, url_for
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.exception import LtiException
@@ -43,6 +45,27 @@ class LaunchRefused(LtiException):
 # An unknown kid drops it (get_public_key), as it drops the shared copy.
 _KEY_SETS: dict[str, tuple[float, object]] = {}
 LOCAL_KEY_SET_SECONDS = 60
+
+
+# Platform public keys converted from JWK to PEM (canonical JWK JSON -> PEM), so a launch does not redo
+# the conversion; which key a token names is still looked up in the key set on every launch. Bounded:
+# key sets rotate rarely, and a cleared memo costs one conversion per key.
+_PEMS: dict[str, bytes] = {}
+PEMS_MAX = 64
+
+
+def _pem_of(jwk: dict) -> bytes:
+    text = json.dumps(jwk, sort_keys=True)
+    pem = _PEMS.get(text)
+    if pem is None:
+        try:
+            pem = JWK.from_json(text).export_to_pem()
+        except (ValueError, TypeError) as e:
+            raise LtiException("Can't convert JWT key to PEM format") from e
+        if len(_PEMS) >= PEMS_MAX:
+            _PEMS.clear()
+        _PEMS[text] = pem
+    return pem
 
 
 class ToolMessageLaunch(FlaskMessageLaunch):
@@ -101,7 +124,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     def get_public_key(self):
         try:
-            return super().get_public_key()
+            return self._platform_key()
         except LtiException as e:
             key_set_url = self._registration.get_key_set_url() if self._registration else None
             if "Unable to find public key" not in str(e) or not key_set_url:
@@ -113,7 +136,29 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 raw_key = "key-set-url-" + hashlib.md5(key_set_url.encode("utf-8")).hexdigest()
                 cache.delete(storage._prepare_key(raw_key))
             self._registration.set_key_set(None)
-            return super().get_public_key()
+            return self._platform_key()
+
+    def _platform_key(self) -> tuple[bytes, str]:
+        """pylti1p3's get_public_key (the key set's key with the token's kid and alg), with the JWK
+        turned into PEM once per key and process rather than on every launch."""
+        registration = self._registration
+        key_set = registration.get_key_set()
+        if not key_set:
+            key_set_url = registration.get_key_set_url()
+            if not key_set_url or not key_set_url.startswith(("http://", "https://")):
+                raise LtiException(f"Invalid URL: {key_set_url}")
+            key_set = self.fetch_public_key(key_set_url)
+            registration.set_key_set(key_set)
+        header = self._jwt.get("header", {})
+        kid, alg = header.get("kid"), header.get("alg")
+        if not kid:
+            raise LtiException("JWT KID not found")
+        if not alg:
+            raise LtiException("JWT ALG not found")
+        for key in key_set["keys"]:
+            if key.get("kid") and key.get("kid") == kid and key.get("alg", "RS256") == alg:
+                return _pem_of(key), alg
+        raise LtiException("Unable to find public key")
 
     def save_launch_data(self):
         # Runs after the signature is verified and before anything is stored.
@@ -132,14 +177,17 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             datetime.fromtimestamp(exp, timezone.utc).replace(tzinfo=None)
             if isinstance(exp, (int, float)) else utcnow()
         ) + timedelta(seconds=current_app.config["LTI_CLOCK_LEEWAY_SECONDS"])
-        db.session.add(UsedNonce(issuer=body["iss"], nonce=str(body.get("nonce")), expires_at=expires))
         try:
-            # Flushed, not committed: it commits with the launch, and a concurrent replay blocks on
-            # the unique index until then and fails.
-            db.session.flush()
+            # Written, not committed: it commits with the launch, and a concurrent replay blocks on
+            # the unique index until then and fails. (Core: no ORM object is needed for it.)
+            db.session.execute(_INSERT_NONCE, {"issuer": body["iss"], "nonce": str(body.get("nonce")),
+                                               "expires_at": expires})
         except IntegrityError as e:
             db.session.rollback()
             raise LaunchRefused("replay", "This launch was already used (replayed nonce).") from e
+
+
+_INSERT_NONCE = UsedNonce.__table__.insert()
 
 
 def purge_used_nonces() -> int:
@@ -169,7 +217,7 @@ def message_launch() -> ToolMessageLaunch:
         tool_conf(),
         cookie_service=PartitionedCookieService(request),
         launch_data_storage=launch_data_storage(),
-        requests_session=outbound.session(),
+        requests_session=outbound.LazySession(),
     )
 
 
@@ -182,7 +230,7 @@ def restore_launch(launch_id: str) -> ToolMessageLaunch:
         tool_conf(),
         cookie_service=PartitionedCookieService(request),
         launch_data_storage=launch_data_storage(),
-        requests_session=outbound.session(),
+        requests_session=outbound.LazySession(),
     )
 
 

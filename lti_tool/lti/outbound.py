@@ -114,3 +114,16 @@ class GuardedSession(requests.Session):
 
 def session() -> GuardedSession:
     return GuardedSession()
+
+
+class LazySession:
+    """A GuardedSession made on first use: most launches find the platform's keys held and call nobody,
+    and making a requests session (adapters, pools) is a noticeable part of a launch's CPU."""
+
+    def __init__(self):
+        self._session: GuardedSession | None = None
+
+    def __getattr__(self, name):
+        if self._session is None:
+            self._session = GuardedSession()
+        return getattr(self._session, name)

@@ -19,7 +19,7 @@ from flask import g, has_app_context
 from flask_caching.backends.rediscache import RedisCache
 
 from flask_caching.backends.base import BaseCache
-from sqlalchemy import text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from pylti1p3.contrib.flask import FlaskCacheDataStorage
@@ -28,6 +28,21 @@ from ..extensions import cache, db
 from ..models import CacheEntry, utcnow
 
 log = logging.getLogger(__name__)
+
+
+_GET_ENTRY = select(CacheEntry.value, CacheEntry.expires_at).where(CacheEntry.key == bindparam("key"))
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_entry(dialect: str):
+    """INSERT … ON CONFLICT (key) DO UPDATE, built once per dialect (values come as parameters)."""
+    if dialect not in _UPSERTS:
+        insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(CacheEntry.__table__)
+        _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=[CacheEntry.key], set_={"value": insert.excluded.value,
+                                                   "expires_at": insert.excluded.expires_at})
+    return _UPSERTS[dialect]
 
 
 class DatabaseCache(BaseCache):
@@ -41,7 +56,8 @@ class DatabaseCache(BaseCache):
         return cls(default_timeout=config.get("CACHE_DEFAULT_TIMEOUT", 300))
 
     def get(self, key: str) -> Any:
-        entry = db.session.get(CacheEntry, key)
+        # Core, not the ORM: a launch reads two of these and needs no identity-mapped object for either.
+        entry = db.session.execute(_GET_ENTRY, {"key": key}).first()
         if entry is None:
             return None
         if entry.expires_at is not None and entry.expires_at <= utcnow():
@@ -52,16 +68,14 @@ class DatabaseCache(BaseCache):
         timeout = self._normalize_timeout(timeout)
         expires = utcnow() + timedelta(seconds=timeout) if timeout else None
         deferred = g.get("_cache_commit_deferred") if has_app_context() else None
-        if db.session.get_bind().dialect.name == "postgresql" and deferred != "async":
+        dialect = db.session.get_bind().dialect.name
+        if dialect == "postgresql" and deferred != "async":
             # Short-lived launch state: losing the last few writes in a crash only fails launches in
             # flight, so skip the fsync wait that would otherwise dominate launch latency.
-            db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            db.session.execute(_ASYNC_COMMIT)
             if deferred:
                 g._cache_commit_deferred = "async"  # said once for the transaction
-        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        statement = insert(CacheEntry).values(key=key, value=value, expires_at=expires)
-        db.session.execute(statement.on_conflict_do_update(
-            index_elements=[CacheEntry.key], set_={"value": value, "expires_at": expires}))
+        db.session.execute(_upsert_entry(dialect), {"key": key, "value": value, "expires_at": expires})
         if not deferred:
             db.session.commit()
         return True

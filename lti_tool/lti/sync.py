@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -46,23 +46,40 @@ def _insert_ignoring_duplicates(model, values: dict) -> None:
 
 def _get_or_create(model, defaults: dict | None = None, **keys):
     """The row with these unique ``keys``, created if missing; safe when two launches create it at once."""
-    query = db.select(model).filter_by(**keys)
-    row = db.session.execute(query).scalars().first()
+    query = _lookup(model, tuple(keys))
+    row = db.session.execute(query, keys).scalars().first()
     if row is None:
         db.session.flush()  # rows this one points at (a new user, course) go first
         _insert_ignoring_duplicates(model, {**keys, **(defaults or {})})
-        row = db.session.execute(query).scalars().one()
+        row = db.session.execute(query, keys).scalars().one()
     return row
+
+
+_LOOKUPS: dict[tuple, object] = {}
+
+
+def _lookup(model, names: tuple):
+    """SELECT model WHERE each of ``names`` equals its bound parameter, built once per shape."""
+    if (model, names) not in _LOOKUPS:
+        _LOOKUPS[(model, names)] = db.select(model).filter_by(**{name: bindparam(name) for name in names})
+    return _LOOKUPS[(model, names)]
 
 
 PLACEHOLDER_PREFIX = "roster:"  # people imported from a CSV roster before their first launch
 
 
+# Built once (a launch runs it; building costs about as much CPU as running). Without an email the
+# placeholder is NULL, which matches no row.
+_USER_OR_PLACEHOLDER = db.select(LtiUser).where(
+    LtiUser.platform_id == bindparam("platform_id"),
+    or_(LtiUser.sub == bindparam("sub"), LtiUser.sub == bindparam("placeholder")))
+
+
 def _find_user(platform_id: int, sub: str, email: str | None) -> LtiUser | None:
     """The user for an LMS id, or a CSV-imported placeholder with the same email, adopted (one query for both)."""
     placeholder = PLACEHOLDER_PREFIX + email.lower() if email else None
-    found = {u.sub: u for u in db.session.execute(db.select(LtiUser).where(
-        LtiUser.platform_id == platform_id, LtiUser.sub.in_([sub, placeholder] if placeholder else [sub]))).scalars()}
+    found = {u.sub: u for u in db.session.execute(_USER_OR_PLACEHOLDER, {
+        "platform_id": platform_id, "sub": sub, "placeholder": placeholder}).scalars()}
     user = found.get(sub)
     if user is None and placeholder in found:
         user = found[placeholder]
@@ -95,13 +112,24 @@ def _upsert(model, keys: dict, values: dict, *, keep_existing: bool = False) -> 
     """INSERT … ON CONFLICT (keys) DO UPDATE SET values RETURNING id: one round trip, safe when two
     launches write the same row at once (PostgreSQL and SQLite alike). ``keep_existing``: a value
     that is None leaves the stored one as it is."""
-    dialect = db.session.get_bind().dialect.name
-    table = model.__table__
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(**keys, **values)
-    update = {k: func.coalesce(insert.excluded[k], table.c[k]) if keep_existing else insert.excluded[k]
-              for k in values}
-    return db.session.execute(insert.on_conflict_do_update(index_elements=list(keys), set_=update)
-                              .returning(table.c.id)).scalar_one()
+    statement = _upsert_statement(db.session.get_bind().dialect.name, model.__table__, tuple(keys), tuple(values),
+                                  keep_existing)
+    return db.session.execute(statement, {**keys, **values}).scalar_one()
+
+
+_UPSERTS: dict[tuple, object] = {}
+
+
+def _upsert_statement(dialect: str, table, keys: tuple, names: tuple, keep_existing: bool):
+    """The statement of ``_upsert``, built once per shape (the values are parameters): building it
+    anew for every launch cost more CPU than running it."""
+    shape = (dialect, table.name, keys, names, keep_existing)
+    if shape not in _UPSERTS:
+        insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+        update = {k: func.coalesce(insert.excluded[k], table.c[k]) if keep_existing else insert.excluded[k]
+                  for k in names}
+        _UPSERTS[shape] = insert.on_conflict_do_update(index_elements=list(keys), set_=update).returning(table.c.id)
+    return _UPSERTS[shape]
 
 
 def slugify(text: str) -> str:

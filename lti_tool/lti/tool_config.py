@@ -6,6 +6,7 @@ from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.service_connector import ServiceConnector
 from pylti1p3.tool_config.abstract import ToolConfAbstract
+from sqlalchemy import bindparam, select
 
 from ..extensions import db
 from ..models import Deployment, Platform
@@ -31,11 +32,19 @@ def _detached(row):
     return row
 
 
+# Built once: a login and a launch each run these, and building a statement costs about as much CPU
+# as running it. The values are bound parameters.
+_PLATFORM_BY_CLIENT = select(Platform).where(Platform.issuer == bindparam("issuer"),
+                                             Platform.client_id == bindparam("client_id"))
+_PLATFORMS_OF_ISSUER = select(Platform).where(Platform.issuer == bindparam("issuer")).limit(2)
+_DEPLOYMENT = select(Deployment).where(Deployment.platform_id == bindparam("platform_id"),
+                                       Deployment.deployment_id == bindparam("deployment_id"))
+
+
 def _query_platform(issuer: str, client_id: str | None) -> Platform | None:
-    query = db.select(Platform).where(Platform.issuer == issuer)
     if client_id:
-        return db.session.execute(query.where(Platform.client_id == client_id)).scalars().first()
-    rows = db.session.execute(query.limit(2)).scalars().all()
+        return db.session.execute(_PLATFORM_BY_CLIENT, {"issuer": issuer, "client_id": client_id}).scalars().first()
+    rows = db.session.execute(_PLATFORMS_OF_ISSUER, {"issuer": issuer}).scalars().all()
     return rows[0] if len(rows) == 1 else None
 
 
@@ -50,11 +59,7 @@ def find_deployment(issuer: str, client_id: str | None, deployment_id: str) -> D
 
 
 def _query_deployment(platform: Platform, deployment_id: str) -> Deployment | None:
-    return db.session.execute(
-        db.select(Deployment).where(
-            Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
-        )
-    ).scalars().first()
+    return db.session.execute(_DEPLOYMENT, {"platform_id": platform.id, "deployment_id": deployment_id}).scalars().first()
 
 
 class DatabaseToolConf(ToolConfAbstract):

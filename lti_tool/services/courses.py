@@ -1,7 +1,7 @@
 """Course-scoped queries: every read of course data goes through the launch's scope."""
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 
 from ..extensions import db
 from ..models import Cohort, Course, Deployment, Participant
@@ -21,12 +21,14 @@ def cohorts_in_course(course: Course) -> list[tuple[Cohort, int]]:
     return [(cohort, count) for cohort, count in rows]
 
 
+# Built once: a learner's landing page runs it on every launch.
+_COHORTS_OF_LEARNER = (db.select(Cohort).join(Participant, Participant.cohort_id == Cohort.id)
+                       .where(Cohort.course_id == bindparam("course_id"), Participant.user_id == bindparam("user_id"))
+                       .order_by(Cohort.id))
+
+
 def cohorts_of_learner(course: Course, user_id: int) -> list[Cohort]:
-    return list(db.session.execute(
-        db.select(Cohort).join(Participant, Participant.cohort_id == Cohort.id)
-        .where(Cohort.course_id == course.id, Participant.user_id == user_id)
-        .order_by(Cohort.id)
-    ).scalars())
+    return list(db.session.execute(_COHORTS_OF_LEARNER, {"course_id": course.id, "user_id": user_id}).scalars())
 
 
 def cohorts_in_deployment(course: Course) -> list[tuple[Cohort, Course, int]]:
