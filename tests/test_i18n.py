@@ -207,7 +207,9 @@ def more_languages(app, tmp_path, monkeypatch):
             write_mo(f, catalogue)
     config = app.extensions["babel"]
     monkeypatch.setattr(config, "translation_directories", [*config.translation_directories, str(tmp_path)])
-    monkeypatch.setattr(babel.domain_instance, "cache", {})  # loaded catalogues are cached per locale
+    monkeypatch.delitem(app.extensions, "rml_locales", raising=False)  # the catalogues found, listed once per app
+    with app.app_context():
+        monkeypatch.setattr(babel.domain_instance, "cache", {})  # loaded catalogues are cached per locale
 
 
 def learner_home(lti, client, launch_locale, accept_language=None):
