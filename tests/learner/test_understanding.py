@@ -33,7 +33,7 @@ def test_your_data_says_who_sees_each_item_and_how_long(people, client):
     table = html[html.index('<table class="privacy">'):html.index("</table>")]
     for header in ("What", "Who sees it", "How long it is kept"):
         assert f'<th scope="col">{header}</th>' in table
-    rows = re.findall(r'<tr><th scope="row">(.*?)</th>\s*<td>(.*?)</td><td>(.*?)</td></tr>', table, re.S)
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>\s*<td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>', table, re.S)
     what = {re.sub(r"\s*\(.*", "", re.sub(r"<.*?>", "", w)).strip(): (who, kept) for w, who, kept in rows}
     assert "Gender identity" in what and "Skills I offer" in what and "Reflection answers" in what
     assert "other participants only if you choose to show it" in what["Gender identity"][0]
