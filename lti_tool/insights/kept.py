@@ -38,8 +38,6 @@ def kept_page(view):
             return pages[key]
         html = view(*args, **kwargs)
         if key is not None and isinstance(html, str) and not g.get("insights_stale"):
-            while len(pages) >= LIMIT:  # the oldest first (another thread may have dropped it already)
-                pages.pop(next(iter(pages), None), None)
-            pages[key] = html
+            insights.keep_bounded(pages, key, html, LIMIT)
         return html
     return wrapped

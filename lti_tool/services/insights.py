@@ -32,6 +32,7 @@ The rules (docs/insights.md explains them for readers):
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -466,7 +467,9 @@ def compute(deployment_id: int, filters: Filters) -> dict:
     if kept is not None and kept.seconds > limit:
         age = (datetime.now(timezone.utc) - kept.built_at).total_seconds()
         if age >= current_app.config.get("INSIGHTS_REFRESH_SECONDS", 120):
-            _rebuild_in_background(key, deployment_id, filters, locale)
+            # a copy: the view goes on to change the request's own Filters (an unknown department is dropped)
+            _rebuild_in_background(key, deployment_id, dataclasses.replace(filters, cohort_ids=list(filters.cohort_ids)),
+                                   locale)
         if has_request_context():
             g.insights_stale = True  # insights/kept.py: a page drawn from it is not kept as the new version's
         return {**kept.page, "stale": True, "built_at": kept.built_at}
@@ -485,11 +488,20 @@ def _build(key, version: int, deployment_id: int, filters: Filters) -> _KeptPage
     started = time.monotonic()
     page = _compute(deployment_id, filters)
     kept = _KeptPage(version, page, time.monotonic() - started, datetime.now(timezone.utc))
-    pages = _kept("pages")
-    while len(pages) >= 64:  # the oldest first (another thread may have dropped it already)
-        pages.pop(next(iter(pages), None), None)
-    pages[key] = kept
+    keep_bounded(_kept("pages"), key, kept, 64)
     return kept
+
+
+_KEEP_LOCK = threading.Lock()
+
+
+def keep_bounded(kept: dict, key, value, limit: int) -> None:
+    """Store ``value`` in a per-process cache of at most ``limit`` entries, dropping the oldest first.
+    Request threads and the background rebuild write these caches: one lock for all of them."""
+    with _KEEP_LOCK:
+        while len(kept) >= limit:
+            kept.pop(next(iter(kept)))
+        kept[key] = value
 
 
 _REBUILDING: dict = {}  # deployment id -> the thread building one of its pages (tests join it)
@@ -993,9 +1005,7 @@ def _compute(deployment_id: int, filters: Filters) -> dict:
         # 2. Tables played against each other, and the cohort shares filters can show: hold back more if needed.
         families = {f: data.atoms_ok(f) for f in ("department", "gender", "month")}
         _audit(data, overview_shown, base, families)
-        while len(kept) >= 32:
-            kept.pop(next(iter(kept), None), None)
-        kept[key] = (overview_cells, overview_shown, base, families)
+        keep_bounded(kept, key, (overview_cells, overview_shown, base, families), 32)
     all_overview = [c.value if ok else SUPPRESSED for c, ok in zip(overview_cells, overview_shown)]
     cohort_keys, all_by_cohort = base["by_cohort"].keys, rows_of(base["by_cohort"])
     dept_keys, all_by_dept = base["by_department"].keys, rows_of(base["by_department"])
