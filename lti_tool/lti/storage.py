@@ -20,29 +20,19 @@ from flask_caching.backends.rediscache import RedisCache
 
 from flask_caching.backends.base import BaseCache
 from sqlalchemy import bindparam, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from pylti1p3.contrib.flask import FlaskCacheDataStorage
 
 from ..extensions import cache, db
 from ..models import CacheEntry, utcnow
+from ..upserts import insert_for, upsert_statement
 
 log = logging.getLogger(__name__)
 
 
 _GET_ENTRY = select(CacheEntry.value, CacheEntry.expires_at).where(CacheEntry.key == bindparam("key"))
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
-_UPSERTS: dict[str, Any] = {}
-
-
-def _upsert_entry(dialect: str):
-    """INSERT … ON CONFLICT (key) DO UPDATE, built once per dialect (values come as parameters)."""
-    if dialect not in _UPSERTS:
-        insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(CacheEntry.__table__)
-        _UPSERTS[dialect] = insert.on_conflict_do_update(
-            index_elements=[CacheEntry.key], set_={"value": insert.excluded.value,
-                                                   "expires_at": insert.excluded.expires_at})
-    return _UPSERTS[dialect]
+# The cache's upsert: INSERT … ON CONFLICT (key) DO UPDATE value and expiry, built once per dialect.
+_ENTRY_KEYS, _ENTRY_VALUES = ("key",), ("value", "expires_at")
 
 
 class DatabaseCache(BaseCache):
@@ -75,7 +65,8 @@ class DatabaseCache(BaseCache):
             db.session.execute(_ASYNC_COMMIT)
             if deferred:
                 g._cache_commit_deferred = "async"  # said once for the transaction
-        db.session.execute(_upsert_entry(dialect), {"key": key, "value": value, "expires_at": expires})
+        db.session.execute(upsert_statement(dialect, CacheEntry.__table__, _ENTRY_KEYS, _ENTRY_VALUES, returning=False),
+                           {"key": key, "value": value, "expires_at": expires})
         if not deferred:
             db.session.commit()
         return True
@@ -85,7 +76,7 @@ class DatabaseCache(BaseCache):
         timeout = self._normalize_timeout(timeout)
         now = utcnow()
         expires = now + timedelta(seconds=timeout) if timeout else None
-        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = insert_for(db.session.get_bind().dialect.name)
         statement = insert(CacheEntry).values(key=key, value=value, expires_at=expires).on_conflict_do_update(
             index_elements=[CacheEntry.key], set_={"value": value, "expires_at": expires},
             where=CacheEntry.expires_at.is_not(None) & (CacheEntry.expires_at <= now)).returning(CacheEntry.key)

@@ -4,11 +4,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, or_
 
 from ..extensions import db
+from ..upserts import insert_for, upsert_statement
 from ..models import Cohort, Course, Deployment, LtiUser, Membership, Participant, ResourceLink, utcnow
 from . import claims
 from .roles import LEARNER, map_roles
@@ -39,8 +38,7 @@ def _insert_ignoring_duplicates(model, values: dict) -> None:
     finish and then skips our row instead of failing the whole launch with a unique violation
     (SQLite serialises writers, so there the second one simply finds the row).
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = insert_for(db.session.get_bind().dialect.name)
     db.session.execute(insert(model.__table__).values(**values).on_conflict_do_nothing())
 
 
@@ -112,24 +110,9 @@ def _upsert(model, keys: dict, values: dict, *, keep_existing: bool = False) -> 
     """INSERT … ON CONFLICT (keys) DO UPDATE SET values RETURNING id: one round trip, safe when two
     launches write the same row at once (PostgreSQL and SQLite alike). ``keep_existing``: a value
     that is None leaves the stored one as it is."""
-    statement = _upsert_statement(db.session.get_bind().dialect.name, model.__table__, tuple(keys), tuple(values),
-                                  keep_existing)
+    statement = upsert_statement(db.session.get_bind().dialect.name, model.__table__, tuple(keys), tuple(values),
+                                 keep_existing=keep_existing)
     return db.session.execute(statement, {**keys, **values}).scalar_one()
-
-
-_UPSERTS: dict[tuple, object] = {}
-
-
-def _upsert_statement(dialect: str, table, keys: tuple, names: tuple, keep_existing: bool):
-    """The statement of ``_upsert``, built once per shape (the values are parameters): building it
-    anew for every launch cost more CPU than running it."""
-    shape = (dialect, table.name, keys, names, keep_existing)
-    if shape not in _UPSERTS:
-        insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-        update = {k: func.coalesce(insert.excluded[k], table.c[k]) if keep_existing else insert.excluded[k]
-                  for k in names}
-        _UPSERTS[shape] = insert.on_conflict_do_update(index_elements=list(keys), set_=update).returning(table.c.id)
-    return _UPSERTS[shape]
 
 
 def slugify(text: str) -> str:
