@@ -186,8 +186,12 @@ def profile(lms: TestPlatform, runs: int = 60) -> str:
             marks.append(len(statements))
             token = lms.id_token(params["nonce"], sub=f"p-{i}", name=f"P {i}", email=f"p{i}@example.com")
             r = client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
-            marks.append(len(statements))
-            assert client.get(r.headers["Location"]).status_code == 200
+            if r.status_code == 303:  # older code redirected to the landing page
+                marks.append(len(statements))
+                r = client.get(r.headers["Location"])
+            else:  # the launch answers with the landing page: its statements are counted with the launch
+                marks.append(len(statements))
+            assert r.status_code == 200
             marks.append(len(statements))
             return marks
 

@@ -86,8 +86,8 @@ def main() -> None:
             token = lms.id_token(params["nonce"], sub=f"learner-{i}", name=f"Learner {i}", email=f"l{i}@example.com")
             cpu = time.process_time()
             r = client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
-            assert r.status_code == 303, r.get_data(as_text=True)[:300]
-            r = client.get(r.headers["Location"])
+            if r.status_code == 303:  # older code redirected to the landing page
+                r = client.get(r.headers["Location"])
             assert r.status_code == 200 and "Welcome" in r.get_data(as_text=True)
             return spent + time.process_time() - cpu
 

@@ -235,15 +235,17 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def start_timer() -> None:
-        g.request_started = time.perf_counter()
+        g.setdefault("request_started", time.perf_counter())  # a launch's landing page runs nested
 
     @app.after_request
     def count_and_log(response: Response) -> Response:
+        if g.get("nested_dispatch"):
+            return response  # the landing page inside a launch: one response, counted once by the launch
         seconds = time.perf_counter() - g.get("request_started", time.perf_counter())
         endpoint = request.endpoint or "unmatched"
         RESPONSES.labels(status=str(response.status_code)).inc()
         REQUEST_SECONDS.labels(endpoint=endpoint).observe(seconds)
-        if endpoint == "lti.launch" and response.status_code == 303:
+        if endpoint == "lti.launch" and g.get("launched"):
             roles = session.get("roles") or []
             LAUNCHES.labels(role=roles[0] if roles else "none").inc()
         access_log.log(logging.DEBUG if endpoint in PROBES else logging.INFO,

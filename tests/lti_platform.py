@@ -320,3 +320,18 @@ class Launcher:
 
 def new_client_id() -> str:
     return "client-" + uuid.uuid4().hex[:8]
+
+
+REPLACE_STATE = 'history.replaceState(null, "", '
+
+
+def landed(response, path: str | None = None) -> bool:
+    """True when a launch answered with its landing page (``path``, when given) rather than a redirect.
+
+    The launch renders the landing page in place (200) and the page's first script swaps the browser's
+    address to the page's own, so a reload is a GET of that page.
+    """
+    body = response.get_data(as_text=True)
+    if response.status_code != 200 or REPLACE_STATE not in body:
+        return False
+    return path is None or f'{REPLACE_STATE}"{path}")' in body

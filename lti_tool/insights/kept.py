@@ -21,7 +21,8 @@ LIMIT = 16  # pages of a few MB each at 3,000 cohorts
 
 def _key():
     lti = g.lti
-    if lti.course is None or session.get("_flashes") or insights_store.pending():
+    if lti.course is None or session.get("_flashes") or insights_store.pending() or g.get("landing_url"):
+        # (a launch's landing page carries a script that swaps the address: never served again)
         return None
     course = lti.course
     return (course.deployment_id, insights_store.version(course.deployment_id), insights.min_group(),

@@ -11,6 +11,7 @@ from ..lti.roles import FACILITATOR
 from ..models import Cohort
 from ..security import with_script_nonce
 from . import claims, keys
+from .landing import landing_response
 from .forms import DeepLinkForm, ProfileForm, RegisterForm
 from .launch import message_launch, oidc_login, restore_launch
 from .registration import (RegistrationError, fetch_openid_configuration, frame_origins_for, manual_configuration,
@@ -38,9 +39,10 @@ def launch():
     data = launch.get_launch_data()  # validates state, nonce, signature, registration, deployment
     synced = sync_launch(data, launch.get_client_id())
     start_session(launch.get_launch_id(), synced)
+    g.launched = True  # counted by observability, whatever the landing page answers
     if launch.is_deep_link_launch():
         return redirect(url_for("lti.deep_link"), code=303)
-    return redirect(url_for(landing_endpoint(synced.roles)), code=303)
+    return landing_response(landing_endpoint(synced.roles))
 
 
 @bp.get("/jwks")

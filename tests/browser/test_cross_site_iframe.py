@@ -64,6 +64,17 @@ def test_launch_in_a_cross_site_iframe_with_third_party_cookies_blocked(strict_p
     session = [c for c in cookies if c["name"] == "rml_session"]
     assert session and session[0]["secure"] and session[0]["sameSite"] == "None"
     screenshot(strict_page, "cross-site-launch")
+    # The launch POST answered with the page itself; the page put its own address in the frame's history,
+    # so a reload is a plain GET of the landing page, never a second post of the spent id_token.
+    lab = [f for f in strict_page.frames if f != strict_page.main_frame]
+    assert len(lab) == 1 and lab[0].url.endswith("/learner/"), [f.url for f in lab]
+    lab = lab[0]
+    requests_seen = []
+    strict_page.on("request", lambda r: requests_seen.append((r.method, r.url)))
+    lab.evaluate("location.reload()")
+    frame.get_by_role("heading", level=1, name="Welcome, Ana Costa").wait_for(timeout=15000)
+    assert [m for m, u in requests_seen if u.endswith("/learner/")] == ["GET"], requests_seen
+    assert not [u for m, u in requests_seen if "/lti/launch" in u], requests_seen
 
 
 def test_when_the_iframe_gets_no_cookies_at_all_the_lab_opens_in_a_new_window(page, cross_site):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from lti_tool.extensions import db
 from lti_tool.models import Deployment, Platform, ToolKey, utcnow
 from tests.conftest import csrf_token_in
-from tests.lti_platform import Launcher, TestPlatform
+from tests.lti_platform import landed, Launcher, TestPlatform
 
 
 def invite_path(runner, *args) -> str:
@@ -44,7 +44,7 @@ def test_dynamic_registration_registers_platform_and_deployment(app, client, run
             assert db.session.execute(db.select(Deployment).filter_by(platform_id=platform.id)).scalar_one() \
                 .deployment_id == "dyn-deploy-1"
         # The freshly registered platform can launch straight away.
-        assert Launcher(client, lms)(role="learner").status_code == 303
+        assert landed(Launcher(client, lms)(role="learner"))
     finally:
         lms.close()
 

@@ -12,7 +12,7 @@ from lti_tool.extensions import db
 from lti_tool.models import Cohort, OutboxMessage
 from tests.conftest import csrf_token_in, https_client
 from tests.lti.test_shared_storage import second_worker
-from tests.lti_platform import Launcher
+from tests.lti_platform import landed, Launcher
 from tests.ops.helpers import free_port
 
 TOKEN = "scrape-token-123"
@@ -47,7 +47,7 @@ def test_metrics_need_the_token(app, client, monkeypatch):
 
 def test_launches_refusals_and_responses_are_counted(app, client, lti, metrics_on):
     before = scrape(client)
-    assert lti(role="learner").status_code == 303
+    assert landed(lti(role="learner"))
     response, token, params = lti.launch()
     replay = client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
     assert replay.status_code == 400
@@ -65,7 +65,7 @@ def test_launches_refusals_and_responses_are_counted(app, client, lti, metrics_o
 def test_server_errors_are_counted(app, platform):
     down = second_worker(app, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", METRICS_TOKEN=TOKEN)
     client = https_client(down)
-    assert Launcher(client, platform)(role="instructor", sub="teacher", custom={"cohort": "spring"}).status_code == 303
+    assert landed(Launcher(client, platform)(role="instructor", sub="teacher", custom={"cohort": "spring"}))
     with app.app_context():
         cohort_id = db.session.scalar(db.select(Cohort.id))
     page = client.get(f"/facilitator/cohorts/{cohort_id}")
@@ -108,7 +108,7 @@ def test_queue_depth_and_worker_job_times_come_from_redis(app, platform, own_red
     """Two instances report the same queue, and a job run by an RQ worker shows in both."""
     first, second = (second_worker(app, REDIS_URL=own_redis.url, METRICS_TOKEN=TOKEN) for _ in range(2))
     client = https_client(first)
-    assert Launcher(client, platform)(role="instructor", sub="teacher", custom={"cohort": "spring"}).status_code == 303
+    assert landed(Launcher(client, platform)(role="instructor", sub="teacher", custom={"cohort": "spring"}))
     with app.app_context():
         cohort_id = db.session.scalar(db.select(Cohort.id))
     page = client.get(f"/facilitator/cohorts/{cohort_id}")

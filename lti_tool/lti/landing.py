@@ -1,0 +1,45 @@
+"""Answer a launch with the landing page itself instead of a redirect to it.
+
+A 303 after the launch POST costs the browser a second round trip and the tool a second request
+(session cookie decoded, the launched user loaded, every hook run again) on the busiest moment of a
+course: everyone opening the lab at once. Instead the launch dispatches the landing view in place,
+as a GET in a nested request that shares the launch's session, and answers 200 with its page. The
+page's first script replaces the address (``/lti/launch``) with the landing page's own, so a reload
+or a bookmark is a plain GET and never re-posts the spent id_token.
+"""
+from __future__ import annotations
+
+import io
+
+import flask_babel
+from flask import Response, current_app, g, request, session, url_for
+from flask.ctx import RequestContext
+
+# What describes the POST body: the landing request is a GET without one.
+_BODY_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH", "QUERY_STRING", "wsgi.input", "werkzeug.request")
+
+
+def landing_response(endpoint: str) -> Response:
+    """The response of ``endpoint`` as if the browser had followed a redirect to it."""
+    app = current_app._get_current_object()
+    path = url_for(endpoint)
+    environ = {k: v for k, v in request.environ.items() if k not in _BODY_KEYS}
+    environ.update(REQUEST_METHOD="GET", PATH_INFO=path, QUERY_STRING="", CONTENT_LENGTH="0",
+                   HTTP_X_REQUEST_ID=g.request_id)  # one response, one request id in the logs
+    environ["wsgi.input"] = io.BytesIO(b"")
+    g.landing_url = path
+    g.nested_dispatch = True
+    flask_babel.refresh()  # the launch may have changed the session's language
+    try:
+        with RequestContext(app, environ, session=session._get_current_object()):
+            response = app.full_dispatch_request()
+    finally:
+        g.nested_dispatch = False
+    # The nested request saved the session into its response; the launch saves it again.
+    cookie = app.config["SESSION_COOKIE_NAME"] + "="
+    kept = [v for v in response.headers.getlist("Set-Cookie") if not v.startswith(cookie)]
+    response.headers.remove("Set-Cookie")
+    for value in kept:
+        response.headers.add("Set-Cookie", value)
+    return response
+
