@@ -350,3 +350,32 @@ def test_a_german_launch_shows_the_intake_form_in_german(app, lti, client):
     assert "Entwurf speichern" in page and "Fragebogen absenden" in page  # the form's buttons
     assert "Geschlechtsidentität" in page and "Zeitzone" in page  # the fields' labels
     assert "Save draft" not in page and "Time zone" not in page
+
+
+def test_form_messages_follow_each_requests_language_with_catalogues_parsed_once(app, monkeypatch):
+    """WTForms' own messages (a required field left empty) are in the request's language, and each
+    language's catalogue is read from disk once per process, not on every request with a form."""
+    from babel import support
+
+    from lti_tool import forms
+    from lti_tool.lti.forms import ProfileForm
+
+    monkeypatch.setattr(forms, "_CATALOGUES", {})
+    loads = []
+    real_load = support.Translations.load
+
+    def counted_load(dirname=None, locales=None, domain=None):
+        loads.append((tuple(locales or ()), domain))
+        return real_load(dirname, locales, domain)
+
+    monkeypatch.setattr(support.Translations, "load", staticmethod(counted_load))
+    required = {}
+    for language in ("de", "fr", "de", "en", "fr", "de"):
+        with app.test_request_context("/", method="POST", data={"display_name": "", "email": ""},
+                                      headers={"Accept-Language": language}):
+            form = ProfileForm(meta={"csrf": False})
+            assert not form.validate()
+            required.setdefault(language, set()).add(form.display_name.errors[0])
+    assert required == {"de": {"Dieses Feld wird benötigt."}, "fr": {"Ce champ est requis."},
+                        "en": {"This field is required."}}
+    assert sorted(locales for locales, domain in loads if domain == "wtforms") == [("de",), ("en",), ("fr",)]

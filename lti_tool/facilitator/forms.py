@@ -5,7 +5,7 @@ from datetime import date
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import LabForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, SubmitField, TimeField,
                      URLField)
@@ -15,7 +15,7 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 COMMON_ZONES = sorted(available_timezones())
 
 
-class CohortForm(FlaskForm):
+class CohortForm(LabForm):
     name = StringField(_l("Cohort name"), validators=[DataRequired(), Length(max=200)])
     day_one = DateField(_l("First lab day"), validators=[DataRequired()])
     day_two = DateField(_l("Second lab day"), validators=[DataRequired()],
@@ -103,18 +103,18 @@ class CohortForm(FlaskForm):
                 getattr(self, f"weight_{name}").data = value
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(LabForm):
     file = FileField(_l("Roster file (CSV)"), validators=[FileRequired(), FileAllowed(["csv"], _l("Upload a .csv file."))],
                      description=_l("Columns: name, email, and optionally department, location. Download the template below."))
     submit = SubmitField(_l("Import roster"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(LabForm):
     """A CSRF-protected button with no fields (sync, publish, remind, …)."""
     submit = SubmitField()
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(LabForm):
     """Change one team's follow-up meetings: the weekly time of the whole series, or one meeting."""
     team = SelectField(_l("Team"), coerce=int, validators=[DataRequired()])
     change = RadioField(_l("What to change"), default="move", choices=[

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import LabForm
 from sqlalchemy.orm import selectinload
 
 from ..auth import role_required
@@ -40,7 +40,7 @@ def progress(cohort_id: int):
     show = request.args.get("show", "")
     shown = [r for r in rows if r.status == show] if show in progress_service.STATUSES else rows
     return render_template("facilitator/progress.html", cohort=cohort, rows=shown, every=rows, show=show,
-                           counts=progress_service.counts(rows), syncs=syncs_for_cohort(cohort), form=FlaskForm(),
+                           counts=progress_service.counts(rows), syncs=syncs_for_cohort(cohort), form=LabForm(),
                            reminders=sum(1 for r in rows if r.needs_reminder))
 
 
@@ -61,7 +61,7 @@ def progress_csv(cohort_id: int):
 def progress_remind(cohort_id: int):
     """A reminder to everyone with something due and not done: GET shows who and what, POST sends."""
     cohort = cohort_in_course(cohort_id)
-    form = FlaskForm()
+    form = LabForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
@@ -81,7 +81,7 @@ def progress_remind(cohort_id: int):
 def progress_send(cohort_id: int):
     """Send every learner's score to the LMS gradebook now (unchanged scores are not sent twice)."""
     cohort = cohort_in_course(cohort_id)
-    if not FlaskForm().validate_on_submit():
+    if not LabForm().validate_on_submit():
         abort(400)
     rows = progress_service.learner_rows(cohort)
     if sum(schedule_for_participant(row.participant.id) for row in rows):
@@ -97,7 +97,7 @@ def progress_send(cohort_id: int):
 @role_required(FACILITATOR)
 def progress_resend(cohort_id: int):
     cohort = cohort_in_course(cohort_id)
-    if not FlaskForm().validate_on_submit():
+    if not LabForm().validate_on_submit():
         flash(_("The form expired. Please try again."), "error")
     else:
         for pid, sync in syncs_for_cohort(cohort).items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import LabForm
 from wtforms.fields.choices import SelectChoice
 from wtforms import (BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField,
                      SubmitField, TextAreaField)
@@ -63,7 +63,7 @@ def one_of_or_empty(form, field):
         raise ValidationError(_l("Not a valid choice."))
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(LabForm):
     gender = RadioField(_l("Gender identity"), choices=choices(intake.GENDERS), validate_choice=False,
                         validators=[one_of_or_empty])
     gender_self_described = StringField(_l("Your gender in your own words"), validators=[Length(max=100)])
@@ -164,13 +164,13 @@ class IntakeForm(FlaskForm):
         self.visible.data = list(p.visible_fields) if p.intake_updated_at else list(intake.DEFAULT_VISIBLE)
 
 
-class PreferenceForm(FlaskForm):
+class PreferenceForm(LabForm):
     action = HiddenField()
 
 
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(LabForm):
     reason = RadioField(_l("Why are you leaving? (optional)"), default="", choices=choices([("", _l("I prefer not to say")), *withdrawal.REASONS]),
                         validators=[one_of_or_empty],
                         description=_l("Only counted, never shown next to your name: it helps the facilitator "
@@ -186,6 +186,6 @@ CHECK_IN_ANSWERS = [("yes", _l("Yes, we met")), ("moved", _l("We moved it to ano
                     ("no", _l("No, we did not meet"))]
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(LabForm):
     """"Did you meet?" after a follow-up meeting: one button per answer."""
     answer = RadioField(_l("Did you meet?"), choices=choices(CHECK_IN_ANSWERS))
