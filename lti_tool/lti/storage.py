@@ -268,5 +268,57 @@ def register_commands(app) -> None:
     app.cli.add_command(storage_cli)
 
 
-def launch_data_storage() -> FlaskCacheDataStorage:
-    return FlaskCacheDataStorage(cache)
+class LaunchStorage(FlaskCacheDataStorage):
+    """pylti1p3's cache storage with its round trips batched.
+
+    A launch reads two keys (the state's token hash and the nonce) and writes two (the launch data and
+    the state's token hash). ``prefetch`` reads keys named in advance with one ``get_many``; later reads
+    of them are answered from that. Inside ``deferred_writes()`` writes are collected and stored with
+    one ``set_many`` (per lifetime) when the block ends.
+    """
+
+    def __init__(self, cache, **kwargs):
+        super().__init__(cache, **kwargs)
+        self._read: dict[str, Any] = {}  # prefetched keys (prepared) and their values, None when missing
+        self._pending: dict[int | None, dict[str, Any]] | None = None  # lifetime -> writes, while deferred
+
+    def prefetch(self, *keys: str) -> None:
+        wanted = [key for key in dict.fromkeys(self._prepare_key(k) for k in keys) if key not in self._read]
+        if wanted:
+            self._read.update(zip(wanted, self._get_cache().get_many(*wanted)))
+
+    @contextmanager
+    def deferred_writes(self):
+        """Writes inside go out in one set_many at the end (none when the block raises)."""
+        self._pending = {}
+        try:
+            yield self
+            for lifetime, mapping in self._pending.items():
+                self._get_cache().set_many(mapping, lifetime)
+        finally:
+            self._pending = None
+
+    def get_value(self, key: str) -> Any:
+        key = self._prepare_key(key)
+        if self._pending:
+            for mapping in self._pending.values():
+                if key in mapping:
+                    return mapping[key]
+        if key in self._read:
+            return self._read[key]
+        return self._get_cache().get(key)
+
+    def check_value(self, key: str) -> bool:
+        return self.get_value(key) is not None
+
+    def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
+        key = self._prepare_key(key)
+        self._read.pop(key, None)  # a later read must not see what was prefetched before
+        if self._pending is not None:
+            self._pending.setdefault(exp, {})[key] = value
+        else:
+            self._get_cache().set(key, value, exp)
+
+
+def launch_data_storage() -> LaunchStorage:
+    return LaunchStorage(cache)
