@@ -5,7 +5,7 @@ launch cost more CPU than running it.
 """
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -19,14 +19,32 @@ _STATEMENTS: dict[tuple, object] = {}
 
 
 def upsert_statement(dialect: str, table, keys: tuple, names: tuple, *, keep_existing: bool = False,
-                     returning: bool = True):
-    """INSERT … ON CONFLICT (keys) DO UPDATE SET names [RETURNING id]. ``keep_existing``: a value given
-    as None leaves the stored one as it is."""
-    shape = (dialect, table.name, keys, names, keep_existing, returning)
+                     returning=True, rows: int | None = None):
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET names [RETURNING …]. ``keep_existing``: a value given
+    as None leaves the stored one as it is.
+
+    ``returning``: True for the row's id, False for nothing, or an expression to return instead (build it
+    once, at module level: it is part of the statement's shape). ``rows``: a multi-row INSERT of that many
+    rows, whose parameters are named ``<column>_<row>`` (see ``row_parameters``); None for one row whose
+    parameters are the column names.
+    """
+    shape = (dialect, table.name, keys, names, keep_existing, returning, rows)
     if shape not in _STATEMENTS:
         insert = insert_for(dialect)(table)
+        if rows is not None:
+            insert = insert.values([{name: bindparam(f"{name}_{i}", type_=table.c[name].type)
+                                     for name in (*keys, *names)} for i in range(rows)])
         update = {k: func.coalesce(insert.excluded[k], table.c[k]) if keep_existing else insert.excluded[k]
                   for k in names}
         statement = insert.on_conflict_do_update(index_elements=list(keys), set_=update)
-        _STATEMENTS[shape] = statement.returning(table.c.id) if returning else statement
+        if returning is True:
+            statement = statement.returning(table.c.id)
+        elif returning is not False:
+            statement = statement.returning(returning)
+        _STATEMENTS[shape] = statement
     return _STATEMENTS[shape]
+
+
+def row_parameters(rows: list[dict]) -> dict:
+    """The parameters of ``upsert_statement(…, rows=len(rows))``: ``{"<column>_<row>": value}``."""
+    return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}

@@ -28,7 +28,7 @@ from ..extensions import cache, db
 from ..models import UsedNonce, utcnow
 from . import claims, outbound
 from .cookies import PartitionedCookieService
-from .storage import cache_commit_deferred, launch_data_storage
+from .storage import LaunchStorage, cache_commit_deferred, launch_data_storage
 from .tool_config import DatabaseToolConf
 
 
@@ -81,6 +81,34 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         storage = launch_data_storage()
         storage.set_request(FlaskRequest())
         return storage
+
+    def validate_state(self):
+        self._prefetch_state_and_nonce()
+        return super().validate_state()
+
+    def _prefetch_state_and_nonce(self) -> None:
+        """Read the state's token hash (validate_state) and the nonce (validate_nonce) in one round trip."""
+        storage = self._session_service.data_storage
+        state = self._get_request_param("state")
+        if not isinstance(storage, LaunchStorage) or not state:
+            return
+        keys = [self._session_service._get_key(state + "-id-token-hash")]
+        try:
+            self.validate_jwt_format()
+        except LtiException:
+            pass  # raised again, in pylti1p3's order, once the state is checked
+        else:
+            nonce = self._jwt["body"].get("nonce") if isinstance(self._jwt.get("body"), dict) else None
+            if nonce and isinstance(nonce, str):
+                keys.append(self._session_service._get_key("nonce", nonce))
+        storage.prefetch(*keys)
+
+    def validate_jwt_format(self):
+        if getattr(self, "_format_validated", False):
+            return self  # already decoded for the prefetch
+        super().validate_jwt_format()
+        self._format_validated = True
+        return self
 
     def get_client_id(self) -> str:
         aud = self._get_jwt_body().get("aud")
@@ -166,7 +194,13 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if problems:
             raise LaunchRefused("bad_claims", "The launch's claims cannot be stored: " + "; ".join(problems) + ".")
         self._record_nonce()
-        with cache_commit_deferred():  # committed with the launch's rows (sync_launch), in one round trip
+        storage = self._session_service.data_storage
+        # The launch data and the state's token hash: one set_many, committed with the launch's rows
+        # (sync_launch) in one commit.
+        with cache_commit_deferred():
+            if isinstance(storage, LaunchStorage):
+                with storage.deferred_writes():
+                    return super().save_launch_data()
             return super().save_launch_data()
 
     def _record_nonce(self) -> None:

@@ -19,18 +19,21 @@ from flask import g, has_app_context
 from flask_caching.backends.rediscache import RedisCache
 
 from flask_caching.backends.base import BaseCache
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, func, select, true
 from pylti1p3.contrib.flask import FlaskCacheDataStorage
 
 from ..extensions import cache, db
 from ..models import CacheEntry, utcnow
-from ..upserts import insert_for, upsert_statement
+from ..upserts import insert_for, row_parameters, upsert_statement
 
 log = logging.getLogger(__name__)
 
 
-_GET_ENTRY = select(CacheEntry.value, CacheEntry.expires_at).where(CacheEntry.key == bindparam("key"))
-_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+_GET_ENTRIES = select(CacheEntry.key, CacheEntry.value, CacheEntry.expires_at).where(
+    CacheEntry.key.in_(bindparam("keys", expanding=True)))
+# On PostgreSQL the cache's upsert also says "SET LOCAL synchronous_commit TO OFF" for its transaction, in
+# its RETURNING clause rather than as a statement (a round trip) of its own. Built once: part of the shape.
+_ASYNC_COMMIT = func.set_config("synchronous_commit", "off", true())
 # The cache's upsert: INSERT … ON CONFLICT (key) DO UPDATE value and expiry, built once per dialect.
 _ENTRY_KEYS, _ENTRY_VALUES = ("key",), ("value", "expires_at")
 
@@ -46,30 +49,45 @@ class DatabaseCache(BaseCache):
         return cls(default_timeout=config.get("CACHE_DEFAULT_TIMEOUT", 300))
 
     def get(self, key: str) -> Any:
-        # Core, not the ORM: a launch reads two of these and needs no identity-mapped object for either.
-        entry = db.session.execute(_GET_ENTRY, {"key": key}).first()
-        if entry is None:
-            return None
-        if entry.expires_at is not None and entry.expires_at <= utcnow():
-            return None
-        return entry.value
+        return self.get_many(key)[0]
+
+    def get_many(self, *keys: str) -> list[Any]:
+        """The values of ``keys`` (None for a missing or expired one), in one SELECT … WHERE key IN.
+
+        Core, not the ORM: a launch reads two of these and needs no identity-mapped object for either."""
+        if not keys:
+            return []
+        now = utcnow()
+        found = {row.key: row.value for row in db.session.execute(_GET_ENTRIES, {"keys": list(set(keys))})
+                 if row.expires_at is None or row.expires_at > now}
+        return [found.get(key) for key in keys]
 
     def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        self.set_many({key: value}, timeout)
+        return True
+
+    def set_many(self, mapping: dict[str, Any], timeout: int | None = None) -> list[Any]:
+        """Store every key of ``mapping`` with one expiry, in one multi-row INSERT … ON CONFLICT DO UPDATE.
+
+        Inside ``cache_commit_deferred()`` the rows join the current transaction and the caller commits;
+        otherwise they are committed here."""
+        if not mapping:
+            return []
         timeout = self._normalize_timeout(timeout)
         expires = utcnow() + timedelta(seconds=timeout) if timeout else None
-        deferred = g.get("_cache_commit_deferred") if has_app_context() else None
         dialect = db.session.get_bind().dialect.name
-        if dialect == "postgresql" and deferred != "async":
-            # Short-lived launch state: losing the last few writes in a crash only fails launches in
-            # flight, so skip the fsync wait that would otherwise dominate launch latency.
-            db.session.execute(_ASYNC_COMMIT)
-            if deferred:
-                g._cache_commit_deferred = "async"  # said once for the transaction
-        db.session.execute(upsert_statement(dialect, CacheEntry.__table__, _ENTRY_KEYS, _ENTRY_VALUES, returning=False),
-                           {"key": key, "value": value, "expires_at": expires})
-        if not deferred:
+        # Short-lived launch state: losing the last few writes in a crash only fails launches in flight,
+        # so on PostgreSQL the transaction skips the fsync wait that would otherwise dominate launch latency.
+        returning = _ASYNC_COMMIT if dialect == "postgresql" else False
+        rows = [{"key": key, "value": value, "expires_at": expires} for key, value in mapping.items()]
+        statement = upsert_statement(dialect, CacheEntry.__table__, _ENTRY_KEYS, _ENTRY_VALUES,
+                                     returning=returning, rows=len(rows))
+        result = db.session.execute(statement, row_parameters(rows))
+        if returning is not False:
+            result.all()
+        if not (g.get("_cache_commit_deferred") if has_app_context() else False):
             db.session.commit()
-        return True
+        return list(mapping)
 
     def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
         """Store only if absent (or expired), in one statement: two workers cannot both win."""
@@ -115,7 +133,8 @@ def redis_client(url: str, timeout: float) -> redis.Redis:
 @contextmanager
 def cache_commit_deferred():
     """Inside: database cache writes join the current transaction; the caller commits them, with its
-    own writes, in one commit (a launch: the used nonce, launch data, state and the synced rows)."""
+    own writes, in one commit (a launch: the used nonce, launch data, state and the synced rows). On
+    PostgreSQL each of those writes also turns off synchronous_commit for the transaction."""
     g._cache_commit_deferred = True
     try:
         yield
@@ -172,11 +191,30 @@ class RedisWithDatabaseFallback(BaseCache):
             return self.fallback.get(key)
         return self.fallback.get(key) if value is None else value
 
+    def get_many(self, *keys: str) -> list[Any]:
+        """One MGET; the database only for the keys Redis does not have (all of them while it is down)."""
+        try:
+            values = list(self._redis("get_many", *keys))
+        except _Unavailable:
+            return self.fallback.get_many(*keys)
+        misses = [key for key, value in zip(keys, values) if value is None]
+        if misses:
+            found = dict(zip(misses, self.fallback.get_many(*misses)))
+            values = [found[key] if value is None else value for key, value in zip(keys, values)]
+        return values
+
     def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
         try:
             return self._redis("set", key, value, timeout)
         except _Unavailable:
             return self.fallback.set(key, value, timeout)
+
+    def set_many(self, mapping: dict[str, Any], timeout: int | None = None) -> list[Any]:
+        """One pipeline of SETs (no MULTI); the database, in one statement, while Redis is down."""
+        try:
+            return self._redis("set_many", mapping, timeout)
+        except _Unavailable:
+            return self.fallback.set_many(mapping, timeout)
 
     def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
         try:
@@ -230,5 +268,57 @@ def register_commands(app) -> None:
     app.cli.add_command(storage_cli)
 
 
-def launch_data_storage() -> FlaskCacheDataStorage:
-    return FlaskCacheDataStorage(cache)
+class LaunchStorage(FlaskCacheDataStorage):
+    """pylti1p3's cache storage with its round trips batched.
+
+    A launch reads two keys (the state's token hash and the nonce) and writes two (the launch data and
+    the state's token hash). ``prefetch`` reads keys named in advance with one ``get_many``; later reads
+    of them are answered from that. Inside ``deferred_writes()`` writes are collected and stored with
+    one ``set_many`` (per lifetime) when the block ends.
+    """
+
+    def __init__(self, cache, **kwargs):
+        super().__init__(cache, **kwargs)
+        self._read: dict[str, Any] = {}  # prefetched keys (prepared) and their values, None when missing
+        self._pending: dict[int | None, dict[str, Any]] | None = None  # lifetime -> writes, while deferred
+
+    def prefetch(self, *keys: str) -> None:
+        wanted = [key for key in dict.fromkeys(self._prepare_key(k) for k in keys) if key not in self._read]
+        if wanted:
+            self._read.update(zip(wanted, self._get_cache().get_many(*wanted)))
+
+    @contextmanager
+    def deferred_writes(self):
+        """Writes inside go out in one set_many at the end (none when the block raises)."""
+        self._pending = {}
+        try:
+            yield self
+            for lifetime, mapping in self._pending.items():
+                self._get_cache().set_many(mapping, lifetime)
+        finally:
+            self._pending = None
+
+    def get_value(self, key: str) -> Any:
+        key = self._prepare_key(key)
+        if self._pending:
+            for mapping in self._pending.values():
+                if key in mapping:
+                    return mapping[key]
+        if key in self._read:
+            return self._read[key]
+        return self._get_cache().get(key)
+
+    def check_value(self, key: str) -> bool:
+        return self.get_value(key) is not None
+
+    def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
+        key = self._prepare_key(key)
+        self._read.pop(key, None)  # a later read must not see what was prefetched before
+        if self._pending is not None:
+            self._pending.setdefault(exp, {})[key] = value
+        else:
+            self._get_cache().set(key, value, exp)
+
+
+def launch_data_storage() -> LaunchStorage:
+    return LaunchStorage(cache)

@@ -44,13 +44,38 @@ def _insert_ignoring_duplicates(model, values: dict) -> None:
 
 def _get_or_create(model, defaults: dict | None = None, **keys):
     """The row with these unique ``keys``, created if missing; safe when two launches create it at once."""
-    query = _lookup(model, tuple(keys))
-    row = db.session.execute(query, keys).scalars().first()
-    if row is None:
-        db.session.flush()  # rows this one points at (a new user, course) go first
-        _insert_ignoring_duplicates(model, {**keys, **(defaults or {})})
-        row = db.session.execute(query, keys).scalars().one()
-    return row
+    row = db.session.execute(_lookup(model, tuple(keys)), keys).scalars().first()
+    return row if row is not None else _create(model, keys, defaults)
+
+
+def _create(model, keys: dict, defaults: dict | None = None):
+    """The row with these unique ``keys``, which a lookup just found missing: inserted unless another
+    transaction did so meanwhile (it waits for that one), then read."""
+    db.session.flush()  # rows this one points at (a new user, course) go first
+    _insert_ignoring_duplicates(model, {**keys, **(defaults or {})})
+    return db.session.execute(_lookup(model, tuple(keys)), keys).scalars().one()
+
+
+# A launch's course and its resource link in one round trip: (course, link), (course, None) while the
+# link is new, no row while the course is. Built once; the values are bound parameters.
+_COURSE_AND_LINK = db.select(Course, ResourceLink).outerjoin(
+    ResourceLink, (ResourceLink.course_id == Course.id)
+    & (ResourceLink.resource_link_id == bindparam("resource_link_id"))
+).where(Course.deployment_id == bindparam("deployment_id"), Course.context_id == bindparam("context_id"))
+
+
+def _course_and_link(deployment_id: int, context_id: str, resource_link_id: str | None):
+    """The course (created if missing) and, when the launch names one, its resource link if it exists yet.
+
+    One query finds both in the usual case; a missing row is then created as ``_get_or_create`` does,
+    so two first launches at once still end with one row each."""
+    keys = {"deployment_id": deployment_id, "context_id": context_id}
+    if resource_link_id is None:
+        return _get_or_create(Course, **keys), None
+    found = db.session.execute(_COURSE_AND_LINK, {**keys, "resource_link_id": resource_link_id}).first()
+    if found is None:
+        return _create(Course, keys), None
+    return found[0], found[1]
 
 
 _LOOKUPS: dict[tuple, object] = {}
@@ -136,7 +161,9 @@ def sync_launch(data: dict, client_id: str) -> SyncedLaunch:
     cohort_id = None
     context = data.get(claims.CONTEXT) or {}
     if context.get("id"):
-        course = _get_or_create(Course, deployment_id=deployment.id, context_id=str(context["id"]))
+        link_claim = data.get(claims.RESOURCE_LINK) or {}
+        link_id = str(link_claim["id"]) if link_claim.get("id") else None
+        course, link = _course_and_link(deployment.id, str(context["id"]), link_id)
         course.title = context.get("title") or course.title or context.get("label") or ""
         course.label = context.get("label") or course.label or ""
         nrps = data.get(claims.NRPS) or {}
@@ -148,9 +175,9 @@ def sync_launch(data: dict, client_id: str) -> SyncedLaunch:
         db.session.flush()  # a new user or course goes first
         _upsert(Membership, {"course_id": course.id, "user_id": user_id}, {"lti_roles": lti_roles, "tool_roles": roles})
 
-        link_claim = data.get(claims.RESOURCE_LINK) or {}
-        if link_claim.get("id"):
-            link = _get_or_create(ResourceLink, course_id=course.id, resource_link_id=str(link_claim["id"]))
+        if link_id is not None:
+            if link is None:
+                link = _create(ResourceLink, {"course_id": course.id, "resource_link_id": link_id})
             link.title = link_claim.get("title") or link.title or ""
             if ags.get("lineitem"):
                 link.ags_lineitem_url = ags["lineitem"]

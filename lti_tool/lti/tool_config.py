@@ -10,18 +10,28 @@ from sqlalchemy import bindparam, select
 
 from ..extensions import db
 from ..models import Deployment, Platform
-from . import keys, outbound
+from . import claims, keys, outbound
 
 
-def find_platform(issuer: str, client_id: str | None) -> Platform | None:
+def find_platform(issuer: str, client_id: str | None, deployment_id: str | None = None) -> Platform | None:
     """The platform row for an issuer and client id; without a client id, the issuer's only one.
 
     Memoised for the request: pylti1p3 asks several times per launch. The row is detached from the
     session, so the commits of a launch (state, launch data, nonce) do not send it back to the database.
+    With a ``deployment_id`` (a launch names one) the platform and that deployment come in one query,
+    and ``find_deployment`` then answers from the memo.
     """
     memo = g.setdefault("_platform_lookups", {}) if has_app_context() else {}
     if (issuer, client_id) not in memo:
-        memo[(issuer, client_id)] = _detached(_query_platform(issuer, client_id))
+        if client_id and deployment_id is not None and has_app_context():
+            row = db.session.execute(_PLATFORM_AND_DEPLOYMENT, {
+                "issuer": issuer, "client_id": client_id, "deployment_id": deployment_id}).first()
+            platform, deployment = row if row is not None else (None, None)
+            memo[(issuer, client_id)] = _detached(platform)
+            if platform is not None:
+                g.setdefault("_deployment_lookups", {})[(platform.id, deployment_id)] = _detached(deployment)
+        else:
+            memo[(issuer, client_id)] = _detached(_query_platform(issuer, client_id))
     return memo[(issuer, client_id)]
 
 
@@ -37,6 +47,10 @@ def _detached(row):
 _PLATFORM_BY_CLIENT = select(Platform).where(Platform.issuer == bindparam("issuer"),
                                              Platform.client_id == bindparam("client_id"))
 _PLATFORMS_OF_ISSUER = select(Platform).where(Platform.issuer == bindparam("issuer")).limit(2)
+# A launch's platform and the deployment it names, or the platform and None: one round trip for both.
+_PLATFORM_AND_DEPLOYMENT = select(Platform, Deployment).outerjoin(
+    Deployment, (Deployment.platform_id == Platform.id) & (Deployment.deployment_id == bindparam("deployment_id"))
+).where(Platform.issuer == bindparam("issuer"), Platform.client_id == bindparam("client_id"))
 _DEPLOYMENT = select(Deployment).where(Deployment.platform_id == bindparam("platform_id"),
                                        Deployment.deployment_id == bindparam("deployment_id"))
 
@@ -75,7 +89,10 @@ class DatabaseToolConf(ToolConfAbstract):
         return self.find_registration_by_params(iss, None)
 
     def find_registration_by_params(self, iss, client_id, *args, **kwargs):
-        platform = find_platform(iss, client_id)
+        # A launch (pylti1p3 passes its id_token's body) also needs the deployment it names: fetch both.
+        body = kwargs.get("jwt_body")
+        deployment_id = body.get(claims.DEPLOYMENT_ID) if isinstance(body, dict) else None
+        platform = find_platform(iss, client_id, deployment_id if isinstance(deployment_id, str) else None)
         if platform is None:
             return None
         return registration_for(platform)

@@ -22,11 +22,12 @@ LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 
 
 class SelectBarrier:
-    """Make the participating threads meet right after their first SELECT on ``table``."""
+    """Make the participating threads meet right after their first SELECT on ``table`` (read directly or
+    through a join: a launch looks up its course and resource link in one query)."""
 
     def __init__(self, engine, table: str, parties: int = 2):
         self.engine = engine
-        self.pattern = re.compile(rf"^\s*SELECT\b.*\bFROM {table}\b", re.IGNORECASE | re.DOTALL)
+        self.pattern = re.compile(rf"^\s*SELECT\b.*\b(?:FROM|JOIN) {table}\b", re.IGNORECASE | re.DOTALL)
         self.barrier = threading.Barrier(parties)
         self.local = threading.local()
         self.met = 0

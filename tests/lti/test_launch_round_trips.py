@@ -1,0 +1,107 @@
+"""The SQL a login and a launch cost, counted: half of a launch's time under load is database round trips.
+
+A browser's OIDC login and launch (which renders the landing page itself) into a course and resource link
+that earlier launches created, by someone launching for the first time, as at the start of a course. Both
+databases; with the database as shared storage and with Redis. The numbers are exact on purpose: a change
+that adds a statement to the busiest path of the product should have to say so here.
+
+Without Redis a login runs 2 statements (its platform; the nonce, an upsert that also turns off
+synchronous_commit on PostgreSQL); a launch runs 10: the state's token hash and the nonce (one read),
+platform + deployment (one join), the used nonce, launch data + state hash (one upsert), the user
+(lookup, write), course + resource link (one join), the membership, and the landing page's user and
+cohort. With Redis the nonce, launch data and state live there: login 1, launch 9 (the state's token
+hash, never written before the launch, is a Redis miss that the database is asked for).
+"""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.conftest import https_client
+from tests.lti.test_shared_storage import second_worker
+from tests.lti_platform import Launcher, landed
+from tests.sql_round_trips import SqlRoundTrips
+
+EXPECTED = {  # (login, launch) statements
+    "database": (2, 10),
+    "redis": (1, 9),
+}
+
+
+def engine_of(app):
+    from lti_tool.extensions import db
+
+    with app.app_context():
+        return db.engine
+
+
+def login_and_launch(app, platform, sub: str):
+    """One browser's login and launch; the SQL of each (counted on ``app``'s engine, this thread only)."""
+    client = https_client(app)
+    engine = engine_of(app)
+    with SqlRoundTrips(engine) as login:
+        params = Launcher(client, platform).start(login_hint=sub)
+    token = platform.id_token(params["nonce"], sub=sub, name=f"Person {sub}", email=f"{sub}@example.com")
+    with SqlRoundTrips(engine) as launch:
+        response = client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
+    assert landed(response, "/learner/"), response.get_data(as_text=True)[:500]
+    return login, launch
+
+
+@pytest.fixture(params=["database", "redis"])
+def storage(request, app):
+    """(the app answering the browsers, which shared storage it uses)."""
+    if request.param == "database":
+        return app, "database"
+    url = request.getfixturevalue("redis_server").url
+    return second_worker(app, REDIS_URL=url, REDIS_KEY_PREFIX=f"rt-{uuid.uuid4().hex[:8]}:"), "redis"
+
+
+def test_statements_per_login_and_launch(storage, platform):
+    app, kind = storage
+    for sub in ("first", "second"):  # the course, the link, the platform's keys and compiled statements
+        login_and_launch(app, platform, sub)
+    login, launch = login_and_launch(app, platform, "newcomer")
+    expected_login, expected_launch = EXPECTED[kind]
+    assert login.statements == expected_login, login.report()
+    assert launch.statements == expected_launch, launch.report()
+    # Transaction control: one commit each (a launch commits its state, nonce and rows together).
+    assert login.log.count("COMMIT") <= 1 and launch.log.count("COMMIT") == 1, (login.report(), launch.report())
+
+
+def test_what_a_launch_reads_and_writes_in_one_go(app, platform):
+    """The batched statements themselves: one read of both keys, one write of both, one platform join."""
+    login_and_launch(app, platform, "first")
+    _, launch = login_and_launch(app, platform, "second")
+    statements = launch.statement_list
+    cache_reads = [s for s in statements if s.startswith("SELECT") and "FROM cache_entry" in s]
+    cache_writes = [s for s in statements if s.startswith("INSERT INTO cache_entry")]
+    assert len(cache_reads) == 1 and " IN (" in cache_reads[0], launch.report()
+    assert len(cache_writes) == 1 and "), (" in cache_writes[0], launch.report()  # two rows, one statement
+    assert not [s for s in statements if s.startswith("SET ")], launch.report()
+    assert len([s for s in statements if "FROM platform LEFT OUTER JOIN deployment" in s]) == 1, launch.report()
+    assert not [s for s in statements if s.startswith("SELECT") and "FROM deployment" in s], launch.report()
+    assert len([s for s in statements if "FROM course LEFT OUTER JOIN resource_link" in s]) == 1, launch.report()
+    assert not [s for s in statements if "FROM resource_link" in s], launch.report()
+
+
+def test_round_trips_per_launch_include_begin_and_commit(app, platform):
+    """On the wire: the launch's transaction (BEGIN, its statements, COMMIT), then the landing page's reads in
+    a second one that the request's end rolls back; a login is one transaction."""
+    login_and_launch(app, platform, "first")
+    login, launch = login_and_launch(app, platform, "second")
+    assert launch.log.count("BEGIN") == 2 and launch.log.count("ROLLBACK") == 1, launch.report()
+    assert launch.round_trips == launch.statements + 4, launch.report()
+    assert login.round_trips == login.statements + 2, login.report()
+
+
+def test_a_first_launch_into_a_new_course_and_link_still_creates_them_once(app, platform):
+    from lti_tool.extensions import db
+    from lti_tool.models import Course, ResourceLink
+
+    login_and_launch(app, platform, "first")
+    login_and_launch(app, platform, "second")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Course)) == 1
+        assert db.session.scalar(db.select(db.func.count()).select_from(ResourceLink)) == 1
