@@ -14,6 +14,9 @@ import io
 import flask_babel
 from flask import Response, current_app, g, request, session, url_for
 from flask.ctx import RequestContext
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..extensions import db
 
 # What describes the POST body: the landing request is a GET without one.
 _BODY_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH", "QUERY_STRING", "wsgi.input", "werkzeug.request")
@@ -43,3 +46,12 @@ def landing_response(endpoint: str) -> Response:
         response.headers.add("Set-Cookie", value)
     return response
 
+
+
+def keep_launch_after_failed_landing() -> None:
+    """The landing page raised: keep the launch's rows (still uncommitted) if the transaction can be
+    committed, so a broken page does not also lose the person's first launch; the error page follows."""
+    try:
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()

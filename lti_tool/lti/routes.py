@@ -11,7 +11,7 @@ from ..lti.roles import FACILITATOR
 from ..models import Cohort
 from ..security import with_script_nonce
 from . import claims, keys
-from .landing import landing_response
+from .landing import keep_launch_after_failed_landing, landing_response
 from .forms import DeepLinkForm, ProfileForm, RegisterForm
 from .launch import message_launch, oidc_login, restore_launch
 from .registration import (RegistrationError, fetch_openid_configuration, frame_origins_for, manual_configuration,
@@ -37,12 +37,21 @@ def login():
 def launch():
     launch = message_launch()
     data = launch.get_launch_data()  # validates state, nonce, signature, registration, deployment
-    synced = sync_launch(data, launch.get_client_id())
+    synced = sync_launch(data, launch.get_client_id(), commit=False)
     start_session(launch.get_launch_id(), synced)
     g.launched = True  # counted by observability, whatever the landing page answers
     if launch.is_deep_link_launch():
+        db.session.commit()
         return redirect(url_for("lti.deep_link"), code=303)
-    return landing_response(landing_endpoint(synced.roles))
+    # The landing page reads in the launch's own transaction, which is committed after it: one
+    # transaction for the whole launch instead of a second one (BEGIN … ROLLBACK) for the page's reads.
+    try:
+        response = landing_response(landing_endpoint(synced.roles))
+    except Exception:
+        keep_launch_after_failed_landing()
+        raise
+    db.session.commit()
+    return response
 
 
 @bp.get("/jwks")
