@@ -268,7 +268,7 @@ NOTES = """
 
 Round trips on the wire now (PostgreSQL, no Redis; `tests/lti/test_launch_round_trips.py` holds them):
 login 2 statements + BEGIN/COMMIT; launch 10 statements + BEGIN/COMMIT, one transaction for the launch
-and its landing page. With Redis: login 1 statement, launch 9.
+and its landing page. With Redis: login 1 statement, launch 8.
 
 What changed on 2026-12-03:
 
@@ -281,6 +281,9 @@ What changed on 2026-12-03:
   data and the state's token hash with one `set_many` (Redis: MGET and a pipeline), and the
   `synchronous_commit` switch rides in the upsert's RETURNING instead of a statement of its own;
 * platform and deployment come in one outer join; course and resource link in another;
+* with Redis, the state's token hash (written only once a launch with that state has passed, whose nonce
+  is then used, so a second one is refused as a replay anyway) is not looked for in the database when
+  Redis answers without it: that miss is the usual case and cost a query per launch;
 * WTForms' message catalogue is parsed once per language and process, not on every page with a form.
 
 * the platform and deployment rows read for a login or launch are kept for the whole request (detached

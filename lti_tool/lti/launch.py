@@ -92,7 +92,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         state = self._get_request_param("state")
         if not isinstance(storage, LaunchStorage) or not state:
             return
-        keys = [self._session_service._get_key(state + "-id-token-hash")]
+        # The token hash exists only once a launch with this state has been validated; that launch used
+        # the nonce, so a second one is refused as a replay whatever the hash says. Its Redis miss (the
+        # usual case) is therefore not looked for in the database, which would cost a query per launch.
+        token_hash = self._session_service._get_key(state + "-id-token-hash")
+        keys = [token_hash]
         try:
             self.validate_jwt_format()
         except LtiException:
@@ -101,7 +105,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             nonce = self._jwt["body"].get("nonce") if isinstance(self._jwt.get("body"), dict) else None
             if nonce and isinstance(nonce, str):
                 keys.append(self._session_service._get_key("nonce", nonce))
-        storage.prefetch(*keys)
+        storage.prefetch(*keys, redis_miss_is_final=(token_hash,))
 
     def validate_jwt_format(self):
         if getattr(self, "_format_validated", False):

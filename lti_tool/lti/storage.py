@@ -12,7 +12,7 @@ import logging
 import time
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, Collection
 
 import redis
 from flask import g, has_app_context
@@ -191,16 +191,19 @@ class RedisWithDatabaseFallback(BaseCache):
             return self.fallback.get(key)
         return self.fallback.get(key) if value is None else value
 
-    def get_many(self, *keys: str) -> list[Any]:
-        """One MGET; the database only for the keys Redis does not have (all of them while it is down)."""
+    def get_many(self, *keys: str, redis_miss_is_final: Collection[str] = ()) -> list[Any]:
+        """One MGET; the database only for the keys Redis does not have (all of them while it is down).
+
+        ``redis_miss_is_final``: keys whose absence from a Redis that answers settles it (not looked for
+        in the database), for reads that are expected to miss and would cost a query every time."""
         try:
             values = list(self._redis("get_many", *keys))
         except _Unavailable:
             return self.fallback.get_many(*keys)
-        misses = [key for key, value in zip(keys, values) if value is None]
+        misses = [key for key, value in zip(keys, values) if value is None and key not in redis_miss_is_final]
         if misses:
             found = dict(zip(misses, self.fallback.get_many(*misses)))
-            values = [found[key] if value is None else value for key, value in zip(keys, values)]
+            values = [found.get(key) if value is None else value for key, value in zip(keys, values)]
         return values
 
     def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
@@ -282,10 +285,17 @@ class LaunchStorage(FlaskCacheDataStorage):
         self._read: dict[str, Any] = {}  # prefetched keys (prepared) and their values, None when missing
         self._pending: dict[int | None, dict[str, Any]] | None = None  # lifetime -> writes, while deferred
 
-    def prefetch(self, *keys: str) -> None:
+    def prefetch(self, *keys: str, redis_miss_is_final: Collection[str] = ()) -> None:
         wanted = [key for key in dict.fromkeys(self._prepare_key(k) for k in keys) if key not in self._read]
-        if wanted:
-            self._read.update(zip(wanted, self._get_cache().get_many(*wanted)))
+        if not wanted:
+            return
+        backend = getattr(self._get_cache(), "cache", None)  # Flask-Caching's Cache -> its backend
+        if isinstance(backend, RedisWithDatabaseFallback):
+            final = {self._prepare_key(k) for k in redis_miss_is_final}
+            values = backend.get_many(*wanted, redis_miss_is_final=final)
+        else:
+            values = self._get_cache().get_many(*wanted)
+        self._read.update(zip(wanted, values))
 
     @contextmanager
     def deferred_writes(self):

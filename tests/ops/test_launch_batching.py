@@ -130,6 +130,16 @@ def test_a_key_written_during_an_outage_is_found_after_redis_is_back(app, own_re
         cache.set_many({"after": 4}, timeout=60)
         assert cache.get_many("after") == [4]
     assert stored_keys(app) == ["also-during", "during"]  # after recovery, writes go to Redis again
+    with up.app_context():  # a key marked as settled by a Redis that answers is not looked for in the database
+        assert cache.cache.get_many("during", "also-during", redis_miss_is_final={"during"}) == [None, 3]
+    assert stored_keys(app) == ["also-during", "during"]
+
+
+def test_a_key_settled_by_redis_is_still_read_from_the_database_while_redis_is_down(app):
+    down = redis_app(app, f"redis://127.0.0.1:{free_port()}/0")  # a closed port
+    with down.app_context():
+        cache.set_many({"written": 1}, timeout=60)
+        assert cache.cache.get_many("written", redis_miss_is_final={"written"}) == [1]
 
 
 # --- pylti1p3's launch storage ------------------------------------------------------------------------
