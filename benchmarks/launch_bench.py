@@ -286,6 +286,16 @@ What changed on 2026-12-03:
   Redis answers without it: that miss is the usual case and cost a query per launch;
 * WTForms' message catalogue is parsed once per language and process, not on every page with a form.
 
+Reading of the 2026-12-03 runs (three runs, 03:52-04:22, load 1.2-1.7, each with the code of the day before,
+a3b4bc7, served side by side as "product before"): without Redis the product went from 0.41-0.45x to
+0.54x, 0.59x and, after the last two changes, 0.69x the anchor's launches/s, its p95 from 2.3-2.6x to
+1.55x; with Redis from 0.33-0.39x to 0.50-0.53x, p95 about 2.0x. The target (>= 0.8x, <= 1.25x) is still
+NOT met. What separates the two tools now is the product's own work, which the anchor does not do: 10 SQL
+statements (8 with Redis) against one, the user, course, membership and cohort rows, the launch context
+and a real landing page from the database, the session, CSRF token, security headers and metrics. With
+Redis the product is slower than without although it runs fewer statements, while the anchor is faster;
+cProfile shows about 1 ms of redis-py per launch, which does not explain the gap: not understood yet.
+
 * the platform and deployment rows read for a login or launch are kept for the whole request (detached
   from the session), so the request's own commits no longer make SQLAlchemy read them again (the CSP
   `frame-ancestors` header read the platform a second time);
