@@ -79,7 +79,9 @@ def test_a_german_learners_home_and_intake(page, live_server, width):
     for name, heading, action in pages:
         page.get_by_role("heading", level=1, name=heading).wait_for()
         assert page.locator("html").get_attribute("lang") == "de"
-        assert page.get_by_role("link", name=action).or_(page.get_by_role("button", name=action)).first.is_visible()
+        # waited for: the intake's first step is shown by its script once the page has loaded
+        page.get_by_role("link", name=action).or_(page.get_by_role("button", name=action)).first.wait_for(
+            state="visible", timeout=10000)
         assert page.get_by_text("to other participants").count() == 0  # no English left in the intake's macros
         check_axe(page, f"{name} (de, {width} px)")
         assert not page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth"), \
