@@ -47,7 +47,6 @@ def landing_response(endpoint: str) -> Response:
     return response
 
 
-
 def keep_launch_after_failed_landing() -> None:
     """The landing page raised: keep the launch's rows (still uncommitted) if the transaction can be
     committed, so a broken page does not also lose the person's first launch; the error page follows."""

@@ -88,9 +88,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     def _prefetch_state_and_nonce(self) -> None:
         """Read the state's token hash (validate_state) and the nonce (validate_nonce) in one round trip."""
-        storage = self._session_service.data_storage
         state = self._get_request_param("state")
-        if not isinstance(storage, LaunchStorage) or not state:
+        if not state:
             return
         # The token hash exists only once a launch with this state has been validated; that launch used
         # the nonce, so a second one is refused as a replay whatever the hash says. Its Redis miss (the
@@ -105,7 +104,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             nonce = self._jwt["body"].get("nonce") if isinstance(self._jwt.get("body"), dict) else None
             if nonce and isinstance(nonce, str):
                 keys.append(self._session_service._get_key("nonce", nonce))
-        storage.prefetch(*keys, redis_miss_is_final=(token_hash,))
+        self._storage().prefetch(*keys, redis_miss_is_final=(token_hash,))
 
     def validate_jwt_format(self):
         if getattr(self, "_format_validated", False):
@@ -198,14 +197,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if problems:
             raise LaunchRefused("bad_claims", "The launch's claims cannot be stored: " + "; ".join(problems) + ".")
         self._record_nonce()
-        storage = self._session_service.data_storage
         # The launch data and the state's token hash: one set_many, committed with the launch's rows
         # (sync_launch) in one commit.
-        with cache_commit_deferred():
-            if isinstance(storage, LaunchStorage):
-                with storage.deferred_writes():
-                    return super().save_launch_data()
+        with cache_commit_deferred(), self._storage().deferred_writes():
             return super().save_launch_data()
+
+    def _storage(self) -> LaunchStorage:
+        """The launch storage every launch here is built with (``launch_data_storage()``)."""
+        return self._session_service.data_storage
 
     def _record_nonce(self) -> None:
         """Refuse a second launch carrying the same nonce (pylti1p3 never marks nonces used)."""

@@ -37,7 +37,7 @@ def login():
 def launch():
     launch = message_launch()
     data = launch.get_launch_data()  # validates state, nonce, signature, registration, deployment
-    synced = sync_launch(data, launch.get_client_id(), commit=False)
+    synced = sync_launch(data, launch.get_client_id())
     start_session(launch.get_launch_id(), synced)
     g.launched = True  # counted by observability, whatever the landing page answers
     if launch.is_deep_link_launch():

@@ -145,9 +145,9 @@ def slugify(text: str) -> str:
     return slug[:100] or "lab"
 
 
-def sync_launch(data: dict, client_id: str, *, commit: bool = True) -> SyncedLaunch:
-    """Upsert everything the launch tells us, in one transaction (left open for the caller with
-    ``commit=False``: the launch commits once its landing page has read what it needs)."""
+def sync_launch(data: dict, client_id: str) -> SyncedLaunch:
+    """Upsert everything the launch tells us, in the launch's transaction, which the caller commits (the
+    launch does once its landing page has read what it needs)."""
     deployment: Deployment | None = find_deployment(data["iss"], client_id, data[claims.DEPLOYMENT_ID])
     assert deployment is not None, "validated launches always have a registered deployment"
 
@@ -195,10 +195,7 @@ def sync_launch(data: dict, client_id: str, *, commit: bool = True) -> SyncedLau
                 _insert_ignoring_duplicates(Participant, {"cohort_id": cohort_id, "user_id": user_id})
 
     course_id = course.id if course else None
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
+    db.session.flush()
     presentation = data.get(claims.LAUNCH_PRESENTATION) or {}
     return SyncedLaunch(
         user_id=user_id,

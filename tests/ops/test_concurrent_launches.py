@@ -84,6 +84,7 @@ def race(app, table: str, first: dict, second: dict):
             with app.app_context():
                 barrier.join()
                 results[index] = sync_launch(data, data["aud"])
+                db.session.commit()
         except Exception as e:  # noqa: BLE001 - reported below with the thread's error
             errors.append(e)
 
@@ -100,8 +101,12 @@ def race(app, table: str, first: dict, second: dict):
 def sync(app, data):
     from lti_tool.lti.sync import sync_launch
 
+    from lti_tool.extensions import db
+
     with app.app_context():
-        return sync_launch(data, data["aud"])
+        synced = sync_launch(data, data["aud"])
+        db.session.commit()
+        return synced
 
 
 def counts(app) -> dict[str, int]:
