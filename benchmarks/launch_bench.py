@@ -37,7 +37,7 @@ from tests.ops.helpers import RedisServer, free_port, wait_until  # noqa: E402
 from tests.ops.deployment import make_certificates  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-WORKERS, THREADS, ROUNDS, ROUND = 2, 8, 3, 40
+WORKERS, THREADS, ROUNDS, ROUND = 2, 8, 5, 60
 RESULTS = ROOT / "benchmarks" / "results"
 HEADERS = {"X-Forwarded-Proto": "https"}  # as behind the TLS proxy
 
@@ -99,9 +99,48 @@ class Server:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
 
-def measure(servers: list[Server], lms: TestPlatform) -> dict[str, dict]:
+def _proc_cpu(match) -> float:
+    """CPU seconds (user + system) of the live processes for which ``match(pid, comm, fields)`` holds."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        comm, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        if match(int(stat.parent.name), comm, fields):
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _serves(pid: int, database: str) -> bool:
+    """A PostgreSQL backend connected to ``database`` (its title: "postgres: user database host state")."""
+    try:
+        return f" {database} " in Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+
+
+def cpu_snapshot(server: Server, redis_pid: int | None) -> dict[str, float]:
+    """CPU seconds so far of the tool (its gunicorn process group), the PostgreSQL backends serving its
+    database, PostgreSQL's other processes (checkpointer, WAL writer, autovacuum, other databases' backends),
+    the benchmark's Redis server and this process (the browsers and the LMS's token signing)."""
+    own = _proc_cpu(lambda pid, comm, f: comm == "postgres" and _serves(pid, server.database))
+    snapshot = {"tool": _proc_cpu(lambda pid, comm, f: int(f[2]) == server.process.pid),
+                "postgres": own, "postgres_other": _proc_cpu(lambda pid, comm, f: comm == "postgres") - own,
+                "clients": time.process_time()}
+    if redis_pid is not None:
+        snapshot["redis"] = _proc_cpu(lambda pid, comm, f: pid == redis_pid)
+    return snapshot
+
+
+def measure(servers: list[Server], lms: TestPlatform, redis_pid: int | None = None) -> dict[str, dict]:
+    """Launch rates and times per tool, and the CPU each process spent per launch during its rounds.
+
+    The rounds run one tool at a time, so PostgreSQL's (and Redis's) CPU in a round is that tool's."""
     times = {s.name: [] for s in servers}
     elapsed = {s.name: 0.0 for s in servers}
+    cpu = {s.name: {} for s in servers}
     counter = iter(range(10**9))
     for s in servers:  # warm every worker: imports, first key fetch, connection pools
         for _ in range(20):
@@ -110,25 +149,30 @@ def measure(servers: list[Server], lms: TestPlatform) -> dict[str, dict]:
         for _ in range(ROUNDS):
             for s in servers:
                 ids = [next(counter) for _ in range(ROUND)]
-                t = time.perf_counter()
+                t, before = time.perf_counter(), cpu_snapshot(s, redis_pid)
                 times[s.name] += list(pool.map(lambda i, s=s: one_launch(s.base, lms, i), ids))
                 elapsed[s.name] += time.perf_counter() - t
+                after = cpu_snapshot(s, redis_pid)
+                for part in after:
+                    cpu[s.name][part] = cpu[s.name].get(part, 0.0) + after[part] - before[part]
     out = {}
     for s in servers:
         t = sorted(times[s.name])
         out[s.name] = {"launches": len(t), "launches_per_second": round(len(t) / elapsed[s.name], 1),
-                       "median_ms": round(statistics.median(t), 1), "p95_ms": round(t[int(0.95 * (len(t) - 1))], 1)}
+                       "median_ms": round(statistics.median(t), 1), "p95_ms": round(t[int(0.95 * (len(t) - 1))], 1),
+                       "cpu_ms_per_launch": {part: round(1000 * seconds / len(t), 2)
+                                             for part, seconds in cpu[s.name].items()}}
     return out
 
 
-def run(redis_url: str | None, lms: TestPlatform, certs: dict, tmp: Path, product_root: Path,
+def run(redis: RedisServer | None, lms: TestPlatform, certs: dict, tmp: Path, product_root: Path,
         baseline_root: Path | None = None) -> dict:
     base_env = {**os.environ, "SECRET_KEY": uuid.uuid4().hex, "LAB_ENV": "production",
                 "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8", "REQUESTS_CA_BUNDLE": certs["ca"]}
     for key in ("LTI_DEV_PLATFORM", "REDIS_URL", "LTI_ALLOW_HTTP"):
         base_env.pop(key, None)
-    if redis_url:
-        base_env["REDIS_URL"] = redis_url
+    if redis is not None:
+        base_env["REDIS_URL"] = redis.url
     key_file = tmp / "minimal-tool.pem"
     key_file.write_bytes(new_rsa_pem())
     minimal_env = {**base_env, "MINIMAL_TOOL_CONFIG": json.dumps({
@@ -147,7 +191,7 @@ def run(redis_url: str | None, lms: TestPlatform, certs: dict, tmp: Path, produc
         if baseline_root is not None:
             servers.append(Server("product before", "lti_tool:create_app()", base_env, setup, tmp, baseline_root))
         servers.append(Server("product", "lti_tool:create_app()", base_env, setup, tmp, product_root))
-        return measure(servers, lms)
+        return measure(servers, lms, redis.process.pid if redis is not None else None)
     finally:
         for s in servers:
             s.stop()
@@ -244,7 +288,7 @@ def main() -> None:
             if args.profile_only:
                 return
             results = {"without Redis": run(None, lms, certs, tmp, args.product_root, args.baseline_root),
-                       "with Redis": run(redis.url, lms, certs, tmp, args.product_root, args.baseline_root)}
+                       "with Redis": run(redis, lms, certs, tmp, args.product_root, args.baseline_root)}
         finally:
             redis.stop()
             lms.close()
@@ -353,6 +397,27 @@ token checks, and Flask's per-request work (session cookie, CSRF token, security
 """
 
 
+CPU_PARTS = (("tool", "tool (gunicorn)"), ("postgres", "PostgreSQL, its connections"), ("redis", "Redis"),
+             ("postgres_other", "PostgreSQL, the rest"), ("clients", "browsers + LMS signing"))
+
+
+def cpu_table(variants: dict) -> list[str]:
+    """CPU milliseconds per launch by process, where the run recorded them (runs before 2026-12-03 did not)."""
+    rows = [(variant, name, tool["cpu_ms_per_launch"]) for variant, tools in variants.items()
+            for name, tool in tools.items() if "cpu_ms_per_launch" in tool]
+    if not rows:
+        return []
+    lines = ["CPU ms per launch, by process (summed over the tool's rounds):", "",
+             "| launch data | tool | " + " | ".join(title for _, title in CPU_PARTS) + " | server side |",
+             "|---|---|" + "---|" * (len(CPU_PARTS) + 1)]
+    for variant, name, cpu in rows:
+        server = sum(cpu.get(part, 0.0) for part in ("tool", "postgres", "redis"))  # the tool's own work
+        cells = [f"{cpu[part]:.2f}" if part in cpu else "" for part, _ in CPU_PARTS]
+        lines.append(f"| {variant} | {'minimal pylti1p3' if name == 'minimal' else name} | "
+                     + " | ".join(cells) + f" | {server:.2f} |")
+    return lines + [""]
+
+
 def render(runs: dict) -> None:
     lines = ["# Launch cost: the product against a minimal pylti1p3 tool", "",
              f"gunicorn, {WORKERS} sync workers per tool, {os.cpu_count()} cores, fresh PostgreSQL database per tool; "
@@ -375,6 +440,7 @@ def render(runs: dict) -> None:
                 lines.append(f"| {variant} | {name} | {p['launches_per_second']} | {p['median_ms']} | {p['p95_ms']} | "
                              f"{rate:.2f}x | {lat:.2f}x | {'yes' if rate >= 0.8 and lat <= 1.25 else 'NO'} |")
         lines.append("")
+        lines += cpu_table(r["variants"])
     (RESULTS / "launch.md").write_text("\n".join(lines) + NOTES)
     print("\n".join(lines))
 
