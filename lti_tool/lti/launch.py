@@ -28,7 +28,7 @@ from ..extensions import cache, db
 from ..models import UsedNonce, utcnow
 from . import claims, outbound
 from .cookies import PartitionedCookieService
-from .storage import LaunchStorage, cache_commit_deferred, launch_data_storage
+from .storage import ASYNC_COMMIT, LaunchStorage, cache_commit_deferred, launch_data_storage
 from .tool_config import DatabaseToolConf
 
 
@@ -214,17 +214,23 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             datetime.fromtimestamp(exp, timezone.utc).replace(tzinfo=None)
             if isinstance(exp, (int, float)) else utcnow()
         ) + timedelta(seconds=current_app.config["LTI_CLOCK_LEEWAY_SECONDS"])
+        postgres = db.session.get_bind().dialect.name == "postgresql"
         try:
             # Written, not committed: it commits with the launch, and a concurrent replay blocks on
-            # the unique index until then and fails. (Core: no ORM object is needed for it.)
-            db.session.execute(_INSERT_NONCE, {"issuer": body["iss"], "nonce": str(body.get("nonce")),
-                                               "expires_at": expires})
+            # the unique index until then and fails. (Core: no ORM object is needed for it.) On
+            # PostgreSQL its RETURNING also turns off synchronous_commit for the launch's transaction,
+            # with Redis as without (docs/security.md, "Trade-offs made for launch speed").
+            result = db.session.execute(_INSERT_NONCE_ASYNC if postgres else _INSERT_NONCE, {
+                "issuer": body["iss"], "nonce": str(body.get("nonce")), "expires_at": expires})
+            if postgres:
+                result.all()
         except IntegrityError as e:
             db.session.rollback()
             raise LaunchRefused("replay", "This launch was already used (replayed nonce).") from e
 
 
 _INSERT_NONCE = UsedNonce.__table__.insert()
+_INSERT_NONCE_ASYNC = _INSERT_NONCE.returning(ASYNC_COMMIT)
 
 
 def purge_used_nonces() -> int:

@@ -31,9 +31,9 @@ log = logging.getLogger(__name__)
 
 _GET_ENTRIES = select(CacheEntry.key, CacheEntry.value, CacheEntry.expires_at).where(
     CacheEntry.key.in_(bindparam("keys", expanding=True)))
-# On PostgreSQL the cache's upsert also says "SET LOCAL synchronous_commit TO OFF" for its transaction, in
-# its RETURNING clause rather than as a statement (a round trip) of its own. Built once: part of the shape.
-_ASYNC_COMMIT = func.set_config("synchronous_commit", "off", true())
+# On PostgreSQL the cache's upsert (and a launch's used nonce) also says "SET LOCAL synchronous_commit TO
+# OFF" for its transaction, in its RETURNING clause rather than as a statement (a round trip) of its own.
+ASYNC_COMMIT = func.set_config("synchronous_commit", "off", true())
 # The cache's upsert: INSERT … ON CONFLICT (key) DO UPDATE value and expiry, built once per dialect.
 _ENTRY_KEYS, _ENTRY_VALUES = ("key",), ("value", "expires_at")
 
@@ -78,7 +78,7 @@ class DatabaseCache(BaseCache):
         dialect = db.session.get_bind().dialect.name
         # Short-lived launch state: losing the last few writes in a crash only fails launches in flight,
         # so on PostgreSQL the transaction skips the fsync wait that would otherwise dominate launch latency.
-        returning = _ASYNC_COMMIT if dialect == "postgresql" else False
+        returning = ASYNC_COMMIT if dialect == "postgresql" else False
         rows = [{"key": key, "value": value, "expires_at": expires} for key, value in mapping.items()]
         statement = upsert_statement(dialect, CacheEntry.__table__, _ENTRY_KEYS, _ENTRY_VALUES,
                                      returning=returning, rows=len(rows))

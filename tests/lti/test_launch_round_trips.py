@@ -130,3 +130,34 @@ def test_a_first_launch_into_a_new_course_and_link_still_creates_them_once(app, 
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Course)) == 1
         assert db.session.scalar(db.select(db.func.count()).select_from(ResourceLink)) == 1
+
+
+def test_the_launch_transaction_does_not_wait_for_the_disk_with_or_without_redis(storage, platform):
+    """On PostgreSQL a launch's transaction (state, nonce, launch data, the synced rows) commits with
+    synchronous_commit off, whichever shared storage holds the launch data: with Redis the database no
+    longer gets the cache upsert that used to switch it off, so the used nonce's insert has to."""
+    from sqlalchemy import event, text
+
+    from lti_tool.extensions import db
+
+    app, _ = storage
+    postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    login_and_launch(app, platform, "first")
+    seen: list[str] = []
+
+    def note_setting(session):
+        if session.info.get("_noting"):
+            return
+        session.info["_noting"] = True
+        try:
+            seen.append(session.execute(text("SHOW synchronous_commit")).scalar() if postgres else "sqlite")
+        finally:
+            session.info.pop("_noting")
+
+    event.listen(db.session, "before_commit", note_setting)
+    try:
+        login_and_launch(app, platform, "second")
+    finally:
+        event.remove(db.session, "before_commit", note_setting)
+    # The launch's commit is the last of the two requests' (SQLite has no such setting: just seen).
+    assert seen and seen[-1] == ("off" if postgres else "sqlite"), seen
