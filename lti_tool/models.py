@@ -47,7 +47,7 @@ class Deployment(db.Model):
     __table_args__ = (UniqueConstraint("platform_id", "deployment_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"), index=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"))
     deployment_id: Mapped[str] = mapped_column(String(255))
     platform: Mapped[Platform] = relationship(back_populates="deployments")
     # A new random number at every commit that changes what the L&D insights read (services/insights_store.py):
@@ -118,7 +118,7 @@ class LtiUser(db.Model):
     __table_args__ = (UniqueConstraint("platform_id", "sub"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"), index=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"))
     sub: Mapped[str] = mapped_column(String(255))
     lms_name: Mapped[str | None] = mapped_column(String(255))
     lms_email: Mapped[str | None] = mapped_column(String(320))
@@ -150,7 +150,7 @@ class Course(db.Model):
     __table_args__ = (UniqueConstraint("deployment_id", "context_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
     context_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(500), default="")
     label: Mapped[str] = mapped_column(String(255), default="")
@@ -169,7 +169,7 @@ class Membership(db.Model):
     __table_args__ = (UniqueConstraint("course_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"), index=True)
     lti_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     tool_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -183,7 +183,7 @@ class ResourceLink(db.Model):
     __table_args__ = (UniqueConstraint("course_id", "resource_link_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
     resource_link_id: Mapped[str] = mapped_column(String(1000))
     title: Mapped[str] = mapped_column(String(500), default="")
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"))
@@ -197,7 +197,7 @@ class Cohort(db.Model):
     __table_args__ = (UniqueConstraint("course_id", "slug"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
     slug: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     day_one: Mapped[date | None] = mapped_column()
@@ -230,7 +230,7 @@ class Participant(db.Model):
     __table_args__ = (UniqueConstraint("cohort_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=ParticipantStatus.ENROLLED)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -273,7 +273,7 @@ class PartnerPreference(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
-    from_participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    from_participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
     to_participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
     kind: Mapped[str] = mapped_column(String(10))  # request | decline
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -304,7 +304,7 @@ class TeamMember(db.Model):
     __table_args__ = (UniqueConstraint("team_id", "participant_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
 
@@ -352,7 +352,7 @@ class Attendance(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
     session_id: Mapped[str] = mapped_column(String(100))
     present: Mapped[bool] = mapped_column(default=True)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -389,7 +389,7 @@ class HeldInvite(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("calendar_event.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("calendar_event.id"))
     email: Mapped[str] = mapped_column(String(320))  # lower case
     sequence: Mapped[int] = mapped_column()
     cancelled: Mapped[bool] = mapped_column(default=False)
@@ -405,7 +405,7 @@ class FollowUpOverride(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("calendar_event.id"), index=True)  # the series
+    event_id: Mapped[int] = mapped_column(ForeignKey("calendar_event.id"))  # the series
     recurrence_id: Mapped[datetime] = mapped_column()  # the occurrence's original start, UTC
     start: Mapped[datetime | None] = mapped_column()  # its new start, UTC; None when cancelled
     cancelled: Mapped[bool] = mapped_column(default=False)
@@ -427,7 +427,7 @@ class CheckIn(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
     occurrence: Mapped[datetime] = mapped_column()  # the meeting's original start, UTC
     meeting_start: Mapped[datetime] = mapped_column()  # when it took place (moved or not), UTC
     answer: Mapped[str | None] = mapped_column(String(10))
@@ -482,7 +482,7 @@ class Reflection(db.Model):
     __table_args__ = (UniqueConstraint("participant_id", "session_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
     session_id: Mapped[str] = mapped_column(String(100))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -534,7 +534,7 @@ class GradeSync(db.Model):
     __table_args__ = (UniqueConstraint("participant_id", "resource_link_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
     resource_link_id: Mapped[int] = mapped_column(ForeignKey("resource_link.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | failed
     score_given: Mapped[float | None] = mapped_column()

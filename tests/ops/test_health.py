@@ -8,7 +8,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from lti_tool import create_app
-from tests.conftest import PG_ADMIN_URL, _pg_admin, https_client
+from tests.conftest import ON_CI, PG_ADMIN_URL, _pg_admin, https_client
 from tests.ops.helpers import free_port
 
 
@@ -56,6 +56,8 @@ def blank_database(request, tmp_path):
         with _pg_admin() as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as e:
+        if ON_CI:  # on CI an unreachable PostgreSQL is a failure, not a skip
+            pytest.fail(f"PostgreSQL unreachable: {e}")
         pytest.skip(f"PostgreSQL unreachable: {e}")
     yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
     with _pg_admin() as conn:
