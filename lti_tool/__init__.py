@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 
-from .extensions import cache, csrf, db, migrate, ping_idle_connections
+from .extensions import cache, commit_read_only_transactions, csrf, db, migrate, ping_idle_connections
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +50,7 @@ def create_app(config_class: str | type | None = None, **overrides) -> Flask:
     db.init_app(app)
     with app.app_context():
         ping_idle_connections(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
+        commit_read_only_transactions(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     cache.init_app(app)

@@ -52,3 +52,44 @@ def ping_idle_connections(engine, after_seconds: float) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as e:  # noqa: BLE001 - any failure means the connection is unusable
             raise DisconnectionError(f"pooled connection lost while idle: {e}") from e
+
+
+def commit_read_only_transactions(engine) -> None:
+    """On PostgreSQL, end a transaction that only ran SELECTs with COMMIT instead of ROLLBACK.
+
+    The two are the same to the database, but psycopg drops every statement it has prepared on the
+    server at each ROLLBACK (and sends DEALLOCATE ALL, one more round trip). Every request that only
+    read (most page views; with Redis, every OIDC login) ended in ROLLBACK, so nothing stayed prepared
+    and PostgreSQL parsed and planned each statement anew. A transaction that wrote anything, ran
+    anything but a SELECT built with SQLAlchemy, or failed is still rolled back.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    from psycopg.pq import TransactionStatus
+    from sqlalchemy.sql import CompoundSelect, Select
+
+    @event.listens_for(engine, "begin")
+    def _only_reads_so_far(conn):
+        conn.info["rml_only_read"] = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_anything_else(conn, cursor, statement, parameters, context, executemany):
+        if conn.info.get("rml_only_read"):
+            compiled = getattr(context, "compiled", None)
+            if compiled is None or not isinstance(compiled.statement, (Select, CompoundSelect)):
+                conn.info["rml_only_read"] = False
+
+    @event.listens_for(engine, "commit")
+    def _forget(conn):
+        conn.info.pop("rml_only_read", None)
+
+    @event.listens_for(engine, "rollback")
+    def _commit_what_only_read(conn):
+        if not conn.info.pop("rml_only_read", False):
+            return
+        dbapi_connection = conn.connection.dbapi_connection
+        if dbapi_connection is not None and dbapi_connection.info.transaction_status == TransactionStatus.INTRANS:
+            try:
+                dbapi_connection.commit()  # the rollback that follows then finds no transaction to end
+            except Exception:  # noqa: BLE001 - a broken connection: the rollback deals with it as before
+                pass

@@ -161,3 +161,30 @@ def test_the_launch_transaction_does_not_wait_for_the_disk_with_or_without_redis
         event.remove(db.session, "before_commit", note_setting)
     # The launch's commit is the last of the two requests' (SQLite has no such setting: just seen).
     assert seen and seen[-1] == ("off" if postgres else "sqlite"), seen
+
+
+def test_read_only_requests_keep_the_servers_prepared_statements(app, platform):
+    """psycopg prepares a statement on the server once it has run 5 times on a connection, and drops every
+    prepared statement (DEALLOCATE ALL, one more round trip) whenever a transaction is rolled back. A
+    request that only read (a login with Redis, every page a learner looks at) used to end in ROLLBACK, so
+    nothing stayed prepared and PostgreSQL parsed and planned each statement anew: a launch with Redis
+    cost PostgreSQL more CPU than one without, which wrote and committed. A transaction that only read
+    now ends in COMMIT (the same for the database), and what the worker prepared stays prepared."""
+    from sqlalchemy import text
+
+    from lti_tool.extensions import db
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return  # psycopg's prepared statements are PostgreSQL's; SQLite has none to keep
+    worker = second_worker(app, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0})
+    client = https_client(worker)
+    params = Launcher(client, platform).start(login_hint="reader")
+    token = platform.id_token(params["nonce"], sub="reader", name="Reader", email="reader@example.com")
+    assert landed(client.post("/lti/launch", data={"id_token": token, "state": params["state"]}), "/learner/")
+    for _ in range(8):  # the learner's home page, read again and again (no writes)
+        assert client.get("/learner/").status_code == 200
+    with worker.app_context():  # the pool's one connection, the one every request above used
+        prepared = db.session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+        db.session.rollback()
+        db.engine.dispose()
+    assert prepared > 0
