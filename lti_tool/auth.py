@@ -63,11 +63,26 @@ _WITHOUT_COURSE = (db.select(LtiUser, Platform).join(Platform, Platform.id == Lt
                    .where(LtiUser.id == bindparam("user_id")))
 
 
+def launch_context_of(synced) -> LaunchContext:
+    """The context of a launch just synced, from its own rows: what ``load_launch_context`` would read back.
+
+    The sync upserted this user's membership of this course with these roles, and the course belongs to a
+    deployment of the user's platform, which is what the query there checks."""
+    return LaunchContext(synced.user, synced.course, list(synced.roles), synced.return_url, synced.locale,
+                         session.get("launch_id"), synced.platform, platform_origins(synced.platform))
+
+
 def load_launch_context() -> None:
-    """Load the launched user (and course membership) named by the session, in one query."""
+    """Load the launched user (and course membership) named by the session, in one query; for the landing
+    page a launch answers with, the launch's own context (``g.launch_context``) instead."""
     g.lti = None
     user_id = session.get("user_id")
     if not user_id:
+        return
+    launched = g.pop("launch_context", None)
+    if launched is not None and launched.user.id == user_id and (
+            launched.course.id if launched.course else None) == session.get("course_id"):
+        g.lti = launched
         return
     course_id = session.get("course_id")
     if course_id:

@@ -23,14 +23,16 @@ def upsert_statement(dialect: str, table, keys: tuple, names: tuple, *, keep_exi
     """INSERT … ON CONFLICT (keys) DO UPDATE SET names [RETURNING …]. ``keep_existing``: a value given
     as None leaves the stored one as it is.
 
-    ``returning``: True for the row's id, False for nothing, or an expression to return instead (build it
-    once, at module level: it is part of the statement's shape). ``rows``: a multi-row INSERT of that many
-    rows, whose parameters are named ``<column>_<row>`` (see ``row_parameters``); None for one row whose
-    parameters are the column names.
+    ``table``: a Table, or a mapped class for an ORM-enabled statement (``returning`` the class then gives
+    the upserted objects, in the session). ``returning``: True for the row's id, False for nothing, or an
+    expression to return instead (build it once, at module level: it is part of the statement's shape).
+    ``rows``: a multi-row INSERT of that many rows, whose parameters are named ``<column>_<row>`` (see
+    ``row_parameters``); None for one row whose parameters are the column names.
     """
-    shape = (dialect, table.name, keys, names, keep_existing, returning, rows)
+    shape = (dialect, table, keys, names, keep_existing, returning, rows)
     if shape not in _STATEMENTS:
         insert = insert_for(dialect)(table)
+        table = getattr(table, "__table__", table)
         if rows is not None:
             insert = insert.values([{name: bindparam(f"{name}_{i}", type_=table.c[name].type)
                                      for name in (*keys, *names)} for i in range(rows)])

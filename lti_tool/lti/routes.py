@@ -5,7 +5,7 @@ from flask import g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pylti1p3.deep_link_resource import DeepLinkResource
 
-from ..auth import landing_endpoint, launch_required, role_required, start_session
+from ..auth import landing_endpoint, launch_context_of, launch_required, role_required, start_session
 from ..extensions import csrf, db
 from ..lti.roles import FACILITATOR
 from ..models import Cohort
@@ -39,6 +39,7 @@ def launch():
     data = launch.get_launch_data()  # validates state, nonce, signature, registration, deployment
     synced = sync_launch(data, launch.get_client_id())
     start_session(launch.get_launch_id(), synced)
+    g.launch_context = launch_context_of(synced)  # the landing page's, without reading it back
     g.launched = True  # counted by observability, whatever the landing page answers
     if launch.is_deep_link_launch():
         db.session.commit()

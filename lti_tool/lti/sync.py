@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, or_
 
 from ..extensions import db
 from ..upserts import insert_for, upsert_statement
-from ..models import Cohort, Course, Deployment, LtiUser, Membership, Participant, ResourceLink, utcnow
+from ..models import Cohort, Course, Deployment, LtiUser, Membership, Participant, Platform, ResourceLink, utcnow
 from . import claims
 from .roles import LEARNER, map_roles
-from .tool_config import find_deployment
+from .tool_config import find_deployment, find_platform
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,11 @@ class SyncedLaunch:
     return_url: str | None
     locale: str | None
     cohort_id: int | None
+    # The rows themselves, in the launch's session: the landing page's launch context is built from them
+    # instead of being read back (auth.launch_context_of).
+    user: LtiUser | None = field(default=None, compare=False, repr=False)
+    course: Course | None = field(default=None, compare=False, repr=False)
+    platform: Platform | None = field(default=None, compare=False, repr=False)
 
 
 def _full_name(data: dict) -> str | None:
@@ -116,19 +121,23 @@ def user_for(platform_id: int, sub: str, email: str | None) -> LtiUser:
     return _find_user(platform_id, sub, email) or _get_or_create(LtiUser, platform_id=platform_id, sub=sub)
 
 
-def _launch_user(platform_id: int, sub: str, email: str | None, seen: dict) -> int:
-    """The launching user's id, with what the launch says about them (a value it leaves out is kept).
+def _launch_user(platform_id: int, sub: str, email: str | None, seen: dict) -> LtiUser:
+    """The launching user, with what the launch says about them (a value it leaves out is kept).
 
     Two round trips whether the user is new or known: the query for the user (or a placeholder to
-    adopt), then one write: an UPDATE, or for a first launch an INSERT … ON CONFLICT … RETURNING.
+    adopt), then one write: an UPDATE, or for a first launch an INSERT … ON CONFLICT … RETURNING the
+    row, which the session then holds like any row it loaded.
     """
     user = _find_user(platform_id, sub, email)
     if user is None:
-        return _upsert(LtiUser, {"platform_id": platform_id, "sub": sub}, seen, keep_existing=True)
+        statement = upsert_statement(db.session.get_bind().dialect.name, LtiUser, ("platform_id", "sub"),
+                                     tuple(seen), keep_existing=True, returning=LtiUser)
+        return db.session.scalars(statement, {"platform_id": platform_id, "sub": sub, **seen},
+                                  execution_options={"populate_existing": True}).one()
     for name, value in seen.items():
         if value is not None:
             setattr(user, name, value)
-    return user.id
+    return user
 
 
 def _upsert(model, keys: dict, values: dict, *, keep_existing: bool = False) -> int:
@@ -152,9 +161,10 @@ def sync_launch(data: dict, client_id: str) -> SyncedLaunch:
     assert deployment is not None, "validated launches always have a registered deployment"
 
     locale = (data.get(claims.LAUNCH_PRESENTATION) or {}).get("locale")
-    user_id = _launch_user(deployment.platform_id, str(data["sub"]), data.get("email"), {
+    user = _launch_user(deployment.platform_id, str(data["sub"]), data.get("email"), {
         "lms_name": _full_name(data), "lms_email": data.get("email"), "last_launch_at": utcnow(),
         "locale": locale if isinstance(locale, str) and locale else None})  # mail is written in the locale
+    user_id = user.id
 
     lti_roles = list(data.get(claims.ROLES) or [])
     roles = map_roles(lti_roles)
@@ -204,4 +214,7 @@ def sync_launch(data: dict, client_id: str) -> SyncedLaunch:
         return_url=presentation.get("return_url"),
         locale=presentation.get("locale"),
         cohort_id=cohort_id,
+        user=user,
+        course=course,
+        platform=find_platform(data["iss"], client_id),
     )

@@ -135,3 +135,18 @@ def test_two_platforms_with_same_context_and_sub_never_see_each_other(app):
     finally:
         first.close()
         second.close()
+
+
+def test_the_landing_page_shows_what_this_launch_said_and_a_reload_agrees(lti, client):
+    """The landing page's launch context is built from the rows the launch just wrote (not read back):
+    a returning person whose name and role changed in the LMS sees the new ones at once, and the same
+    page loaded again from the session shows the same."""
+    first = lti(role="learner", sub="returning", name="Ana Costa")
+    assert landed(first, "/learner/") and "Welcome, Ana Costa" in first.get_data(as_text=True)
+    renamed = lti(role="learner", sub="returning", name="Ana Costa-Reis")
+    assert landed(renamed, "/learner/") and "Welcome, Ana Costa-Reis" in renamed.get_data(as_text=True)
+    assert "Welcome, Ana Costa-Reis" in client.get("/learner/").get_data(as_text=True)
+    promoted = lti(role="instructor", sub="returning", name="Ana Costa-Reis")
+    assert landed(promoted, "/facilitator/") and "Cohorts in Mentoring course" in promoted.get_data(as_text=True)
+    assert client.get("/facilitator/").status_code == 200
+    assert client.get("/learner/").status_code == 403  # the role the last launch gave, on the next request too
