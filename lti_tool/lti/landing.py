@@ -38,13 +38,7 @@ def landing_response(endpoint: str) -> Response:
             response = app.full_dispatch_request()
     finally:
         g.nested_dispatch = False
-    # The nested request saved the session into its response; the launch saves it again.
-    cookie = app.config["SESSION_COOKIE_NAME"] + "="
-    kept = [v for v in response.headers.getlist("Set-Cookie") if not v.startswith(cookie)]
-    response.headers.remove("Set-Cookie")
-    for value in kept:
-        response.headers.add("Set-Cookie", value)
-    return response
+    return response  # the session is saved once, into it, by the launch (lti/cookies.py)
 
 
 def keep_launch_after_failed_landing() -> None:
