@@ -302,19 +302,56 @@ def main() -> None:
 
 
 NOTES = """
-## What the product's launch path does now (SQL statements per step, from `--profile`)
+## What the product's launch path does now (SQL statements per step)
 
-| step | 2026-12-01 | 2026-12-02 | now (2026-12-03) |
-|---|---|---|---|
-| OIDC login | 4 (+1 pre-ping) | 3 | 2 |
-| launch POST | 25 (+1 pre-ping) | 13 | 10, landing page included |
-| landing page (its own request) | 2 (+1 pre-ping) | 2 | none: the launch answers with the page |
+| step | 2026-12-01 | 2026-12-02 | 2026-12-03 morning | now (2026-12-03, later) |
+|---|---|---|---|---|
+| OIDC login | 4 (+1 pre-ping) | 3 | 2 | 2 (1 with Redis) |
+| launch POST | 25 (+1 pre-ping) | 13 | 10, landing page included | 9, landing page included (7 with Redis) |
+| landing page (its own request) | 2 (+1 pre-ping) | 2 | none: the launch answers with the page | none |
 
-Round trips on the wire now (PostgreSQL, no Redis; `tests/lti/test_launch_round_trips.py` holds them):
-login 2 statements + BEGIN/COMMIT; launch 10 statements + BEGIN/COMMIT, one transaction for the launch
-and its landing page. With Redis: login 1 statement, launch 8.
+`tests/lti/test_launch_round_trips.py` holds the exact numbers on both databases, with and without Redis.
 
-What changed on 2026-12-03:
+Later on 2026-12-03 (the runs labelled "second session" above, "product before" = 4618b03, the morning's
+final code):
+
+* **psycopg dropped its prepared statements at every ROLLBACK.** It prepares a statement on the server
+  once it has run five times on a connection, and at each ROLLBACK it forgets them all and sends
+  `DEALLOCATE ALL`. Every request that only read ended in ROLLBACK (most page views; with Redis, every
+  OIDC login, which reads the platform and writes nothing to the database), so with Redis nothing stayed
+  prepared and PostgreSQL parsed and planned every statement of every launch. That is why the Redis
+  variant cost PostgreSQL more CPU than the database variant although it runs fewer statements (measured
+  in process: 4.4-5.0 ms of PostgreSQL backend CPU per launch against 2.9-3.0). A transaction that only
+  ran SELECTs now ends in COMMIT (the same to the database); PostgreSQL's CPU per launch with Redis fell
+  to 1.3-1.6 ms (CPU table above). This helps every read-only page, not only launches;
+* with Redis the launch's transaction waited for the WAL flush at commit: without Redis the cache upsert
+  had turned `synchronous_commit` off for it, with Redis there is no cache upsert. The used nonce's INSERT
+  now turns it off (in its RETURNING, no extra round trip), with Redis as without (docs/security.md);
+* 15 single-column indexes that only repeated the leading column of a two-column unique key are gone
+  (fewer index writes per first launch; on a young database PostgreSQL used `ix_lti_user_platform_id`
+  for the launch's user lookup and read every user of the platform: 98,000 rows for 320 launches);
+* the landing page's launch context (user, course, roles, platform) is the rows the launch just wrote
+  (a first launch's user comes back from its INSERT … RETURNING as an ORM object) instead of a four-table
+  join reading them back: 10 -> 9 statements per launch, 8 -> 7 with Redis;
+* the landing page dispatched inside the launch no longer signs the session for a response whose cookie
+  was then thrown away (the launch's own response saves it);
+* the benchmark now reports CPU per launch by process (the tool's gunicorn processes, the PostgreSQL
+  backends serving its database, Redis, the rest of PostgreSQL, and the benchmark process: browsers and
+  the LMS's token signing), and runs 5 rounds of 60 launches per tool instead of 3 of 40.
+
+Reading of the two later runs (07:52-07:54, load 1.0-3.9): with Redis the product went from 0.47-0.48x
+to 0.55-0.59x the anchor's launches/s (p95 1.99-2.05x -> 1.58-1.91x); without Redis from 0.62-0.66x to
+0.64-0.68x (p95 about 1.5x either way: within the noise of this machine). The target (>= 0.8x, <= 1.25x)
+is still NOT met. The CPU table says where the rest is: the product's own Python (12.4-15.6 ms per launch
+in its gunicorn workers against the anchor's 5.5-6.8 ms) far more than PostgreSQL (1.3-2.0 ms against
+0-0.5 ms). In process, cProfile puts about a third of the product's own time in SQLAlchemy and psycopg
+(nine statements, five of them loading ORM objects), then Werkzeug's context-local proxies, the landing
+page's template and forms, the session cookie, security headers and metrics. Reaching 0.8x would mean
+the product spending about as much CPU per launch as a tool that stores nothing about the launch; what
+is left would have to come from doing less per launch (fewer ORM loads, no user/course/membership sync on
+a launch that changes nothing), which today's work did not attempt.
+
+What changed on 2026-12-03 (morning):
 
 * the launch POST answers 200 with the landing page itself (a nested dispatch of the landing view sharing
   the launch's session), instead of a 303 and a second request; the page's first script puts its own
