@@ -81,11 +81,14 @@ def commit_read_only_transactions(engine) -> None:
 
     @event.listens_for(engine, "commit")
     def _forget(conn):
-        conn.info.pop("rml_only_read", None)
+        if not conn.invalidated:  # (Connection.info would try to reconnect, and raise)
+            conn.info.pop("rml_only_read", None)
 
     @event.listens_for(engine, "rollback")
     def _commit_what_only_read(conn):
-        if not conn.info.pop("rml_only_read", False):
+        # A connection the server dropped is invalidated: leave it to the rollback (Connection.info would
+        # try to reconnect inside the transaction and raise PendingRollbackError instead).
+        if conn.invalidated or not conn.info.pop("rml_only_read", False):
             return
         dbapi_connection = conn.connection.dbapi_connection
         if dbapi_connection is not None and dbapi_connection.info.transaction_status == TransactionStatus.INTRANS:

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from ..extensions import db
 from ..jobs import enqueue
@@ -154,8 +155,18 @@ def send_touched_progress(response):
 
     touched = g.pop("progress_touched", None)
     if touched and response.status_code < 400:
-        for participant_id in sorted(i for i in touched if i):
-            schedule_for_participant(participant_id)
+        try:
+            for participant_id in sorted(i for i in touched if i):
+                schedule_for_participant(participant_id)
+        except OperationalError as e:
+            # The request's work is committed and the database went away after it: keep the person's answer
+            # (not a 500 for work that was saved); the next change of their progress sends the score.
+            log.error("grade passback not queued for participants %s: the database is unavailable (%s)",
+                      sorted(i for i in touched if i), e)
+            try:
+                db.session.rollback()
+            except SQLAlchemyError:
+                db.session.close()
     return response
 
 

@@ -183,3 +183,49 @@ def test_database_lost_with_its_rollback_failing_too_gives_the_unavailable_page(
     assert response.status_code == 503, response.get_data(as_text=True)[:300]
     assert "The lab is unavailable for a minute" in response.get_data(as_text=True)
     assert lti.start()["state"]  # back at once
+
+
+def test_database_connection_killed_at_any_point_of_a_submit_never_gives_a_500(app, client, lti):
+    """PostgreSQL terminates the request's connection (as `pg_ctl stop -m fast` does) at each statement of a
+    reflection submit in turn: the person gets the submit done (303) or "unavailable for a minute" (503),
+    never the bare 500 seen once in benchmarks/load_bench.py's restart, and the next request works. (The
+    end-of-transaction hook that keeps prepared statements read the invalidated connection's info, which
+    raised PendingRollbackError from inside the rollback.)"""
+    from sqlalchemy import event
+
+    from lti_tool.extensions import db
+    from tests.conftest import csrf_token_in
+    from tests.reflections.helpers import SESSION, cohort_id, lab_held, launch
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return  # a server to terminate the connection is PostgreSQL's; SQLite has none
+    launch(lti, "ana")
+    cid = cohort_id(app)
+    lab_held(app)
+    url = f"/learner/cohorts/{cid}/reflections/{SESSION}"
+    with app.app_context():
+        engine = db.engine
+    outcomes = []
+    for at in range(1, 60):
+        data = {"csrf_token": csrf_token_in(client.get(url)), "action": "submit",
+                "a-learned_from_partner": f"try {at}", "a-gain_self": "4", "a-gain_partner": "3"}
+        seen = {"n": 0, "killed": False}
+
+        def terminate(conn, cursor, statement, parameters, context, executemany, seen=seen, at=at):
+            seen["n"] += 1
+            if seen["n"] == at:
+                with _pg_admin() as admin:
+                    admin.execute("SELECT pg_terminate_backend(%s)", (conn.connection.dbapi_connection.info.backend_pid,))
+                seen["killed"] = True
+
+        event.listen(engine, "before_cursor_execute", terminate)
+        try:
+            response = client.post(url, data=data)
+        finally:
+            event.remove(engine, "before_cursor_execute", terminate)
+        outcomes.append((at, response.status_code))
+        assert response.status_code in (303, 503), outcomes
+        assert client.get(f"/learner/cohorts/{cid}/reflections").status_code == 200, outcomes  # back at once
+        if not seen["killed"]:  # the submit ran fewer statements than ``at``: every point was tried
+            break
+    assert any(status == 503 for _, status in outcomes) and outcomes[-1][1] == 303, outcomes
