@@ -6,7 +6,7 @@ server of the benchmark's own (initdb into a temporary directory, its own port a
 private Redis. The LMS is the test platform over https (tests/lti_platform.py), in this process.
 
 Each learner is a browser of its own (cookies, keep-alive, the test CA): OIDC login, the LMS's authorize page,
-the launch POST, the landing page, the half-day reflection form, 2-3 autosaves of the draft (JSON with the CSRF
+the launch POST (answered with the landing page itself), the half-day reflection form, 2-3 autosaves of the draft (JSON with the CSRF
 header, as lti_tool/static/reflection-drafts.js sends them, ~1 s apart), the submit and the list it redirects
 to. Arrivals are paced evenly over ``--arrival-seconds``; a pool of ``--threads`` browsers serves them.
 
@@ -53,7 +53,7 @@ from tests.ops.helpers import RedisServer, free_port  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 COURSE, COHORT, SESSION = "load-101", "load-lab", "d1-morning"  # a half-day reflection
 TEXT_PROMPT = "learned_from_partner"
-KINDS = ["login", "lms authorize", "launch", "landing page", "reflection form", "autosave", "submit", "reflection list"]
+KINDS = ["login", "lms authorize", "launch + landing page", "reflection form", "autosave", "submit", "reflection list"]
 NOT_THE_TOOL = {"lms authorize"}  # the test LMS in this process signs the id_token: shown, not the tool's time
 TIMEOUT = 65  # seconds a browser waits; nginx gives up on an instance after 60 (proxy_read_timeout)
 
@@ -159,10 +159,9 @@ class Run:
         if authorize is None:
             return False
         action, fields = auto_submit_fields(authorize.text)
-        launch = self._timed("launch", {303}, lambda: http.post(action, data=fields, allow_redirects=False, timeout=TIMEOUT))
-        if launch is None:
-            return False
-        landing = self._timed("landing page", {200}, lambda: http.get(urljoin(self.base, launch.headers["Location"]), timeout=TIMEOUT))
+        # The launch answers with the landing page itself (one request, as a browser sees it).
+        landing = self._timed("launch + landing page", {200}, lambda: http.post(action, data=fields,
+                                                                               allow_redirects=False, timeout=TIMEOUT))
         if landing is None or not reflect:
             return landing is not None
         form_url = f"{self.base}/learner/cohorts/{self.cohort_id}/reflections/{SESSION}"
@@ -231,7 +230,7 @@ def run_phase(run: Run, name: str, subs: list[str], arrival_seconds: float, thre
     if down:
         down.join()
     samples = [s for s in run.samples if s.phase == name]
-    landings = [s.start + s.ms / 1000 for s in samples if s.kind == "landing page" and s.error is None]
+    landings = [s.start + s.ms / 1000 for s in samples if s.kind == "launch + landing page" and s.error is None]
     duration = time.monotonic() - run.t0
     outcome.update({
         "duration_s": round(duration, 1),
@@ -436,7 +435,7 @@ def render(report: dict, path: Path) -> None:
         f"Deployment as shipped: nginx (deploy/nginx/mentoring-lab.conf, TLS), two gunicorn instances with "
         f"{report.get('web_workers_per_instance')} sync workers each (WEB_WORKERS of the example env file), the RQ "
         "worker, a private Redis and a private PostgreSQL 15 server (fsync on). Each learner: OIDC login, the LMS's "
-        "authorize page (the test LMS in the benchmark's process, not the tool), launch, landing page, the half-day "
+        "authorize page (the test LMS in the benchmark's process, not the tool), launch (answered with the landing page itself), the half-day "
         f"reflection form, 2-3 autosaves {s['think']} s apart, submit, the list it redirects to. "
         f"{s['learners']} learners per phase, arrivals paced evenly over {s['arrival_seconds']:g} s.", ""]
     for name, p in report["phases"].items():

@@ -325,6 +325,13 @@ def new_client_id() -> str:
 REPLACE_STATE = 'history.replaceState(null, "", '
 
 
+def landing_path(body: str) -> str | None:
+    """The address a launch's landing page puts in the browser's history (None when it is not one)."""
+    if REPLACE_STATE + '"' not in body:
+        return None
+    return body.split(REPLACE_STATE + '"', 1)[1].split('"', 1)[0]
+
+
 def landed(response, path: str | None = None) -> bool:
     """True when a launch answered with its landing page (``path``, when given) rather than a redirect.
 
