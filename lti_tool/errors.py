@@ -9,7 +9,7 @@ from pylti1p3.exception import LtiException, OIDCException
 from redis import RedisError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from .extensions import db
+from .extensions import db, rollback_or_close
 from .jobs import QueueUnavailable
 from .lti.launch import LaunchRefused
 from .observability import REFUSALS
@@ -82,24 +82,14 @@ def _end_session_without_database() -> None:
     (the LMS origins allowed to frame it, taken with the launch context, are kept)."""
     if g.get("lti") is not None and "frame_origins" not in g:
         g.frame_origins = frame_ancestors()  # kept when the person is dropped from the page below
-    _rollback()
+    rollback_or_close()
     lti = g.get("lti")
     if lti is not None:
         try:
             _shown = (lti.user.name, lti.course and lti.course.title)  # what base.html shows, reloaded
         except SQLAlchemyError:
-            _rollback()
+            rollback_or_close()
             g.lti = None
-
-
-def _rollback() -> None:
-    """Roll back; when the server has already dropped the connection the rollback fails too: then the
-    session is closed (its connection goes back to the pool, which discards a dead one)."""
-    try:
-        db.session.rollback()
-    except SQLAlchemyError as e:
-        log.warning("rollback failed, closing the session: %s", e)
-        db.session.close()
 
 
 def init_app(app: Flask) -> None:

@@ -4,10 +4,11 @@ from flask_caching import Cache
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+import logging
 import time
 
 from sqlalchemy import MetaData, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -24,6 +25,7 @@ class Base(DeclarativeBase):
     )
 
 
+log = logging.getLogger(__name__)
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
@@ -54,6 +56,16 @@ def ping_idle_connections(engine, after_seconds: float) -> None:
             raise DisconnectionError(f"pooled connection lost while idle: {e}") from e
 
 
+def rollback_or_close() -> None:
+    """Roll back; when the server has already dropped the connection the rollback fails too: then the
+    session is closed (its connection goes back to the pool, which discards a dead one)."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError as e:
+        log.warning("rollback failed, closing the session: %s", e)
+        db.session.close()
+
+
 def commit_read_only_transactions(engine) -> None:
     """On PostgreSQL, end a transaction that only ran SELECTs with COMMIT instead of ROLLBACK.
 
@@ -78,11 +90,6 @@ def commit_read_only_transactions(engine) -> None:
             compiled = getattr(context, "compiled", None)
             if compiled is None or not isinstance(compiled.statement, (Select, CompoundSelect)):
                 conn.info["rml_only_read"] = False
-
-    @event.listens_for(engine, "commit")
-    def _forget(conn):
-        if not conn.invalidated:  # (Connection.info would try to reconnect, and raise)
-            conn.info.pop("rml_only_read", None)
 
     @event.listens_for(engine, "rollback")
     def _commit_what_only_read(conn):

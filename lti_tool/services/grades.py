@@ -19,9 +19,9 @@ from datetime import datetime, timezone
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 
-from ..extensions import db
+from ..extensions import db, rollback_or_close
 from ..jobs import enqueue
 from ..lti.sync import _get_or_create
 from ..lti.tool_config import service_connector
@@ -163,10 +163,7 @@ def send_touched_progress(response):
             # (not a 500 for work that was saved); the next change of their progress sends the score.
             log.error("grade passback not queued for participants %s: the database is unavailable (%s)",
                       sorted(i for i in touched if i), e)
-            try:
-                db.session.rollback()
-            except SQLAlchemyError:
-                db.session.close()
+            rollback_or_close()
     return response
 
 
