@@ -99,20 +99,6 @@ class Server:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
 
-def _proc_cpu(match) -> float:
-    """CPU seconds (user + system) of the live processes for which ``match(pid, comm, fields)`` holds."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        comm, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
-        if match(int(stat.parent.name), comm, fields):
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def _serves(pid: int, database: str) -> bool:
     """A PostgreSQL backend connected to ``database`` (its title: "postgres: user database host state")."""
     try:
@@ -124,14 +110,27 @@ def _serves(pid: int, database: str) -> bool:
 def cpu_snapshot(server: Server, redis_pid: int | None) -> dict[str, float]:
     """CPU seconds so far of the tool (its gunicorn process group), the PostgreSQL backends serving its
     database, PostgreSQL's other processes (checkpointer, WAL writer, autovacuum, other databases' backends),
-    the benchmark's Redis server and this process (the browsers and the LMS's token signing)."""
-    own = _proc_cpu(lambda pid, comm, f: comm == "postgres" and _serves(pid, server.database))
-    snapshot = {"tool": _proc_cpu(lambda pid, comm, f: int(f[2]) == server.process.pid),
-                "postgres": own, "postgres_other": _proc_cpu(lambda pid, comm, f: comm == "postgres") - own,
-                "clients": time.process_time()}
-    if redis_pid is not None:
-        snapshot["redis"] = _proc_cpu(lambda pid, comm, f: pid == redis_pid)
-    return snapshot
+    the benchmark's Redis server and this process (the browsers and the LMS's token signing), from one pass
+    over /proc. This process's figure is read first, so the pass itself is not counted in it."""
+    ticks = {"tool": 0, "postgres": 0, "postgres_other": 0, **({"redis": 0} if redis_pid is not None else {})}
+    clients = time.process_time()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        pid, comm = int(stat.parent.name), text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        if int(fields[2]) == server.process.pid:  # process group (field 5 of proc(5))
+            part = "tool"
+        elif comm == "postgres":
+            part = "postgres" if _serves(pid, server.database) else "postgres_other"
+        elif pid == redis_pid:
+            part = "redis"
+        else:
+            continue
+        ticks[part] += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return {**{part: n / os.sysconf("SC_CLK_TCK") for part, n in ticks.items()}, "clients": clients}
 
 
 def measure(servers: list[Server], lms: TestPlatform, redis_pid: int | None = None) -> dict[str, dict]:
@@ -149,7 +148,8 @@ def measure(servers: list[Server], lms: TestPlatform, redis_pid: int | None = No
         for _ in range(ROUNDS):
             for s in servers:
                 ids = [next(counter) for _ in range(ROUND)]
-                t, before = time.perf_counter(), cpu_snapshot(s, redis_pid)
+                before = cpu_snapshot(s, redis_pid)
+                t = time.perf_counter()  # the snapshots are outside the timed round
                 times[s.name] += list(pool.map(lambda i, s=s: one_launch(s.base, lms, i), ids))
                 elapsed[s.name] += time.perf_counter() - t
                 after = cpu_snapshot(s, redis_pid)
