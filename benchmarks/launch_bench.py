@@ -80,7 +80,8 @@ class Server:
                     "PUBLIC_BASE_URL": self.base}
         for argv in setup:
             subprocess.run(argv, env=self.env, check=True, cwd=root, capture_output=True, timeout=300)
-        self.log = open(tmp / f"{name.replace(' ', '_')}.log", "wb")
+        self.log_path = tmp / f"{name.replace(' ', '_')}.log"
+        self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
                                          f"127.0.0.1:{self.port}", app], env=self.env, cwd=root,
                                         stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -142,8 +143,12 @@ def measure(servers: list[Server], lms: TestPlatform, redis_pid: int | None = No
     cpu = {s.name: {} for s in servers}
     counter = iter(range(10**9))
     for s in servers:  # warm every worker: imports, first key fetch, connection pools
-        for _ in range(20):
-            one_launch(s.base, lms, next(counter))
+        try:
+            for _ in range(20):
+                one_launch(s.base, lms, next(counter))
+        except Exception:
+            print(f"{s.name} failed to launch; the end of its log:\n{s.log_path.read_text()[-4000:]}", file=sys.stderr)
+            raise
     with ThreadPoolExecutor(THREADS) as pool:
         for _ in range(ROUNDS):
             for s in servers:
