@@ -63,6 +63,9 @@ class BaseConfig:
     # How long a rotated-out public key stays in /lti/jwks so in-flight tokens still verify.
     LTI_KEY_GRACE_DAYS = int(os.environ.get("LTI_KEY_GRACE_DAYS", "7"))
     LTI_PLATFORM_KEYS_CACHE_SECONDS = 3600
+    # How long a worker answers logins and launches from its own copy of a platform and deployment row
+    # (0: read them on every login and launch). A change made in this worker is seen at once.
+    LTI_PLATFORM_MEMO_SECONDS = int(os.environ.get("LTI_PLATFORM_MEMO_SECONDS", "30"))
     # Behind a TLS-terminating proxy, the number of proxies to trust for X-Forwarded-*.
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "1"))
     SESSION_COOKIE_HTTPONLY = True

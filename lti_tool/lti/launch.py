@@ -6,12 +6,15 @@ Everything pylti1p3-specific lives in this package so a swap to a maintained for
 * a clock leeway for ``iat``/``exp`` (platform clocks a few seconds fast fail every launch),
 * platform keys cached in shared storage and refetched once when an unknown ``kid`` appears,
 * used nonces recorded, so an identical launch posted twice is refused,
+* the nonce derived from the login's state (nothing stored at login) and launch data kept only for
+  deep linking, the one flow that reads it again,
 * a missing or malformed ``aud`` raises a clear ``LtiException`` instead of a bare error,
 * claims too long or of the wrong type for the database refuse the launch before anything is stored.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
 from datetime import datetime, timedelta, timezone
@@ -19,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 from jwcrypto.jwk import JWK
 from flask import current_app, render_template, url_for
-from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest, FlaskSessionService
 from pylti1p3.exception import LtiException
 from pylti1p3.launch_data_storage.base import DisableSessionId
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +31,7 @@ from ..extensions import cache, db
 from ..models import UsedNonce, utcnow
 from . import claims, outbound
 from .cookies import PartitionedCookieService
-from .storage import ASYNC_COMMIT, LaunchStorage, cache_commit_deferred, launch_data_storage
+from .storage import ASYNC_COMMIT, cache_commit_deferred, launch_data_storage
 from .tool_config import DatabaseToolConf
 
 
@@ -68,6 +71,38 @@ def _pem_of(jwk: dict) -> bytes:
     return pem
 
 
+def oidc_nonce(state: str) -> str:
+    """The nonce a login asks the LMS to sign into its id_token: an HMAC of the login's state.
+
+    The state also sits in an HttpOnly cookie of the browser that logged in, and a launch must bring both
+    back, so the launch recomputes the nonce from the state instead of looking up a stored one (OpenID
+    Connect Core suggests this: the nonce as a keyed hash of a value kept in the browser's cookie). A
+    nonce is good with its own login's state only, and used nonces are still recorded against replay."""
+    key = current_app.secret_key
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, b"oidc-nonce\0" + state.encode(), hashlib.sha256).hexdigest()
+
+
+class ToolSessionService(FlaskSessionService):
+    """pylti1p3's session service without the two records this tool does not need.
+
+    The nonce is not stored (``oidc_nonce``). The state's "already validated with this id_token" mark
+    lets pylti1p3 accept the same id_token posted again without the state cookie; here a second post
+    of a token is refused as a replay whatever the mark says, so it is neither written nor read."""
+
+    def save_nonce(self, nonce: str) -> None:
+        pass
+
+    def check_nonce(self, nonce: str) -> bool:  # pragma: no cover - ToolMessageLaunch checks the nonce itself
+        raise NotImplementedError("the nonce is checked against the state (ToolMessageLaunch.validate_nonce)")
+
+    def set_state_valid(self, state: str, id_token_hash: str) -> None:
+        pass
+
+    def check_state_is_valid(self, state: str, id_token_hash: str) -> bool:
+        return False
+
+
 class ToolMessageLaunch(FlaskMessageLaunch):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,35 +117,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         storage.set_request(FlaskRequest())
         return storage
 
-    def validate_state(self):
-        self._prefetch_state_and_nonce()
-        return super().validate_state()
-
-    def _prefetch_state_and_nonce(self) -> None:
-        """Read the state's token hash (validate_state) and the nonce (validate_nonce) in one round trip."""
+    def validate_nonce(self):
+        """The token's nonce must be the one its login derived from the state (checked before this)."""
+        nonce = self._get_jwt_body().get("nonce")
+        if not nonce:
+            raise LtiException('"nonce" is empty')
         state = self._get_request_param("state")
-        if not state:
-            return
-        # The token hash exists only once a launch with this state has been validated; that launch used
-        # the nonce, so a second one is refused as a replay whatever the hash says. Its Redis miss (the
-        # usual case) is therefore not looked for in the database, which would cost a query per launch.
-        token_hash = self._session_service._get_key(state + "-id-token-hash")
-        keys = [token_hash]
-        try:
-            self.validate_jwt_format()
-        except LtiException:
-            pass  # raised again, in pylti1p3's order, once the state is checked
-        else:
-            nonce = self._jwt["body"].get("nonce") if isinstance(self._jwt.get("body"), dict) else None
-            if nonce and isinstance(nonce, str):
-                keys.append(self._session_service._get_key("nonce", nonce))
-        self._storage().prefetch(*keys, redis_miss_is_final=(token_hash,))
-
-    def validate_jwt_format(self):
-        if getattr(self, "_format_validated", False):
-            return self  # already decoded for the prefetch
-        super().validate_jwt_format()
-        self._format_validated = True
+        if not isinstance(nonce, str) or not state or not hmac.compare_digest(nonce, oidc_nonce(state)):
+            raise LtiException("Invalid Nonce")
         return self
 
     def get_client_id(self) -> str:
@@ -197,14 +211,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if problems:
             raise LaunchRefused("bad_claims", "The launch's claims cannot be stored: " + "; ".join(problems) + ".")
         self._record_nonce()
-        # The launch data and the state's token hash: one set_many, committed with the launch's rows
-        # (sync_launch) in one commit.
-        with cache_commit_deferred(), self._storage().deferred_writes():
+        if not self.is_deep_link_launch():
+            return self  # only the deep linking picker reads a launch's data again (restore_launch)
+        with cache_commit_deferred():  # committed with the launch's rows (sync_launch) in one commit
             return super().save_launch_data()
-
-    def _storage(self) -> LaunchStorage:
-        """The launch storage every launch here is built with (``launch_data_storage()``)."""
-        return self._session_service.data_storage
 
     def _record_nonce(self) -> None:
         """Refuse a second launch carrying the same nonce (pylti1p3 never marks nonces used)."""
@@ -243,42 +253,54 @@ def tool_conf() -> DatabaseToolConf:
     return DatabaseToolConf()
 
 
+def _services(request: FlaskRequest) -> dict:
+    """What every login and launch here is built with: this tool's session, cookie and storage services."""
+    return {"session_service": ToolSessionService(request), "cookie_service": PartitionedCookieService(request),
+            "launch_data_storage": launch_data_storage()}
+
+
 def oidc_login() -> "ToolOIDCLogin":
     request = FlaskRequest()
-    return ToolOIDCLogin(
-        request,
-        tool_conf(),
-        cookie_service=PartitionedCookieService(request),
-        launch_data_storage=launch_data_storage(),
-    )
+    return ToolOIDCLogin(request, tool_conf(), **_services(request))
 
 
 def message_launch() -> ToolMessageLaunch:
     request = FlaskRequest()
-    return ToolMessageLaunch(
-        request,
-        tool_conf(),
-        cookie_service=PartitionedCookieService(request),
-        launch_data_storage=launch_data_storage(),
-        requests_session=outbound.LazySession(),
-    )
+    return ToolMessageLaunch(request, tool_conf(), **_services(request), requests_session=outbound.LazySession())
 
 
-def restore_launch(launch_id: str) -> ToolMessageLaunch:
-    """Rebuild a validated launch from shared storage (for deep linking and LTI services)."""
+def restore_launch(launch_id: str) -> ToolMessageLaunch | None:
+    """Rebuild a validated deep linking launch from shared storage; None when none is stored (any other
+    launch, or one whose data expired)."""
     request = FlaskRequest()
-    return ToolMessageLaunch.from_cache(
-        launch_id,
-        request,
-        tool_conf(),
-        cookie_service=PartitionedCookieService(request),
-        launch_data_storage=launch_data_storage(),
-        requests_session=outbound.LazySession(),
-    )
+    try:
+        return ToolMessageLaunch.from_cache(launch_id, request, tool_conf(), **_services(request),
+                                            requests_session=outbound.LazySession())
+    except LtiException as e:
+        if "Launch data not found" not in str(e):
+            raise
+        return None
 
 
 class ToolOIDCLogin(FlaskOIDCLogin):
-    """OIDC login whose cookie check page is our own accessible, CSP-friendly template."""
+    """OIDC login whose nonce is derived from its state (``oidc_nonce``) and whose cookie check page is
+    our own accessible, CSP-friendly template."""
+
+    _last_uuid = None
+
+    def _get_uuid(self) -> str:
+        # pylti1p3 makes the state "state-" + the last of these before it asks for the nonce.
+        self._last_uuid = super()._get_uuid()
+        return self._last_uuid
+
+    def _generate_nonce(self) -> str:
+        return oidc_nonce("state-" + self._last_uuid)
+
+    def _prepare_redirect_url(self, launch_url: str) -> str:
+        url = super()._prepare_redirect_url(launch_url)
+        if f"&state=state-{self._last_uuid}&" not in url:
+            raise RuntimeError("pylti1p3 no longer makes the state as this tool expects: the nonce would not match it")
+        return url
 
     def get_cookies_allowed_js_check(self) -> str:
         self.validate_oidc_login()  # refuse an unknown platform before the cookie check page

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..models import Deployment, Platform, RegistrationInvite, utcnow
 from ..services import audit
 from . import outbound
+from .tool_config import forget_platforms
 
 log = logging.getLogger(__name__)
 
@@ -331,6 +332,7 @@ def save_platform(*, issuer: str, client_id: str, deployment_id: str | None, aut
         db.session.commit()
     else:
         db.session.flush()
+    forget_platforms()
     return platform
 
 

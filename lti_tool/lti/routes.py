@@ -121,8 +121,8 @@ def register_with_invite(token: str):
 @role_required(FACILITATOR, course=False)
 def deep_link():
     """Let an instructor add the lab to the course: returns a signed LtiResourceLink item."""
-    launch = restore_launch(g.lti.launch_id)
-    if not launch.is_deep_link_launch():
+    launch = restore_launch(g.lti.launch_id)  # None: only a deep linking launch keeps its data
+    if launch is None or not launch.is_deep_link_launch():
         return render_template("errors/error.html", title=_("Not an activity picker launch"),
                                message=_("Open this from your course's 'add activity' picker."),
                                request_id=g.request_id), 400

@@ -1,7 +1,7 @@
-"""Shared storage for pylti1p3's state, nonces, launch data and platform key sets.
+"""Shared storage for a deep linking launch's data, the platforms' key sets and LMS access tokens.
 
 pylti1p3's own examples keep these in per-process memory, which breaks as soon as a second
-worker answers the launch. We keep them in Redis when ``REDIS_URL`` is set, otherwise in the
+worker answers the request. We keep them in Redis when ``REDIS_URL`` is set, otherwise in the
 database, so every worker agrees. While Redis cannot be reached the database stands in for it
 (``RedisWithDatabaseFallback``), so logins and launches keep working, and Redis is used again as
 soon as it answers.
@@ -12,7 +12,7 @@ import logging
 import time
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, Collection
+from typing import Any
 
 import redis
 from flask import g, has_app_context
@@ -133,7 +133,7 @@ def redis_client(url: str, timeout: float) -> redis.Redis:
 @contextmanager
 def cache_commit_deferred():
     """Inside: database cache writes join the current transaction; the caller commits them, with its
-    own writes, in one commit (a launch: the used nonce, launch data, state and the synced rows). On
+    own writes, in one commit (a deep linking launch: its launch data with the used nonce and the synced rows). On
     PostgreSQL each of those writes also turns off synchronous_commit for the transaction."""
     g._cache_commit_deferred = True
     try:
@@ -191,16 +191,13 @@ class RedisWithDatabaseFallback(BaseCache):
             return self.fallback.get(key)
         return self.fallback.get(key) if value is None else value
 
-    def get_many(self, *keys: str, redis_miss_is_final: Collection[str] = ()) -> list[Any]:
-        """One MGET; the database only for the keys Redis does not have (all of them while it is down).
-
-        ``redis_miss_is_final``: keys whose absence from a Redis that answers settles it (not looked for
-        in the database), for reads that are expected to miss and would cost a query every time."""
+    def get_many(self, *keys: str) -> list[Any]:
+        """One MGET; the database only for the keys Redis does not have (all of them while it is down)."""
         try:
             values = list(self._redis("get_many", *keys))
         except _Unavailable:
             return self.fallback.get_many(*keys)
-        misses = [key for key, value in zip(keys, values) if value is None and key not in redis_miss_is_final]
+        misses = [key for key, value in zip(keys, values) if value is None]
         if misses:
             found = dict(zip(misses, self.fallback.get_many(*misses)))
             values = [found.get(key) if value is None else value for key, value in zip(keys, values)]
@@ -271,64 +268,6 @@ def register_commands(app) -> None:
     app.cli.add_command(storage_cli)
 
 
-class LaunchStorage(FlaskCacheDataStorage):
-    """pylti1p3's cache storage with its round trips batched.
-
-    A launch reads two keys (the state's token hash and the nonce) and writes two (the launch data and
-    the state's token hash). ``prefetch`` reads keys named in advance with one ``get_many``; later reads
-    of them are answered from that. Inside ``deferred_writes()`` writes are collected and stored with
-    one ``set_many`` (per lifetime) when the block ends.
-    """
-
-    def __init__(self, cache, **kwargs):
-        super().__init__(cache, **kwargs)
-        self._read: dict[str, Any] = {}  # prefetched keys (prepared) and their values, None when missing
-        self._pending: dict[int | None, dict[str, Any]] | None = None  # lifetime -> writes, while deferred
-
-    def prefetch(self, *keys: str, redis_miss_is_final: Collection[str] = ()) -> None:
-        wanted = [key for key in dict.fromkeys(self._prepare_key(k) for k in keys) if key not in self._read]
-        if not wanted:
-            return
-        backend = getattr(self._get_cache(), "cache", None)  # Flask-Caching's Cache -> its backend
-        if isinstance(backend, RedisWithDatabaseFallback):
-            final = {self._prepare_key(k) for k in redis_miss_is_final}
-            values = backend.get_many(*wanted, redis_miss_is_final=final)
-        else:
-            values = self._get_cache().get_many(*wanted)
-        self._read.update(zip(wanted, values))
-
-    @contextmanager
-    def deferred_writes(self):
-        """Writes inside go out in one set_many at the end (none when the block raises)."""
-        self._pending = {}
-        try:
-            yield self
-            for lifetime, mapping in self._pending.items():
-                self._get_cache().set_many(mapping, lifetime)
-        finally:
-            self._pending = None
-
-    def get_value(self, key: str) -> Any:
-        key = self._prepare_key(key)
-        if self._pending:
-            for mapping in self._pending.values():
-                if key in mapping:
-                    return mapping[key]
-        if key in self._read:
-            return self._read[key]
-        return self._get_cache().get(key)
-
-    def check_value(self, key: str) -> bool:
-        return self.get_value(key) is not None
-
-    def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
-        key = self._prepare_key(key)
-        self._read.pop(key, None)  # a later read must not see what was prefetched before
-        if self._pending is not None:
-            self._pending.setdefault(exp, {})[key] = value
-        else:
-            self._get_cache().set(key, value, exp)
-
-
-def launch_data_storage() -> LaunchStorage:
-    return LaunchStorage(cache)
+def launch_data_storage() -> FlaskCacheDataStorage:
+    """pylti1p3's storage for what a launch keeps (a deep linking launch's data, the platforms' key sets)."""
+    return FlaskCacheDataStorage(cache)

@@ -1,7 +1,10 @@
 """A database-backed pylti1p3 tool configuration: platforms and deployments live in tables."""
 from __future__ import annotations
 
-from flask import g, has_app_context
+import time
+from dataclasses import dataclass, field
+
+from flask import current_app, g, has_app_context
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.service_connector import ServiceConnector
@@ -13,26 +16,68 @@ from ..models import Deployment, Platform
 from . import claims, keys, outbound
 
 
+_now = time.monotonic  # the memo's clock (a test moves it)
+
+
+@dataclass
+class _Memo:
+    """A platform row as this worker read it, until ``deadline``, with the deployments of it seen so far."""
+    deadline: float
+    platform: Platform
+    deployments: dict[str, Deployment] = field(default_factory=dict)
+
+
+def _worker_memo() -> dict[tuple[str, str | None], _Memo] | None:
+    """This worker's platforms, (issuer, client id) -> _Memo; None when the memo is switched off."""
+    if not has_app_context() or current_app.config["LTI_PLATFORM_MEMO_SECONDS"] <= 0:
+        return None
+    return current_app.extensions.setdefault("rml_platform_memo", {})
+
+
+def forget_platforms() -> None:
+    """Drop this worker's memo (a platform or deployment was just saved here); other workers' copies
+    expire within LTI_PLATFORM_MEMO_SECONDS."""
+    if has_app_context():
+        current_app.extensions.pop("rml_platform_memo", None)
+
+
 def find_platform(issuer: str, client_id: str | None, deployment_id: str | None = None) -> Platform | None:
     """The platform row for an issuer and client id; without a client id, the issuer's only one.
 
-    Memoised for the request: pylti1p3 asks several times per launch. The row is detached from the
-    session, so the commits of a launch (state, launch data, nonce) do not send it back to the database.
-    With a ``deployment_id`` (a launch names one) the platform and that deployment come in one query,
-    and ``find_deployment`` then answers from the memo.
+    Every login and launch asks, pylti1p3 several times per launch. The answer is memoised for the
+    request and, for LTI_PLATFORM_MEMO_SECONDS, for the worker (only a platform found: an LMS registered
+    a moment ago by another process logs in at once). The row is detached from the session, a read-only
+    snapshot: the commits of a launch neither send it back to the database nor expire it. With a
+    ``deployment_id`` (a launch names one) the platform and that deployment come in one query, and
+    ``find_deployment`` then answers from the memo.
     """
     memo = g.setdefault("_platform_lookups", {}) if has_app_context() else {}
-    if (issuer, client_id) not in memo:
-        if client_id and deployment_id is not None and has_app_context():
-            row = db.session.execute(_PLATFORM_AND_DEPLOYMENT, {
-                "issuer": issuer, "client_id": client_id, "deployment_id": deployment_id}).first()
-            platform, deployment = row if row is not None else (None, None)
-            memo[(issuer, client_id)] = _detached(platform)
-            if platform is not None:
-                g.setdefault("_deployment_lookups", {})[(platform.id, deployment_id)] = _detached(deployment)
-        else:
-            memo[(issuer, client_id)] = _detached(_query_platform(issuer, client_id))
-    return memo[(issuer, client_id)]
+    key = (issuer, client_id)
+    if key in memo:
+        return memo[key]
+    worker = _worker_memo()
+    held = worker.get(key) if worker is not None else None
+    if held is not None and held.deadline > _now() and (deployment_id is None or deployment_id in held.deployments):
+        platform = memo[key] = held.platform
+        if deployment_id is not None:
+            g.setdefault("_deployment_lookups", {})[(platform.id, deployment_id)] = held.deployments[deployment_id]
+        return platform
+    deployment = None
+    if client_id and deployment_id is not None and has_app_context():
+        row = db.session.execute(_PLATFORM_AND_DEPLOYMENT, {
+            "issuer": issuer, "client_id": client_id, "deployment_id": deployment_id}).first()
+        platform, deployment = row if row is not None else (None, None)
+        platform, deployment = _detached(platform), _detached(deployment)
+        if platform is not None:
+            g.setdefault("_deployment_lookups", {})[(platform.id, deployment_id)] = deployment
+    else:
+        platform = _detached(_query_platform(issuer, client_id))
+    memo[key] = platform
+    if worker is not None and platform is not None:
+        held = worker[key] = _Memo(_now() + current_app.config["LTI_PLATFORM_MEMO_SECONDS"], platform)
+        if deployment is not None:
+            held.deployments[deployment_id] = deployment
+    return platform
 
 
 def _detached(row):
@@ -68,7 +113,11 @@ def find_deployment(issuer: str, client_id: str | None, deployment_id: str) -> D
         return None
     memo = g.setdefault("_deployment_lookups", {})
     if (platform.id, deployment_id) not in memo:
-        memo[(platform.id, deployment_id)] = _detached(_query_deployment(platform, deployment_id))
+        deployment = memo[(platform.id, deployment_id)] = _detached(_query_deployment(platform, deployment_id))
+        worker = _worker_memo()
+        held = worker.get((issuer, client_id)) if worker is not None else None
+        if deployment is not None and held is not None and held.platform is platform:
+            held.deployments[deployment_id] = deployment
     return memo[(platform.id, deployment_id)]
 
 

@@ -56,4 +56,5 @@ def test_learner_cannot_deep_link(lti, client):
 
 def test_deep_link_page_refuses_a_resource_launch(lti, client):
     lti(role="instructor")
-    assert client.get("/lti/deep-link").status_code == 400
+    response = client.get("/lti/deep-link")
+    assert response.status_code == 400 and "Not an activity picker launch" in response.get_data(as_text=True)

@@ -32,9 +32,22 @@ def login_here_launch_there(first_app, second_app, platform):
     return launch_client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
 
 
+def picker_here_after_launch_there(first_app, second_app, platform):
+    """An instructor's deep linking launch answered by one worker, the picker page (which reads the
+    launch's stored data) by another; cookies travel with the browser. The picker page's response."""
+    launch_client = https_client(first_app)
+    response = Launcher(launch_client, platform)(role="instructor", message_type="LtiDeepLinkingRequest")
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    picker_client = https_client(second_app)
+    for cookie in launch_client._cookies.values():
+        picker_client.set_cookie(cookie.key, cookie.value, domain="tool.test")
+    return picker_client.get("/lti/deep-link")
+
+
 def test_database_storage_is_shared_between_workers(app, platform):
-    response = login_here_launch_there(app, second_worker(app), platform)
-    assert landed(response)
+    other = second_worker(app)
+    assert landed(login_here_launch_there(app, other, platform))
+    assert picker_here_after_launch_there(app, other, platform).status_code == 200
 
 
 @pytest.fixture
@@ -47,10 +60,10 @@ def test_redis_storage_is_shared_between_workers(app, platform, redis_url):
     first = second_worker(app, REDIS_URL=redis_url)
     second = second_worker(app, REDIS_URL=redis_url)
     assert first.config["CACHE_TYPE"] == "lti_tool.lti.storage.RedisWithDatabaseFallback"
-    response = login_here_launch_there(first, second, platform)
-    assert landed(response)
-    keys = redis_lib.Redis.from_url(redis_url).keys("rml:*")
-    assert keys, "launch data should be in Redis"
+    assert landed(login_here_launch_there(first, second, platform))
+    assert picker_here_after_launch_there(first, second, platform).status_code == 200
+    keys = [k for k in redis_lib.Redis.from_url(redis_url).keys("rml:*") if b"-launch-" in k]
+    assert keys, "the deep linking launch's data should be in Redis"
 
 
 def test_database_cache_add_is_insert_if_absent(app):

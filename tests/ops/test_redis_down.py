@@ -6,7 +6,7 @@ from __future__ import annotations
 from lti_tool.extensions import db
 from lti_tool.models import CacheEntry, Cohort
 from tests.conftest import csrf_token_in, https_client
-from tests.lti.test_shared_storage import login_here_launch_there, second_worker
+from tests.lti.test_shared_storage import login_here_launch_there, picker_here_after_launch_there, second_worker
 from tests.lti_platform import landed, Launcher
 from tests.ops.helpers import free_port
 
@@ -27,11 +27,14 @@ def test_closed_redis_port_logins_launches_and_pages_work_from_the_database(app,
     client = https_client(down)
     response = Launcher(client, platform)(role="learner", custom={"cohort": "spring"})
     assert landed(response, "/learner/"), response.get_data(as_text=True)[:500]
-    assert cache_rows(app) > 0  # state, nonce and launch data went to the database instead
     page = client.get("/learner/")
     assert page.status_code == 200
     # a login on one instance and the launch on another, both without Redis
-    assert landed(login_here_launch_there(down, redis_app(app, down.config["REDIS_URL"]), platform))
+    other = redis_app(app, down.config["REDIS_URL"])
+    assert landed(login_here_launch_there(down, other, platform))
+    # a deep linking launch's data, read by the picker on the other instance, went to the database instead
+    assert picker_here_after_launch_there(down, other, platform).status_code == 200
+    assert cache_rows(app) > 0
 
 
 def facilitator_with_redis_down(app, platform):
@@ -66,15 +69,20 @@ def test_readyz_names_redis_when_it_is_down_and_healthz_stays_ok(app):
 
 
 def test_an_outage_and_recovery_without_restart(app, platform, own_redis):
+    """What a launch keeps in the shared storage (a deep linking launch's data, read by the picker page on
+    whichever instance answers) goes to Redis, to the database while Redis is down, and to Redis again
+    once it is back; logins and launches work throughout."""
     up = redis_app(app, own_redis.url)
     other = redis_app(app, own_redis.url)
     redis = own_redis.client()
     assert landed(login_here_launch_there(up, other, platform))
-    assert redis.keys("rml:*") and cache_rows(app) == 0  # normally everything is in Redis
+    assert picker_here_after_launch_there(up, other, platform).status_code == 200
+    assert [k for k in redis.keys("rml:*") if b"-launch-" in k] and cache_rows(app) == 0  # normally all in Redis
     assert https_client(up).get("/readyz").status_code == 200
 
     own_redis.stop()
     assert landed(login_here_launch_there(up, other, platform))
+    assert picker_here_after_launch_there(up, other, platform).status_code == 200
     assert cache_rows(app) > 0
     assert https_client(up).get("/readyz").get_json()["failing"] == ["redis"]
     # a login during the outage whose launch arrives after Redis is back
@@ -91,7 +99,8 @@ def test_an_outage_and_recovery_without_restart(app, platform, own_redis):
     assert landed(launch.post("/lti/launch", data={"id_token": token, "state": params["state"]}))
     before = cache_rows(app)
     assert landed(login_here_launch_there(up, other, platform))
-    assert redis.keys("rml:*"), "after recovery, launch data goes to Redis again"
+    assert picker_here_after_launch_there(up, other, platform).status_code == 200
+    assert [k for k in redis.keys("rml:*") if b"-launch-" in k], "after recovery, launch data goes to Redis again"
     assert cache_rows(app) == before
     assert https_client(up).get("/readyz").status_code == 200
 
