@@ -44,7 +44,9 @@ def home():
                       "reasons": reasons_for_reader(team.reasons, g.lti.user.name) if team else [],
                       "published": published, "feed": feed, "events": events,
                       "check_ins": [(row, check_ins.local_start(row, cohort)) for row in check_ins.open_for(me)]})
-    return render_template("learner/home.html", cards=cards, action=ActionForm(), check_in_form=CheckInForm())
+    # The forms (and the CSRF token they carry) only where a cohort card shows them.
+    forms = {"action": ActionForm(), "check_in_form": CheckInForm()} if cards else {}
+    return render_template("learner/home.html", cards=cards, **forms)
 
 
 @bp.get("/cohorts/<int:cohort_id>/partner")
