@@ -134,10 +134,16 @@ def _launch_user(platform_id: int, sub: str, email: str | None, seen: dict) -> L
                                      tuple(seen), keep_existing=True, returning=LtiUser)
         return db.session.scalars(statement, {"platform_id": platform_id, "sub": sub, **seen},
                                   execution_options={"populate_existing": True}).one()
-    for name, value in seen.items():
-        if value is not None:
-            setattr(user, name, value)
+    _assign(user, **{name: value for name, value in seen.items() if value is not None})
     return user
+
+
+def _assign(row, **values) -> None:
+    """Set only the attributes whose value differs. Setting one to the value it has already marks the row
+    modified, and every later flush of the launch then works through the unit of work for nothing."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
 
 
 def _upsert(model, keys: dict, values: dict, *, keep_existing: bool = False) -> int:
@@ -175,30 +181,28 @@ def sync_launch(data: dict, client_id: str) -> SyncedLaunch:
         link_claim = data.get(claims.RESOURCE_LINK) or {}
         link_id = str(link_claim["id"]) if link_claim.get("id") else None
         course, link = _course_and_link(deployment.id, str(context["id"]), link_id)
-        course.title = context.get("title") or course.title or context.get("label") or ""
-        course.label = context.get("label") or course.label or ""
         nrps = data.get(claims.NRPS) or {}
-        course.nrps_url = nrps.get("context_memberships_url") or course.nrps_url
         ags = data.get(claims.AGS) or {}
-        if ags.get("lineitems"):
-            course.ags_lineitems_url = ags["lineitems"]
-            course.ags_scopes = list(ags.get("scope") or [])
+        _assign(course, title=context.get("title") or course.title or context.get("label") or "",
+                label=context.get("label") or course.label or "",
+                nrps_url=nrps.get("context_memberships_url") or course.nrps_url,
+                **({"ags_lineitems_url": ags["lineitems"], "ags_scopes": list(ags.get("scope") or [])}
+                   if ags.get("lineitems") else {}))
         db.session.flush()  # a new user or course goes first
         _upsert(Membership, {"course_id": course.id, "user_id": user_id}, {"lti_roles": lti_roles, "tool_roles": roles})
 
         if link_id is not None:
             if link is None:
                 link = _create(ResourceLink, {"course_id": course.id, "resource_link_id": link_id})
-            link.title = link_claim.get("title") or link.title or ""
-            if ags.get("lineitem"):
-                link.ags_lineitem_url = ags["lineitem"]
+            _assign(link, title=link_claim.get("title") or link.title or "",
+                    **({"ags_lineitem_url": ags["lineitem"]} if ags.get("lineitem") else {}))
             cohort_key = str((data.get(claims.CUSTOM) or {}).get("cohort") or "").strip()
             if cohort_key:
                 cohort = _get_or_create(
                     Cohort, course_id=course.id, slug=slugify(cohort_key),
                     defaults={"name": cohort_key.replace("-", " ").strip().capitalize()},
                 )
-                link.cohort_id = cohort.id
+                _assign(link, cohort_id=cohort.id)
             cohort_id = link.cohort_id
             if cohort_id and LEARNER in roles:
                 db.session.flush()

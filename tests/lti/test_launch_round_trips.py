@@ -190,3 +190,25 @@ def test_read_only_requests_keep_the_servers_prepared_statements(app, platform):
         db.session.rollback()
         db.engine.dispose()
     assert prepared > 0
+
+
+def test_a_launch_that_changes_no_course_or_link_marks_nothing_to_flush(app, platform):
+    """Writing the course's and link's names back unchanged marked both rows modified, so each of the
+    launch's autoflushes worked through the unit of work for nothing. A newcomer's launch into a course
+    and link that exist now flushes nothing (its user, membership and nonce are written by statements)."""
+    from sqlalchemy import event
+
+    from lti_tool.extensions import db
+
+    login_and_launch(app, platform, "first")
+    flushes: list[int] = []
+
+    def note(session, context, instances):
+        flushes.append(len(session.dirty) + len(session.new) + len(session.deleted))
+
+    event.listen(db.session, "before_flush", note)
+    try:
+        login_and_launch(app, platform, "newcomer")
+    finally:
+        event.remove(db.session, "before_flush", note)
+    assert flushes == [], flushes
