@@ -113,8 +113,30 @@ def local_datetime(value: datetime | None, format: str = "medium", zone: bool = 
     return f"{text} ({get_timezone().zone})" if zone else text
 
 
+def page_translations():
+    """Flask-Babel's translations for this request's language, looked up once per language and request.
+
+    Flask-Babel finds them anew on each call (three context-local reads and the locale turned into a
+    string): about 18 µs for each of the dozens of strings a page translates. The memo is keyed by the
+    locale object, so ``flask_babel.refresh()`` (a launch that changed the language) is followed."""
+    if not has_request_context():
+        return flask_babel.get_translations()
+    locale = get_locale()
+    held = g.get("_rml_translations")
+    if held is None or held[0] is not locale:
+        held = g._rml_translations = (locale, flask_babel.get_translations())
+    return held[1]
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.install_gettext_callables(  # replaces Flask-Babel's, which look the translations up each time
+        gettext=lambda s: page_translations().ugettext(s),
+        ngettext=lambda s, p, n: page_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: page_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: page_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["format_date"] = flask_babel.format_date  # a date in the reader's language
     app.jinja_env.globals["page_lang"] = page_lang

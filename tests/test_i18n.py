@@ -379,3 +379,20 @@ def test_form_messages_follow_each_requests_language_with_catalogues_parsed_once
     assert required == {"de": {"Dieses Feld wird benötigt."}, "fr": {"Ce champ est requis."},
                         "en": {"This field is required."}}
     assert sorted(locales for locales, domain in loads if domain == "wtforms") == [("de",), ("en",), ("fr",)]
+
+
+def test_page_translations_follow_a_language_change_within_a_request(app):
+    """Templates look the translations up once per request and language; a launch that changes the
+    language (``flask_babel.refresh()``) and then draws its landing page gets the new one."""
+    from types import SimpleNamespace
+
+    import flask_babel
+    from flask import g
+
+    template = app.jinja_env.from_string("{{ _('My lab') }}")
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert template.render() == "My lab"
+        assert template.render() == "My lab"
+        g.lti = SimpleNamespace(locale="de-DE")  # what a launch's locale claim sets
+        flask_babel.refresh()
+        assert template.render() == "Mein Lab"
