@@ -24,11 +24,8 @@ from . import bp
 @csrf.exempt
 def login():
     """OIDC third-party login initiation; checks cookies work in the iframe first."""
-    response = oidc_login().enable_check_cookies(
-        main_msg=_("Your browser blocks cookies inside the course page, so the lab cannot open here."),
-        click_msg=_("Open the lab in a new window"),
-        loading_msg=_("Opening the Reciprocal Mentoring Lab…"),
-    ).redirect(tool_urls()["launch_url"])
+    # The check page is our own template (ToolOIDCLogin), with its own wording: pylti1p3's texts are unused.
+    response = oidc_login().enable_check_cookies().redirect(tool_urls()["launch_url"])
     return with_script_nonce(response)
 
 
