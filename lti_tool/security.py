@@ -21,7 +21,7 @@ def csp_nonce() -> str:
 def with_script_nonce(response) -> Response:
     """Add this request's CSP nonce to inline <script>/<style> tags of an HTML response."""
     response = make_response(response)
-    if response.mimetype == "text/html":
+    if response.mimetype == "text/html" and not 300 <= response.status_code < 400:  # a redirect's body is never shown
         body = response.get_data(as_text=True)
         response.set_data(_UNNONCED_TAG.sub(lambda m: f'<{m.group(1)} nonce="{csp_nonce()}"', body))
     return response

@@ -15,7 +15,7 @@ from .landing import keep_launch_after_failed_landing, landing_response
 from .forms import DeepLinkForm, ProfileForm, RegisterForm
 from .launch import message_launch, oidc_login, restore_launch
 from .registration import (RegistrationError, fetch_openid_configuration, frame_origins_for, manual_configuration,
-                           open_invite, register_with_platform, tool_urls)
+                           open_invite, public_url, register_with_platform, tool_urls)
 from .sync import _get_or_create, slugify, sync_launch
 from . import bp
 
@@ -25,7 +25,7 @@ from . import bp
 def login():
     """OIDC third-party login initiation; checks cookies work in the iframe first."""
     # The check page is our own template (ToolOIDCLogin), with its own wording: pylti1p3's texts are unused.
-    response = oidc_login().enable_check_cookies().redirect(tool_urls()["launch_url"])
+    response = oidc_login().enable_check_cookies().redirect(public_url("lti.launch"))
     return with_script_nonce(response)
 
 
