@@ -309,13 +309,54 @@ def main() -> None:
 NOTES = """
 ## What the product's launch path does now (SQL statements per step)
 
-| step | 2026-12-01 | 2026-12-02 | 2026-12-03 morning | now (2026-12-03, later) |
-|---|---|---|---|---|
-| OIDC login | 4 (+1 pre-ping) | 3 | 2 | 2 (1 with Redis) |
-| launch POST | 25 (+1 pre-ping) | 13 | 10, landing page included | 9, landing page included (7 with Redis) |
-| landing page (its own request) | 2 (+1 pre-ping) | 2 | none: the launch answers with the page | none |
+| step | 2026-12-01 | 2026-12-02 | 2026-12-03 morning | 2026-12-03 later | now (third session) |
+|---|---|---|---|---|---|
+| OIDC login | 4 (+1 pre-ping) | 3 | 2 | 2 (1 with Redis) | 0, with Redis and without |
+| launch POST | 25 (+1 pre-ping) | 13 | 10, landing page included | 9 (7 with Redis) | 6, with Redis and without |
+| landing page (its own request) | 2 (+1 pre-ping) | 2 | none: the launch answers with the page | none | none |
 
 `tests/lti/test_launch_round_trips.py` holds the exact numbers on both databases, with and without Redis.
+
+Third session of 2026-12-03 (the runs labelled "third" above, "product before" = 7e3c977, the second
+session's final code):
+
+* **a login stores nothing**: the OIDC nonce is an HMAC of the login's state under `SECRET_KEY` (the
+  state comes back in the browser's HttpOnly cookie, so the launch recomputes the nonce instead of
+  reading a stored one), and pylti1p3's "state already validated" mark, which a replayed token could
+  never use here, is neither written nor read. The login's cache write and commit and the launch's
+  cache read are gone, with Redis and without;
+* **a learner's launch keeps no copy of its id_token**: only a deep linking launch stores its launch
+  data (the picker page is its only reader); the launch's cache write is gone too;
+* **each worker remembers its platforms for 30 s** (`LTI_PLATFORM_MEMO_SECONDS`): the platform lookup
+  of every login and the platform + deployment join of every launch are gone once a worker has read
+  them (docs/security.md says what that means for a platform changed by another process);
+* the landing page nested in a launch no longer computes the security headers that the launch then
+  sets on the same response, and the learner home builds its forms only when a cohort card shows them;
+* a launch sets a course's or link's attributes only when they change: writing them back unchanged
+  marked the rows modified, and every autoflush of the launch built a unit of work for nothing (run 3);
+* templates look up the request's translations once per language (Flask-Babel's callables cost about
+  18 us per string), and the login no longer translates three texts for a page it never shows (run 5).
+
+Reading of the third session's five runs (each with "product before" = 7e3c977 in the same rounds):
+
+| run | without Redis: rate, p95 vs anchor | with Redis: rate, p95 vs anchor | before (7e3c977), both variants |
+|---|---|---|---|
+| 1 | 0.78x, 1.38x | 0.74x, 1.33x | 0.53-0.58x, 1.89-2.28x |
+| 2 | 0.84x, 1.15x (met) | 0.73x, 1.34x | 0.55-0.63x, 1.82-1.84x |
+| 3 | 0.88x, 1.01x (met) | 0.81x, 1.19x (met) | 0.61-0.62x, 1.39-1.60x |
+| 4 | 0.87x, 1.00x (met) | 0.66x, 1.47x | 0.56-0.66x, 1.29-1.69x |
+| 5 | 0.84x, 1.12x (met) | 0.76x, 1.36x | 0.57-0.62x, 1.52-1.76x |
+
+Without Redis the target is met from run 2 on. With Redis it is met in one run of five. The product does
+the same work with Redis as without (a launch sends Redis nothing now: checked with Redis's command
+statistics, and in process, alternating launches of the two configurations, 7.06 against 6.88 ms), but
+the anchor does less with Redis: its used nonce goes to Redis (SET NX) instead of a PostgreSQL
+transaction, so the product's remaining database work (the used nonce, the user, the course and link,
+the membership, the landing page's cohorts: six statements in one transaction) weighs more against it.
+A run with the variants in the other order (not kept) gave 0.86x / 1.20x without Redis and 0.75x / 1.42x
+with it: the with-Redis shortfall is not the phase it runs in. Keeping the used nonce in Redis would close
+part of it, at the price of replays going unnoticed across a Redis outage, which this tool does not accept
+(docs/security.md).
 
 Later on 2026-12-03 (the runs labelled "second session" above, "product before" = 4618b03, the morning's
 final code):
