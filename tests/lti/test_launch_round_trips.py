@@ -212,3 +212,23 @@ def test_a_launch_that_changes_no_course_or_link_marks_nothing_to_flush(app, pla
     finally:
         event.remove(db.session, "before_flush", note)
     assert flushes == [], flushes
+
+
+def test_a_row_written_by_a_statement_joins_the_session_as_if_loaded(app, platform):
+    """A first launch's user comes back from a Core INSERT … RETURNING and is put in the session as a
+    loaded, unchanged object; should the session already hold that row, that object is kept and reloaded."""
+    from sqlalchemy import select
+
+    from lti_tool.extensions import db
+    from lti_tool.lti.sync import _as_loaded
+    from lti_tool.models import LtiUser
+
+    login_and_launch(app, platform, "someone")
+    with app.app_context():
+        row = db.session.execute(select(*LtiUser.__table__.c).where(LtiUser.sub == "someone")).one()
+        user = _as_loaded(LtiUser, row)
+        assert user in db.session and not db.session.is_modified(user) and user.lms_name == "Person someone"
+        db.session.execute(db.update(LtiUser).where(LtiUser.id == user.id).values(lms_name="Renamed"))
+        again = _as_loaded(LtiUser, db.session.execute(select(*LtiUser.__table__.c).where(LtiUser.id == user.id)).one())
+        assert again is user and user.lms_name == "Renamed"
+        db.session.rollback()
