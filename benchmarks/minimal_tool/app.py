@@ -24,7 +24,7 @@ from pylti1p3.contrib.flask import (FlaskCacheDataStorage, FlaskMessageLaunch, F
 from pylti1p3.exception import LtiException
 from pylti1p3.tool_config import ToolConfDict
 from sqlalchemy import Column, MetaData, String, Table, create_engine, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 LANDING = """<!doctype html><html lang="en"><head><title>Minimal tool</title></head><body>
 <h1>Welcome, {{ name }}</h1><p>Course: {{ course }}</p><p>Roles: {{ roles|join(", ") }}</p></body></html>"""
@@ -45,7 +45,10 @@ def create_app() -> Flask:
     engine = None if redis_url else create_engine(os.environ["DATABASE_URL"].replace(
         "postgresql://", "postgresql+psycopg://", 1), pool_size=2)
     if engine is not None:
-        metadata.create_all(engine)
+        try:
+            metadata.create_all(engine)
+        except DBAPIError:  # the other gunicorn worker created the table at the same moment
+            metadata.create_all(engine)  # finds it now, and does nothing
     tool_conf = ToolConfDict({settings["issuer"]: [{
         "default": True, "client_id": settings["client_id"], "auth_login_url": settings["auth_login_url"],
         "auth_token_url": settings["auth_token_url"], "key_set_url": settings["key_set_url"], "key_set": None,
