@@ -164,13 +164,13 @@ def _assign(row, **values) -> None:
             setattr(row, name, value)
 
 
-def _upsert(model, keys: dict, values: dict, *, keep_existing: bool = False) -> int:
-    """INSERT … ON CONFLICT (keys) DO UPDATE SET values RETURNING id: one round trip, safe when two
-    launches write the same row at once (PostgreSQL and SQLite alike). ``keep_existing``: a value
-    that is None leaves the stored one as it is."""
+def _upsert(model, keys: dict, values: dict, *, keep_existing: bool = False) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET values: one round trip, safe when two launches write the
+    same row at once (PostgreSQL and SQLite alike). ``keep_existing``: a value that is None leaves the
+    stored one as it is."""
     statement = upsert_statement(db.session.get_bind().dialect.name, model.__table__, tuple(keys), tuple(values),
-                                 keep_existing=keep_existing)
-    return db.session.execute(statement, {**keys, **values}).scalar_one()
+                                 keep_existing=keep_existing, returning=False)
+    db.session.execute(statement, {**keys, **values})
 
 
 def slugify(text: str) -> str:
