@@ -335,9 +335,13 @@ session's final code):
 * a launch sets a course's or link's attributes only when they change: writing them back unchanged
   marked the rows modified, and every autoflush of the launch built a unit of work for nothing (run 3);
 * templates look up the request's translations once per language (Flask-Babel's callables cost about
-  18 us per string), and the login no longer translates three texts for a page it never shows (run 5).
+  18 us per string), and the login no longer translates three texts for a page it never shows (run 5);
+* a first launch's user row comes back from a Core INSERT … RETURNING and joins the session as loaded
+  (the ORM-enabled INSERT … RETURNING cost about 0.25 ms more), and the membership upsert returns
+  nothing (run 6 on). Tried and dropped: the same for the course + link and the cohorts queries (Core
+  rows turned into ORM objects by hand came out slower than the ORM's own loading).
 
-Reading of the third session's five runs (each with "product before" = 7e3c977 in the same rounds):
+Reading of the third session's seven runs (each with "product before" = 7e3c977 in the same rounds):
 
 | run | without Redis: rate, p95 vs anchor | with Redis: rate, p95 vs anchor | before (7e3c977), both variants |
 |---|---|---|---|
@@ -346,8 +350,11 @@ Reading of the third session's five runs (each with "product before" = 7e3c977 i
 | 3 | 0.88x, 1.01x (met) | 0.81x, 1.19x (met) | 0.61-0.62x, 1.39-1.60x |
 | 4 | 0.87x, 1.00x (met) | 0.66x, 1.47x | 0.56-0.66x, 1.29-1.69x |
 | 5 | 0.84x, 1.12x (met) | 0.76x, 1.36x | 0.57-0.62x, 1.52-1.76x |
+| 6 | 0.89x, 1.11x (met) | 0.76x, 1.32x | 0.58-0.64x, 1.49-1.75x |
+| 7 | 0.96x, 0.92x (met) | 0.74x, 1.36x | 0.52-0.69x, 1.39-2.16x |
 
-Without Redis the target is met from run 2 on. With Redis it is met in one run of five. The product does
+Without Redis the target is met from run 2 on. With Redis it is met in one run of seven (0.66-0.81x,
+p95 1.19-1.47x). The product does
 the same work with Redis as without (a launch sends Redis nothing now: checked with Redis's command
 statistics, and in process, alternating launches of the two configurations, 7.06 against 6.88 ms), but
 the anchor does less with Redis: its used nonce goes to Redis (SET NX) instead of a PostgreSQL
