@@ -60,24 +60,34 @@ def find_platform(issuer: str, client_id: str | None, deployment_id: str | None 
     if held is not None and held.deadline > _now() and (deployment_id is None or deployment_id in held.deployments):
         platform = memo[key] = held.platform
         if deployment_id is not None:
-            g.setdefault("_deployment_lookups", {})[(platform.id, deployment_id)] = held.deployments[deployment_id]
+            _remember_deployment(key, platform, deployment_id, held.deployments[deployment_id])
         return platform
-    deployment = None
-    if client_id and deployment_id is not None and has_app_context():
+    joined = bool(client_id) and deployment_id is not None and has_app_context()
+    if joined:
         row = db.session.execute(_PLATFORM_AND_DEPLOYMENT, {
             "issuer": issuer, "client_id": client_id, "deployment_id": deployment_id}).first()
-        platform, deployment = row if row is not None else (None, None)
-        platform, deployment = _detached(platform), _detached(deployment)
-        if platform is not None:
-            g.setdefault("_deployment_lookups", {})[(platform.id, deployment_id)] = deployment
+        platform, deployment = (_detached(row[0]), _detached(row[1])) if row is not None else (None, None)
     else:
         platform = _detached(_query_platform(issuer, client_id))
     memo[key] = platform
-    if worker is not None and platform is not None:
-        held = worker[key] = _Memo(_now() + current_app.config["LTI_PLATFORM_MEMO_SECONDS"], platform)
-        if deployment is not None:
-            held.deployments[deployment_id] = deployment
+    if platform is None:
+        return None
+    if worker is not None:
+        worker[key] = _Memo(_now() + current_app.config["LTI_PLATFORM_MEMO_SECONDS"], platform)
+    if joined:
+        _remember_deployment(key, platform, deployment_id, deployment)
     return platform
+
+
+def _remember_deployment(key: tuple[str, str | None], platform: Platform, deployment_id: str,
+                         deployment: Deployment | None) -> None:
+    """Which deployment ``deployment_id`` of ``platform`` is (None: none), for this request and, when one
+    is found, for as long as the worker holds that platform."""
+    g.setdefault("_deployment_lookups", {})[(platform.id, deployment_id)] = deployment
+    worker = _worker_memo()
+    held = worker.get(key) if worker is not None else None
+    if deployment is not None and held is not None and held.platform is platform:
+        held.deployments[deployment_id] = deployment
 
 
 def _detached(row):
@@ -113,11 +123,8 @@ def find_deployment(issuer: str, client_id: str | None, deployment_id: str) -> D
         return None
     memo = g.setdefault("_deployment_lookups", {})
     if (platform.id, deployment_id) not in memo:
-        deployment = memo[(platform.id, deployment_id)] = _detached(_query_deployment(platform, deployment_id))
-        worker = _worker_memo()
-        held = worker.get((issuer, client_id)) if worker is not None else None
-        if deployment is not None and held is not None and held.platform is platform:
-            held.deployments[deployment_id] = deployment
+        _remember_deployment((issuer, client_id), platform, deployment_id,
+                             _detached(_query_deployment(platform, deployment_id)))
     return memo[(platform.id, deployment_id)]
 
 
