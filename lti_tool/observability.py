@@ -239,8 +239,6 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def count_and_log(response: Response) -> Response:
-        if g.get("nested_dispatch"):
-            return response  # the landing page inside a launch: one response, counted once by the launch
         seconds = time.perf_counter() - g.get("request_started", time.perf_counter())
         endpoint = request.endpoint or "unmatched"
         RESPONSES.labels(status=str(response.status_code)).inc()

@@ -6,7 +6,7 @@ both fall back to ``Lax``, the browser default, because ``SameSite=None`` requir
 """
 from __future__ import annotations
 
-from flask import g, request
+from flask import request
 from flask.sessions import SecureCookieSessionInterface
 from pylti1p3.contrib.flask import FlaskCookieService
 
@@ -39,9 +39,3 @@ class IframeSessionInterface(SecureCookieSessionInterface):
     def get_cookie_partitioned(self, app) -> bool:
         return bool(request) and request.is_secure
 
-    def save_session(self, app, session, response) -> None:
-        # The landing page a launch answers with (lti/landing.py) shares the launch's session, which the
-        # launch's own response saves: signing it for the inner response too would be thrown away.
-        if g.get("nested_dispatch"):
-            return
-        super().save_session(app, session, response)

@@ -6,6 +6,10 @@ course: everyone opening the lab at once. Instead the launch dispatches the land
 as a GET in a nested request that shares the launch's session, and answers 200 with its page. The
 page's first script replaces the address (``/lti/launch``) with the landing page's own, so a reload
 or a bookmark is a plain GET and never re-posts the spent id_token.
+
+Only the request side of Flask's dispatch runs in the nested request (before_request hooks, the view,
+error handlers): its response is the launch's, so the after_request hooks (metrics, access log,
+security headers, session cookie, scores) run once, on the launch's way out.
 """
 from __future__ import annotations
 
@@ -31,14 +35,15 @@ def landing_response(endpoint: str) -> Response:
                    HTTP_X_REQUEST_ID=g.request_id)  # one response, one request id in the logs
     environ["wsgi.input"] = io.BytesIO(b"")
     g.landing_url = path
-    g.nested_dispatch = True
     flask_babel.refresh()  # the launch may have changed the session's language
-    try:
-        with RequestContext(app, environ, session=session._get_current_object()):
-            response = app.full_dispatch_request()
-    finally:
-        g.nested_dispatch = False
-    return response  # the session is saved once, into it, by the launch (lti/cookies.py)
+    with RequestContext(app, environ, session=session._get_current_object()):
+        try:
+            page = app.preprocess_request()
+            if page is None:
+                page = app.dispatch_request()
+        except Exception as error:  # noqa: BLE001 - Flask's own dispatch: registered handlers, else re-raised
+            page = app.handle_user_exception(error)
+        return app.make_response(page)
 
 
 def keep_launch_after_failed_landing() -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import request
 
 from lti_tool.extensions import db
 from lti_tool.models import Cohort, Course, LtiUser, Membership, Participant
@@ -150,3 +151,13 @@ def test_the_landing_page_shows_what_this_launch_said_and_a_reload_agrees(lti, c
     assert landed(promoted, "/facilitator/") and "Cohorts in Mentoring course" in promoted.get_data(as_text=True)
     assert client.get("/facilitator/").status_code == 200
     assert client.get("/learner/").status_code == 403  # the role the last launch gave, on the next request too
+
+
+def test_a_launch_and_its_landing_page_run_the_after_request_hooks_once(lti, app):
+    """The landing page is dispatched inside the launch's request: one response leaves, so every
+    after_request hook (metrics, access log, security headers, session cookie, scores) runs once on it."""
+    seen = []
+    app.after_request_funcs.setdefault(None, []).append(lambda response: seen.append(request.path) or response)
+    response = lti(role="learner")
+    assert landed(response, "/learner/")
+    assert seen == ["/lti/login", "/lti/launch"]
