@@ -25,13 +25,12 @@ from flask import current_app, render_template, url_for
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest, FlaskSessionService
 from pylti1p3.exception import LtiException
 from pylti1p3.launch_data_storage.base import DisableSessionId
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import cache, db
 from ..models import UsedNonce, utcnow
 from . import claims, outbound
 from .cookies import PartitionedCookieService
-from .storage import ASYNC_COMMIT, cache_commit_deferred, launch_data_storage
+from .storage import cache_commit_deferred, launch_data_storage
 from .tool_config import DatabaseToolConf
 
 
@@ -104,6 +103,8 @@ class ToolSessionService(FlaskSessionService):
 
 
 class ToolMessageLaunch(FlaskMessageLaunch):
+    used_nonce: dict | None = None  # set by a validation; sync_launch records it
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.set_public_key_caching(
@@ -210,37 +211,24 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         problems = claims.problems(self._get_jwt_body())
         if problems:
             raise LaunchRefused("bad_claims", "The launch's claims cannot be stored: " + "; ".join(problems) + ".")
-        self._record_nonce()
+        self.used_nonce = self._used_nonce()
         if not self.is_deep_link_launch():
             return self  # only the deep linking picker reads a launch's data again (restore_launch)
         with cache_commit_deferred():  # committed with the launch's rows (sync_launch) in one commit
             return super().save_launch_data()
 
-    def _record_nonce(self) -> None:
-        """Refuse a second launch carrying the same nonce (pylti1p3 never marks nonces used)."""
+    def _used_nonce(self) -> dict:
+        """The row that refuses a second launch carrying this nonce (pylti1p3 never marks nonces used).
+
+        ``sync_launch`` writes it with the launch's first statement, uncommitted: it commits with the
+        launch, and a concurrent replay blocks on the unique index until then and fails."""
         body = self._get_jwt_body()
         exp = body.get("exp")
         expires = (
             datetime.fromtimestamp(exp, timezone.utc).replace(tzinfo=None)
             if isinstance(exp, (int, float)) else utcnow()
         ) + timedelta(seconds=current_app.config["LTI_CLOCK_LEEWAY_SECONDS"])
-        postgres = db.session.get_bind().dialect.name == "postgresql"
-        try:
-            # Written, not committed: it commits with the launch, and a concurrent replay blocks on
-            # the unique index until then and fails. (Core: no ORM object is needed for it.) On
-            # PostgreSQL its RETURNING also turns off synchronous_commit for the launch's transaction,
-            # with Redis as without (docs/security.md, "Trade-offs made for launch speed").
-            result = db.session.execute(_INSERT_NONCE_ASYNC if postgres else _INSERT_NONCE, {
-                "issuer": body["iss"], "nonce": str(body.get("nonce")), "expires_at": expires})
-            if postgres:
-                result.all()
-        except IntegrityError as e:
-            db.session.rollback()
-            raise LaunchRefused("replay", "This launch was already used (replayed nonce).") from e
-
-
-_INSERT_NONCE = UsedNonce.__table__.insert()
-_INSERT_NONCE_ASYNC = _INSERT_NONCE.returning(ASYNC_COMMIT)
+        return {"issuer": body["iss"], "nonce": str(body.get("nonce")), "expires_at": expires}
 
 
 def purge_used_nonces() -> int:

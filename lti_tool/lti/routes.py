@@ -34,7 +34,7 @@ def login():
 def launch():
     launch = message_launch()
     data = launch.get_launch_data()  # validates state, nonce, signature, registration, deployment
-    synced = sync_launch(data, launch.get_client_id())
+    synced = sync_launch(data, launch.get_client_id(), used_nonce=launch.used_nonce)
     start_session(launch.get_launch_id(), synced)
     g.launch_context = launch_context_of(synced)  # the landing page's, without reading it back
     g.launched = True  # counted by observability, whatever the landing page answers

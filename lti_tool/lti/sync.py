@@ -4,15 +4,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import and_, bindparam, literal, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
 from ..upserts import insert_for, upsert_statement
-from ..models import Cohort, Course, Deployment, LtiUser, Membership, Participant, Platform, ResourceLink, utcnow
+from ..models import (Cohort, Course, Deployment, LtiUser, Membership, Participant, Platform, ResourceLink, UsedNonce,
+                      utcnow)
 from . import claims
+from .launch import LaunchRefused
 from .roles import LEARNER, map_roles
+from .storage import ASYNC_COMMIT
 from .tool_config import find_deployment, find_platform
 
 
@@ -63,26 +67,44 @@ def _create(model, keys: dict, defaults: dict | None = None):
     return db.session.execute(_lookup(model, tuple(keys)), keys).scalars().one()
 
 
-# A launch's course and its resource link in one round trip: (course, link), (course, None) while the
-# link is new, no row while the course is. Built once; the values are bound parameters.
-_COURSE_AND_LINK = db.select(Course, ResourceLink).outerjoin(
-    ResourceLink, (ResourceLink.course_id == Course.id)
-    & (ResourceLink.resource_link_id == bindparam("resource_link_id"))
-).where(Course.deployment_id == bindparam("deployment_id"), Course.context_id == bindparam("context_id"))
+def _launch_rows(first):
+    """SELECT the launching user (or a CSV-imported placeholder with their email), the course and its
+    resource link, each outer-joined to the one row of ``first``: (user, course, link) with None for
+    what does not exist yet, one row per user found (at most two). Values are bound parameters."""
+    users, courses, links = LtiUser.__table__, Course.__table__, ResourceLink.__table__
+    joined = (first
+              .outerjoin(users, and_(users.c.platform_id == bindparam("platform_id"),
+                                     or_(users.c.sub == bindparam("sub"), users.c.sub == bindparam("placeholder"))))
+              .outerjoin(courses, and_(courses.c.deployment_id == bindparam("deployment_id"),
+                                       courses.c.context_id == bindparam("context_id")))
+              .outerjoin(links, and_(links.c.course_id == courses.c.id,
+                                     links.c.resource_link_id == bindparam("resource_link_id"))))
+    return select(LtiUser, Course, ResourceLink).select_from(joined)
 
 
-def _course_and_link(deployment_id: int, context_id: str, resource_link_id: str | None):
-    """The course (created if missing) and, when the launch names one, its resource link if it exists yet.
+_INSERT_NONCE = UsedNonce.__table__.insert().values(
+    issuer=bindparam("issuer"), nonce=bindparam("nonce"), expires_at=bindparam("expires_at"))
+# Built once (building costs about as much CPU as running). On PostgreSQL the used nonce is inserted by the
+# same statement that looks the rows up (a data-modifying WITH), one round trip for both; its RETURNING
+# also turns off synchronous_commit for the launch's transaction (docs/security.md, "Trade-offs made for
+# launch speed"). SQLite cannot insert inside a query: there the nonce is its own statement, just before.
+_LAUNCH_ROWS = _launch_rows(select(literal(1).label("one")).cte("launch"))
+_LAUNCH_ROWS_AND_NONCE = _launch_rows(_INSERT_NONCE.returning(ASYNC_COMMIT.label("async_commit")).cte("used"))
 
-    One query finds both in the usual case; a missing row is then created as ``_get_or_create`` does,
-    so two first launches at once still end with one row each."""
-    keys = {"deployment_id": deployment_id, "context_id": context_id}
-    if resource_link_id is None:
-        return _get_or_create(Course, **keys), None
-    found = db.session.execute(_COURSE_AND_LINK, {**keys, "resource_link_id": resource_link_id}).first()
-    if found is None:
-        return _create(Course, keys), None
-    return found[0], found[1]
+
+def _record_nonce_and_find_rows(used_nonce: dict | None, keys: dict) -> list:
+    """The launch's first statement: the used nonce written (a replay fails on its unique index, at once or,
+    when the first launch is still running, once it commits) and the rows of ``_launch_rows`` read."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    try:
+        if used_nonce is not None and not postgres:
+            db.session.execute(_INSERT_NONCE, used_nonce)
+        if used_nonce is not None and postgres:
+            return db.session.execute(_LAUNCH_ROWS_AND_NONCE, {**keys, **used_nonce}).all()
+        return db.session.execute(_LAUNCH_ROWS, keys).all()
+    except IntegrityError as e:
+        db.session.rollback()
+        raise LaunchRefused("replay", "This launch was already used (replayed nonce).") from e
 
 
 _LOOKUPS: dict[tuple, object] = {}
@@ -105,11 +127,21 @@ _USER_OR_PLACEHOLDER = db.select(LtiUser).where(
     or_(LtiUser.sub == bindparam("sub"), LtiUser.sub == bindparam("placeholder")))
 
 
+def _placeholder_sub(email: str | None) -> str | None:
+    return PLACEHOLDER_PREFIX + email.lower() if email else None
+
+
 def _find_user(platform_id: int, sub: str, email: str | None) -> LtiUser | None:
     """The user for an LMS id, or a CSV-imported placeholder with the same email, adopted (one query for both)."""
-    placeholder = PLACEHOLDER_PREFIX + email.lower() if email else None
+    placeholder = _placeholder_sub(email)
     found = {u.sub: u for u in db.session.execute(_USER_OR_PLACEHOLDER, {
         "platform_id": platform_id, "sub": sub, "placeholder": placeholder}).scalars()}
+    return _user_or_adopted(found, sub, placeholder)
+
+
+def _user_or_adopted(found: dict, sub: str, placeholder: str | None) -> LtiUser | None:
+    """Of the users found by LMS id or placeholder (``{sub: user}``), the one with the LMS id, or else the
+    placeholder, which takes the LMS id."""
     user = found.get(sub)
     if user is None and placeholder in found:
         user = found[placeholder]
@@ -123,14 +155,13 @@ def user_for(platform_id: int, sub: str, email: str | None) -> LtiUser:
     return _find_user(platform_id, sub, email) or _get_or_create(LtiUser, platform_id=platform_id, sub=sub)
 
 
-def _launch_user(platform_id: int, sub: str, email: str | None, seen: dict) -> LtiUser:
-    """The launching user, with what the launch says about them (a value it leaves out is kept).
+def _launch_user(platform_id: int, sub: str, user: LtiUser | None, seen: dict) -> LtiUser:
+    """The launching user (``user``, as the launch's first statement found them), with what the launch
+    says about them (a value it leaves out is kept).
 
-    Two round trips whether the user is new or known: the query for the user (or a placeholder to
-    adopt), then one write: an UPDATE, or for a first launch an INSERT … ON CONFLICT … RETURNING the
-    row, which the session then holds like any row it loaded (``_as_loaded``).
+    One write whether the user is new or known: an UPDATE, or for a first launch an INSERT … ON CONFLICT …
+    RETURNING the row, which the session then holds like any row it loaded (``_as_loaded``).
     """
-    user = _find_user(platform_id, sub, email)
     if user is None:
         table = LtiUser.__table__
         statement = upsert_statement(db.session.get_bind().dialect.name, table, ("platform_id", "sub"),
@@ -178,27 +209,39 @@ def slugify(text: str) -> str:
     return slug[:100] or "lab"
 
 
-def sync_launch(data: dict, client_id: str) -> SyncedLaunch:
+def sync_launch(data: dict, client_id: str, *, used_nonce: dict | None) -> SyncedLaunch:
     """Upsert everything the launch tells us, in the launch's transaction, which the caller commits (the
-    launch does once its landing page has read what it needs)."""
+    launch does once its landing page has read what it needs).
+
+    ``used_nonce``: the launch's nonce row (``ToolMessageLaunch.used_nonce``), written first; a replay is
+    refused (``LaunchRefused``). None only where the caller has no id_token to protect."""
     deployment: Deployment | None = find_deployment(data["iss"], client_id, data[claims.DEPLOYMENT_ID])
     assert deployment is not None, "validated launches always have a registered deployment"
 
+    sub, email = str(data["sub"]), data.get("email")
+    placeholder = _placeholder_sub(email)
+    context = data.get(claims.CONTEXT) or {}
+    context_id = str(context["id"]) if context.get("id") else None
+    link_claim = data.get(claims.RESOURCE_LINK) or {}
+    link_id = str(link_claim["id"]) if context_id and link_claim.get("id") else None
+    rows = _record_nonce_and_find_rows(used_nonce, {
+        "platform_id": deployment.platform_id, "sub": sub, "placeholder": placeholder,
+        "deployment_id": deployment.id, "context_id": context_id, "resource_link_id": link_id})
+    _, course, link = rows[0]  # None while the course (link) is new, and when the launch names none
+
     locale = (data.get(claims.LAUNCH_PRESENTATION) or {}).get("locale")
-    user = _launch_user(deployment.platform_id, str(data["sub"]), data.get("email"), {
-        "lms_name": _full_name(data), "lms_email": data.get("email"), "last_launch_at": utcnow(),
+    found = _user_or_adopted({u.sub: u for u, _, _ in rows if u is not None}, sub, placeholder)
+    user = _launch_user(deployment.platform_id, sub, found, {
+        "lms_name": _full_name(data), "lms_email": email, "last_launch_at": utcnow(),
         "locale": locale if isinstance(locale, str) and locale else None})  # mail is written in the locale
     user_id = user.id
 
     lti_roles = list(data.get(claims.ROLES) or [])
     roles = map_roles(lti_roles)
-    course = None
     cohort_id = None
-    context = data.get(claims.CONTEXT) or {}
-    if context.get("id"):
-        link_claim = data.get(claims.RESOURCE_LINK) or {}
-        link_id = str(link_claim["id"]) if link_claim.get("id") else None
-        course, link = _course_and_link(deployment.id, str(context["id"]), link_id)
+    if context_id:
+        if course is None:
+            course = _create(Course, {"deployment_id": deployment.id, "context_id": context_id})
         nrps = data.get(claims.NRPS) or {}
         ags = data.get(claims.AGS) or {}
         _assign(course, title=context.get("title") or course.title or context.get("label") or "",

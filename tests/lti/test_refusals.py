@@ -122,3 +122,34 @@ def test_roles_cannot_reach_other_areas(lti, client, role, forbidden):
     lti(role=role)
     for path in forbidden:
         assert client.get(path).status_code == 403, path
+
+
+def test_the_same_launch_posted_twice_at_once_lands_once(lti, app):
+    """A double submit of one id_token: the used nonce is written by the launch's first statement, so the
+    second post waits for the first launch's commit on the unique index, then is refused as a replay
+    (never a 500, never a second session); nothing the first wrote is changed by it."""
+    import threading
+
+    from tests.conftest import https_client
+
+    params = lti.start()
+    token = lti.platform.id_token(params["nonce"])
+    clients = [lti.client, https_client(app)]
+    for cookie in list(lti.client._cookies.values()):  # the second tab of the same browser
+        clients[1].set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+    barrier, answers = threading.Barrier(2), [None, None]
+
+    def post(index):
+        barrier.wait()
+        answers[index] = clients[index].post("/lti/launch", data={"id_token": token, "state": params["state"]})
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [200, 400], statuses
+    refused = next(i for i, answer in enumerate(answers) if answer.status_code == 400)
+    assert_refused(answers[refused], 400, "replay", clients[refused])
+    assert landed(answers[1 - refused])
