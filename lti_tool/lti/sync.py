@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, bindparam, literal, or_, select
+from sqlalchemy import and_, bindparam, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -155,20 +156,52 @@ def user_for(platform_id: int, sub: str, email: str | None) -> LtiUser:
     return _find_user(platform_id, sub, email) or _get_or_create(LtiUser, platform_id=platform_id, sub=sub)
 
 
-def _launch_user(platform_id: int, sub: str, user: LtiUser | None, seen: dict) -> LtiUser:
+def _launch_user(platform_id: int, sub: str, user: LtiUser | None, seen: dict,
+                 membership: dict | None) -> tuple[LtiUser, bool]:
     """The launching user (``user``, as the launch's first statement found them), with what the launch
-    says about them (a value it leaves out is kept).
+    says about them (a value it leaves out is kept), and whether ``membership`` was written with them.
 
     One write whether the user is new or known: an UPDATE, or for a first launch an INSERT … ON CONFLICT …
-    RETURNING the row, which the session then holds like any row it loaded (``_as_loaded``).
+    RETURNING the row, which the session then holds like any row it loaded (``_as_loaded``). On
+    PostgreSQL a first launch's INSERT also writes the membership in the course (``membership``: its
+    course_id, lti_roles and tool_roles), one round trip for both.
     """
     if user is None:
+        values = {"platform_id": platform_id, "sub": sub, **seen}
+        if membership is not None and db.session.get_bind().dialect.name == "postgresql":
+            statement = _first_launch_with_membership(tuple(seen))
+            return _as_loaded(LtiUser, db.session.execute(statement, {**values, **membership}).one()), True
         table = LtiUser.__table__
         statement = upsert_statement(db.session.get_bind().dialect.name, table, ("platform_id", "sub"),
                                      tuple(seen), keep_existing=True, returning=table)
-        return _as_loaded(LtiUser, db.session.execute(statement, {"platform_id": platform_id, "sub": sub, **seen}).one())
+        return _as_loaded(LtiUser, db.session.execute(statement, values).one()), False
     _assign(user, **{name: value for name, value in seen.items() if value is not None})
-    return user
+    return user, False
+
+
+_FIRST_LAUNCH: dict[tuple, object] = {}
+
+
+def _first_launch_with_membership(names: tuple):
+    """PostgreSQL: WITH the user's upsert (RETURNING the row) and the membership's upsert (its user_id taken
+    from that row), SELECT the user. Built once per set of ``names`` (the user's columns a launch writes)."""
+    if names not in _FIRST_LAUNCH:
+        users, memberships = LtiUser.__table__, Membership.__table__
+        user_insert = pg_insert(users).values({n: bindparam(n, type_=users.c[n].type) for n in ("platform_id", "sub", *names)})
+        user_row = user_insert.on_conflict_do_update(
+            index_elements=["platform_id", "sub"],
+            set_={n: func.coalesce(user_insert.excluded[n], users.c[n]) for n in names},  # as upsert_statement's keep_existing
+        ).returning(users).cte("launched_user")
+        columns = ("course_id", "lti_roles", "tool_roles")
+        membership_insert = pg_insert(memberships).from_select(
+            ["user_id", *columns],
+            select(user_row.c.id, *(bindparam(c, type_=memberships.c[c].type) for c in columns)))
+        membership_row = membership_insert.on_conflict_do_update(
+            index_elements=["course_id", "user_id"],
+            set_={"lti_roles": membership_insert.excluded.lti_roles, "tool_roles": membership_insert.excluded.tool_roles},
+        ).cte("membership_row")
+        _FIRST_LAUNCH[names] = select(user_row).add_cte(membership_row)
+    return _FIRST_LAUNCH[names]
 
 
 def _as_loaded(model, row):
@@ -229,19 +262,21 @@ def sync_launch(data: dict, client_id: str, *, used_nonce: dict | None) -> Synce
         "deployment_id": deployment.id, "context_id": context_id, "resource_link_id": link_id})
     _, course, link = rows[0]  # None while the course (link) is new, and when the launch names none
 
-    locale = (data.get(claims.LAUNCH_PRESENTATION) or {}).get("locale")
-    found = _user_or_adopted({u.sub: u for u, _, _ in rows if u is not None}, sub, placeholder)
-    user = _launch_user(deployment.platform_id, sub, found, {
-        "lms_name": _full_name(data), "lms_email": email, "last_launch_at": utcnow(),
-        "locale": locale if isinstance(locale, str) and locale else None})  # mail is written in the locale
-    user_id = user.id
-
     lti_roles = list(data.get(claims.ROLES) or [])
     roles = map_roles(lti_roles)
+    if context_id and course is None:  # before the user, whose first launch writes their membership with them
+        course = _create(Course, {"deployment_id": deployment.id, "context_id": context_id})
+    membership = {"course_id": course.id, "lti_roles": lti_roles, "tool_roles": roles} if course else None
+
+    locale = (data.get(claims.LAUNCH_PRESENTATION) or {}).get("locale")
+    found = _user_or_adopted({u.sub: u for u, _, _ in rows if u is not None}, sub, placeholder)
+    user, membership_written = _launch_user(deployment.platform_id, sub, found, {
+        "lms_name": _full_name(data), "lms_email": email, "last_launch_at": utcnow(),
+        "locale": locale if isinstance(locale, str) and locale else None}, membership)  # mail is written in the locale
+    user_id = user.id
+
     cohort_id = None
     if context_id:
-        if course is None:
-            course = _create(Course, {"deployment_id": deployment.id, "context_id": context_id})
         nrps = data.get(claims.NRPS) or {}
         ags = data.get(claims.AGS) or {}
         _assign(course, title=context.get("title") or course.title or context.get("label") or "",
@@ -249,8 +284,9 @@ def sync_launch(data: dict, client_id: str, *, used_nonce: dict | None) -> Synce
                 nrps_url=nrps.get("context_memberships_url") or course.nrps_url,
                 **({"ags_lineitems_url": ags["lineitems"], "ags_scopes": list(ags.get("scope") or [])}
                    if ags.get("lineitems") else {}))
-        db.session.flush()  # a new user or course goes first
-        _upsert(Membership, {"course_id": course.id, "user_id": user_id}, {"lti_roles": lti_roles, "tool_roles": roles})
+        if not membership_written:
+            db.session.flush()  # the user's and the course's changes go first
+            _upsert(Membership, {"course_id": course.id, "user_id": user_id}, {"lti_roles": lti_roles, "tool_roles": roles})
 
         if link_id is not None:
             if link is None:
