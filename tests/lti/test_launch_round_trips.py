@@ -10,7 +10,8 @@ and its nonce is derived from the state in the browser's cookie instead of being
 runs 3 on PostgreSQL: the used nonce's insert with the lookup of the user, course and resource link (one
 statement), the user's insert with their membership (one statement), and the landing page's cohorts (its
 launch context is the rows the launch just wrote, not read back). SQLite cannot write inside a query, so
-there the nonce and the membership are statements of their own (5). Nothing is
+there the nonce and the membership are statements of their own (5). A known person's launch updates
+their row and then upserts the membership (4 on PostgreSQL, 5 on SQLite). Nothing is
 read from or written to the shared storage (database or Redis) for a resource link launch: the state and
 nonce are checked against the browser's cookie, and only a deep linking launch keeps its launch data.
 """
@@ -29,6 +30,7 @@ EXPECTED = {  # (login, launch) statements, by database: the same with the datab
     "postgresql": (0, 3),
     "sqlite": (0, 5),
 }
+RETURNING = {"postgresql": 4, "sqlite": 5}  # a known person's launch: their UPDATE, then the membership's upsert
 
 
 def engine_of(app):
@@ -70,6 +72,8 @@ def test_statements_per_login_and_launch(storage, platform):
     assert launch.statements == expected_launch, launch.report()
     # Transaction control: one commit each (a launch commits its state, nonce and rows together).
     assert login.log.count("COMMIT") <= 1 and launch.log.count("COMMIT") == 1, (login.report(), launch.report())
+    _, again = login_and_launch(app, platform, "newcomer")
+    assert again.statements == RETURNING[engine_of(app).dialect.name], again.report()
 
 
 def test_what_a_launch_reads_and_writes_in_one_go(app, platform):
