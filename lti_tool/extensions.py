@@ -66,14 +66,23 @@ def rollback_or_close() -> None:
         db.session.close()
 
 
+def _writes_in_with(compiled) -> bool:
+    """A compiled SELECT that writes in its WITH (the launch's used nonce, a first launch's user and
+    membership: WITH … INSERT … RETURNING)."""
+    from sqlalchemy.sql.dml import UpdateBase
+
+    return any(isinstance(cte.element, UpdateBase) for cte in (getattr(compiled, "ctes", None) or ()))
+
+
 def commit_read_only_transactions(engine) -> None:
     """On PostgreSQL, end a transaction that only ran SELECTs with COMMIT instead of ROLLBACK.
 
     The two are the same to the database, but psycopg drops every statement it has prepared on the
     server at each ROLLBACK (and sends DEALLOCATE ALL, one more round trip). Every request that only
     read (most page views; with Redis, every OIDC login) ended in ROLLBACK, so nothing stayed prepared
-    and PostgreSQL parsed and planned each statement anew. A transaction that wrote anything, ran
-    anything but a SELECT built with SQLAlchemy, or failed is still rolled back.
+    and PostgreSQL parsed and planned each statement anew. A transaction that wrote anything (a SELECT
+    whose WITH holds an INSERT, UPDATE or DELETE included), ran anything but a SELECT built with
+    SQLAlchemy, or failed is still rolled back.
     """
     if engine.dialect.name != "postgresql":
         return
@@ -88,7 +97,8 @@ def commit_read_only_transactions(engine) -> None:
     def _note_anything_else(conn, cursor, statement, parameters, context, executemany):
         if conn.info.get("rml_only_read"):
             compiled = getattr(context, "compiled", None)
-            if compiled is None or not isinstance(compiled.statement, (Select, CompoundSelect)):
+            if compiled is None or not isinstance(compiled.statement, (Select, CompoundSelect)) \
+                    or _writes_in_with(compiled):
                 conn.info["rml_only_read"] = False
 
     @event.listens_for(engine, "rollback")

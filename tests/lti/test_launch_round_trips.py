@@ -239,3 +239,27 @@ def test_a_row_written_by_a_statement_joins_the_session_as_if_loaded(app, platfo
         again = _as_loaded(LtiUser, db.session.execute(select(*LtiUser.__table__.c).where(LtiUser.id == user.id)).one())
         assert again is user and user.lms_name == "Renamed"
         db.session.rollback()
+
+
+def test_a_launch_rolled_back_after_its_statements_keeps_none_of_its_writes(app, platform):
+    """The used nonce and a first launch's user and membership are written by statements SQLAlchemy builds
+    as SELECTs around INSERTs (WITH … INSERT … SELECT). A rollback after them (an error page after the
+    rows were synced) must still undo them, not become the COMMIT that a transaction which only read gets
+    on PostgreSQL (extensions.commit_read_only_transactions)."""
+    from datetime import timedelta
+
+    from lti_tool.extensions import db
+    from lti_tool.lti.sync import sync_launch
+    from lti_tool.models import LtiUser, Membership, UsedNonce, utcnow
+    from tests.ops.test_concurrent_launches import launch_data
+
+    with app.app_context():
+        sync_launch(launch_data(platform, sub="earlier"), platform.client_id, used_nonce=None)  # course, link
+        db.session.commit()
+        nonce = {"issuer": platform.issuer, "nonce": "rolled-back", "expires_at": utcnow() + timedelta(hours=1)}
+        synced = sync_launch(launch_data(platform, sub="unlucky"), platform.client_id, used_nonce=nonce)
+        assert synced.user_id is not None
+        db.session.rollback()
+        assert db.session.execute(db.select(LtiUser).filter_by(sub="unlucky")).first() is None
+        assert db.session.execute(db.select(UsedNonce).filter_by(nonce="rolled-back")).first() is None
+        assert db.session.scalar(db.select(db.func.count()).select_from(Membership)) == 1
