@@ -8,8 +8,8 @@ page's first script replaces the address (``/lti/launch``) with the landing page
 or a bookmark is a plain GET and never re-posts the spent id_token.
 
 Only the request side of Flask's dispatch runs in the nested request (before_request hooks, the view,
-error handlers): its response is the launch's, so the after_request hooks (metrics, access log,
-security headers, session cookie, scores) run once, on the launch's way out.
+and the handlers of a 4xx): its response is the launch's, so the after_request hooks (metrics, access
+log, security headers, session cookie, scores) run once, on the launch's way out.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import flask_babel
 from flask import Response, current_app, g, request, session, url_for
 from flask.ctx import RequestContext
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
 
@@ -36,20 +37,27 @@ def landing_response(endpoint: str) -> Response:
     environ["wsgi.input"] = io.BytesIO(b"")
     g.landing_url = path
     flask_babel.refresh()  # the launch may have changed the session's language
+    # Only a 4xx (or a redirect) of the page is answered here. Anything else it raises goes to the launch
+    # (lti/routes.py), which first keeps its rows, then lets the error handlers answer: they roll back,
+    # which inside the nested request undid the launch's rows and used nonce while its session was sent.
     with RequestContext(app, environ, session=session._get_current_object()):
         try:
             page = app.preprocess_request()
             if page is None:
                 page = app.dispatch_request()
-        except Exception as error:  # noqa: BLE001 - Flask's own dispatch: registered handlers, else re-raised
+        except HTTPException as error:
+            if error.code is not None and error.code >= 500:
+                raise
             page = app.handle_user_exception(error)
         return app.make_response(page)
 
 
 def keep_launch_after_failed_landing() -> None:
     """The landing page raised: keep the launch's rows (still uncommitted) if the transaction can be
-    committed, so a broken page does not also lose the person's first launch; the error page follows."""
+    committed, so a broken page does not also lose the person's first launch; the error page follows.
+    When they cannot be kept, neither is the launch's session (it would name rows that do not exist)."""
     try:
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
+        session.clear()

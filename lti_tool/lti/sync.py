@@ -161,8 +161,8 @@ def _launch_user(platform_id: int, sub: str, user: LtiUser | None, seen: dict,
     """The launching user (``user``, as the launch's first statement found them), with what the launch
     says about them (a value it leaves out is kept), and whether ``membership`` was written with them.
 
-    One write whether the user is new or known: an UPDATE, or for a first launch an INSERT … ON CONFLICT …
-    RETURNING the row, which the session then holds like any row it loaded (``_as_loaded``). On
+    For a known user the UPDATE of what changed, at the launch's next flush; for a first launch an INSERT …
+    ON CONFLICT … RETURNING the row, which the session then holds like any row it loaded (``_as_loaded``). On
     PostgreSQL a first launch's INSERT also writes the membership in the course (``membership``: its
     course_id, lti_roles and tool_roles), one round trip for both.
     """

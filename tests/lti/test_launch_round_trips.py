@@ -130,6 +130,33 @@ def test_a_landing_page_that_fails_does_not_lose_the_launch(app, platform, monke
         assert db.session.execute(db.select(Membership).filter_by(user_id=user.id)).scalar_one() is not None
 
 
+def test_a_landing_page_answered_by_an_error_page_does_not_lose_the_launch(app, platform, monkeypatch):
+    """A landing page that fails on a service error is answered by its error page (503 for Redis), the way
+    any request is. The error handlers roll back; inside a launch that used to undo the launch's own rows
+    and used nonce while the launch's session cookie was still sent: a person signed in to rows that did
+    not exist, with an id_token that could be posted again. The launch keeps its rows and its nonce now."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from lti_tool.extensions import db
+    from lti_tool.models import LtiUser
+
+    login_and_launch(app, platform, "first")
+
+    def home_without_redis():
+        raise RedisConnectionError("Redis went away")
+
+    monkeypatch.setitem(app.view_functions, "learner.home", home_without_redis)
+    client = https_client(app)
+    params = Launcher(client, platform).start(login_hint="unlucky")
+    token = platform.id_token(params["nonce"], sub="unlucky", name="Person unlucky", email="unlucky@example.com")
+    response = client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
+    assert response.status_code == 503 and "unavailable for a minute" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(db.select(LtiUser).filter_by(sub="unlucky")).first() is not None
+    again = client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
+    assert again.status_code == 400 and "(replay)" in again.get_data(as_text=True)
+
+
 def test_a_first_launch_into_a_new_course_and_link_still_creates_them_once(app, platform):
     from lti_tool.extensions import db
     from lti_tool.models import Course, ResourceLink
