@@ -106,23 +106,32 @@ def test_round_trips_per_launch_include_begin_and_commit(app, platform):
     assert login.round_trips == 0, login.report()  # no statement, so no transaction either
 
 
+def launch_with_landing_page(app, platform, monkeypatch, home):
+    """A first launch (into the course and link an earlier one created) whose learner landing page is
+    ``home``: the launch's response, and a function that posts the same id_token again."""
+    login_and_launch(app, platform, "first")
+    monkeypatch.setitem(app.view_functions, "learner.home", home)
+    client = https_client(app)
+    params = Launcher(client, platform).start(login_hint="unlucky")
+    token = platform.id_token(params["nonce"], sub="unlucky", name="Person unlucky", email="unlucky@example.com")
+
+    def post():
+        return client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
+
+    return post(), post
+
+
 def test_a_landing_page_that_fails_does_not_lose_the_launch(app, platform, monkeypatch):
     """The launch's rows are committed after its landing page; when the page raises, they are kept all
     the same, and the person sees the error page."""
     from lti_tool.extensions import db
     from lti_tool.models import LtiUser, Membership
 
-    login_and_launch(app, platform, "first")
-
     def broken_home():
         raise RuntimeError("the landing page is broken")
 
-    monkeypatch.setitem(app.view_functions, "learner.home", broken_home)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # answered as in production
-    client = https_client(app)
-    params = Launcher(client, platform).start(login_hint="unlucky")
-    token = platform.id_token(params["nonce"], sub="unlucky", name="Person unlucky", email="unlucky@example.com")
-    response = client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
+    response, _ = launch_with_landing_page(app, platform, monkeypatch, broken_home)
     assert response.status_code == 500 and "Something went wrong" in response.get_data(as_text=True)
     with app.app_context():
         user = db.session.execute(db.select(LtiUser).filter_by(sub="unlucky")).scalar_one()
@@ -140,20 +149,14 @@ def test_a_landing_page_answered_by_an_error_page_does_not_lose_the_launch(app, 
     from lti_tool.extensions import db
     from lti_tool.models import LtiUser
 
-    login_and_launch(app, platform, "first")
-
     def home_without_redis():
         raise RedisConnectionError("Redis went away")
 
-    monkeypatch.setitem(app.view_functions, "learner.home", home_without_redis)
-    client = https_client(app)
-    params = Launcher(client, platform).start(login_hint="unlucky")
-    token = platform.id_token(params["nonce"], sub="unlucky", name="Person unlucky", email="unlucky@example.com")
-    response = client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
+    response, post_again = launch_with_landing_page(app, platform, monkeypatch, home_without_redis)
     assert response.status_code == 503 and "unavailable for a minute" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.execute(db.select(LtiUser).filter_by(sub="unlucky")).first() is not None
-    again = client.post("/lti/launch", data={"id_token": token, "state": params["state"]})
+    again = post_again()
     assert again.status_code == 400 and "(replay)" in again.get_data(as_text=True)
 
 
