@@ -9,6 +9,7 @@ import time
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -69,8 +70,6 @@ def rollback_or_close() -> None:
 def _writes_in_with(compiled) -> bool:
     """A compiled SELECT that writes in its WITH (the launch's used nonce, a first launch's user and
     membership: WITH … INSERT … RETURNING)."""
-    from sqlalchemy.sql.dml import UpdateBase
-
     return any(isinstance(cte.element, UpdateBase) for cte in (getattr(compiled, "ctes", None) or ()))
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, bindparam, func, literal, or_, select
+from sqlalchemy import and_, bindparam, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
-from ..upserts import insert_for, upsert_statement
+from ..upserts import insert_for, row_parameters, upsert_statement
 from ..models import (Cohort, Course, Deployment, LtiUser, Membership, Participant, Platform, ResourceLink, UsedNonce,
                       utcnow)
 from . import claims
@@ -68,14 +68,21 @@ def _create(model, keys: dict, defaults: dict | None = None):
     return db.session.execute(_lookup(model, tuple(keys)), keys).scalars().one()
 
 
+PLACEHOLDER_PREFIX = "roster:"  # people imported from a CSV roster before their first launch
+
+# The user with an LMS id, or the CSV-imported placeholder with their email (bound parameters). Without an
+# email the placeholder is NULL, which matches no row.
+_USER_OR_PLACEHOLDER_MATCHES = and_(LtiUser.platform_id == bindparam("platform_id"),
+                                    or_(LtiUser.sub == bindparam("sub"), LtiUser.sub == bindparam("placeholder")))
+
+
 def _launch_rows(first):
     """SELECT the launching user (or a CSV-imported placeholder with their email), the course and its
     resource link, each outer-joined to the one row of ``first``: (user, course, link) with None for
     what does not exist yet, one row per user found (at most two). Values are bound parameters."""
     users, courses, links = LtiUser.__table__, Course.__table__, ResourceLink.__table__
     joined = (first
-              .outerjoin(users, and_(users.c.platform_id == bindparam("platform_id"),
-                                     or_(users.c.sub == bindparam("sub"), users.c.sub == bindparam("placeholder"))))
+              .outerjoin(users, _USER_OR_PLACEHOLDER_MATCHES)
               .outerjoin(courses, and_(courses.c.deployment_id == bindparam("deployment_id"),
                                        courses.c.context_id == bindparam("context_id")))
               .outerjoin(links, and_(links.c.course_id == courses.c.id,
@@ -96,12 +103,12 @@ _LAUNCH_ROWS_AND_NONCE = _launch_rows(_INSERT_NONCE.returning(ASYNC_COMMIT.label
 def _record_nonce_and_find_rows(used_nonce: dict | None, keys: dict) -> list:
     """The launch's first statement: the used nonce written (a replay fails on its unique index, at once or,
     when the first launch is still running, once it commits) and the rows of ``_launch_rows`` read."""
-    postgres = db.session.get_bind().dialect.name == "postgresql"
     try:
-        if used_nonce is not None and not postgres:
-            db.session.execute(_INSERT_NONCE, used_nonce)
-        if used_nonce is not None and postgres:
+        if used_nonce is None:
+            return db.session.execute(_LAUNCH_ROWS, keys).all()
+        if db.session.get_bind().dialect.name == "postgresql":
             return db.session.execute(_LAUNCH_ROWS_AND_NONCE, {**keys, **used_nonce}).all()
+        db.session.execute(_INSERT_NONCE, used_nonce)
         return db.session.execute(_LAUNCH_ROWS, keys).all()
     except IntegrityError as e:
         db.session.rollback()
@@ -118,23 +125,17 @@ def _lookup(model, names: tuple):
     return _LOOKUPS[(model, names)]
 
 
-PLACEHOLDER_PREFIX = "roster:"  # people imported from a CSV roster before their first launch
+_USER_OR_PLACEHOLDER = db.select(LtiUser).where(_USER_OR_PLACEHOLDER_MATCHES)  # built once
 
 
-# Built once (a launch runs it; building costs about as much CPU as running). Without an email the
-# placeholder is NULL, which matches no row.
-_USER_OR_PLACEHOLDER = db.select(LtiUser).where(
-    LtiUser.platform_id == bindparam("platform_id"),
-    or_(LtiUser.sub == bindparam("sub"), LtiUser.sub == bindparam("placeholder")))
-
-
-def _placeholder_sub(email: str | None) -> str | None:
+def placeholder_sub(email: str | None) -> str | None:
+    """The LMS id a CSV-imported person holds until their first launch adopts the row (None: no email)."""
     return PLACEHOLDER_PREFIX + email.lower() if email else None
 
 
 def _find_user(platform_id: int, sub: str, email: str | None) -> LtiUser | None:
     """The user for an LMS id, or a CSV-imported placeholder with the same email, adopted (one query for both)."""
-    placeholder = _placeholder_sub(email)
+    placeholder = placeholder_sub(email)
     found = {u.sub: u for u in db.session.execute(_USER_OR_PLACEHOLDER, {
         "platform_id": platform_id, "sub": sub, "placeholder": placeholder}).scalars()}
     return _user_or_adopted(found, sub, placeholder)
@@ -168,12 +169,14 @@ def _launch_user(platform_id: int, sub: str, user: LtiUser | None, seen: dict,
     """
     if user is None:
         values = {"platform_id": platform_id, "sub": sub, **seen}
-        if membership is not None and db.session.get_bind().dialect.name == "postgresql":
+        dialect = db.session.get_bind().dialect.name
+        if membership is not None and dialect == "postgresql":
             statement = _first_launch_with_membership(tuple(seen))
-            return _as_loaded(LtiUser, db.session.execute(statement, {**values, **membership}).one()), True
+            row = db.session.execute(statement, {**row_parameters([values]), **membership}).one()
+            return _as_loaded(LtiUser, row), True
         table = LtiUser.__table__
-        statement = upsert_statement(db.session.get_bind().dialect.name, table, ("platform_id", "sub"),
-                                     tuple(seen), keep_existing=True, returning=table)
+        statement = upsert_statement(dialect, table, ("platform_id", "sub"), tuple(seen), keep_existing=True,
+                                     returning=table)
         return _as_loaded(LtiUser, db.session.execute(statement, values).one()), False
     _assign(user, **{name: value for name, value in seen.items() if value is not None})
     return user, False
@@ -187,11 +190,9 @@ def _first_launch_with_membership(names: tuple):
     from that row), SELECT the user. Built once per set of ``names`` (the user's columns a launch writes)."""
     if names not in _FIRST_LAUNCH:
         users, memberships = LtiUser.__table__, Membership.__table__
-        user_insert = pg_insert(users).values({n: bindparam(n, type_=users.c[n].type) for n in ("platform_id", "sub", *names)})
-        user_row = user_insert.on_conflict_do_update(
-            index_elements=["platform_id", "sub"],
-            set_={n: func.coalesce(user_insert.excluded[n], users.c[n]) for n in names},  # as upsert_statement's keep_existing
-        ).returning(users).cte("launched_user")
+        # The user's upsert as the launch writes it otherwise, with its values named for one row (row_parameters).
+        user_row = upsert_statement("postgresql", users, ("platform_id", "sub"), names, keep_existing=True,
+                                    returning=users, rows=1).cte("launched_user")
         columns = ("course_id", "lti_roles", "tool_roles")
         membership_insert = pg_insert(memberships).from_select(
             ["user_id", *columns],
@@ -252,7 +253,7 @@ def sync_launch(data: dict, client_id: str, *, used_nonce: dict | None) -> Synce
     assert deployment is not None, "validated launches always have a registered deployment"
 
     sub, email = str(data["sub"]), data.get("email")
-    placeholder = _placeholder_sub(email)
+    placeholder = placeholder_sub(email)
     context = data.get(claims.CONTEXT) or {}
     context_id = str(context["id"]) if context.get("id") else None
     link_claim = data.get(claims.RESOURCE_LINK) or {}

@@ -11,7 +11,7 @@ from pylti1p3.names_roles import NamesRolesProvisioningService
 
 from ..extensions import db
 from ..lti.roles import LEARNER, map_roles
-from ..lti.sync import PLACEHOLDER_PREFIX, _get_or_create, user_for
+from ..lti.sync import _get_or_create, placeholder_sub, user_for
 from ..lti.tool_config import service_connector
 from ..models import Cohort, Course, LtiUser, Membership, Participant
 from ..states import ParticipantStatus
@@ -139,9 +139,9 @@ def import_csv(cohort: Cohort, data: bytes) -> RosterResult:
         user = db.session.execute(db.select(LtiUser).where(
             LtiUser.platform_id == platform_id,
             db.or_(LtiUser.lms_email == row["email"], LtiUser.email == row["email"],
-                   LtiUser.sub == PLACEHOLDER_PREFIX + row["email"]))).scalars().first()
+                   LtiUser.sub == placeholder_sub(row["email"])))).scalars().first()
         if user is None:
-            user = LtiUser(platform_id=platform_id, sub=PLACEHOLDER_PREFIX + row["email"], lms_name=row["name"],
+            user = LtiUser(platform_id=platform_id, sub=placeholder_sub(row["email"]), lms_name=row["name"],
                            lms_email=row["email"])
             db.session.add(user)
             db.session.flush()
