@@ -127,7 +127,7 @@ def test_roles_cannot_reach_other_areas(lti, client, role, forbidden):
 def test_the_same_launch_posted_twice_at_once_lands_once(lti, app):
     """A double submit of one id_token: the used nonce is written by the launch's first statement, so the
     second post waits for the first launch's commit on the unique index, then is refused as a replay
-    (never a 500, never a second session); nothing the first wrote is changed by it."""
+    (never a 500, never a second session)."""
     import threading
 
     from tests.conftest import https_client
