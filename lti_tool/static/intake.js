@@ -26,6 +26,18 @@
   function schedule() { clearTimeout(timer); timer = setTimeout(save, 1200); }
   form.addEventListener("input", schedule);
   form.addEventListener("change", schedule);
+  // On a slow connection the form can be typed in before this script runs: save what changed meanwhile.
+  function changedSincePageLoad(el) {
+    if (el.type === "checkbox" || el.type === "radio") return el.checked !== el.defaultChecked;
+    if (el.tagName === "SELECT") {
+      var options = Array.prototype.slice.call(el.options);
+      var defaults = options.filter(function (o) { return o.defaultSelected; });
+      if (!el.multiple && !defaults.length) return el.selectedIndex > 0;  // the browser showed the first one
+      return options.some(function (o) { return o.selected !== o.defaultSelected; });
+    }
+    return el.type !== "hidden" && "defaultValue" in el && el.value !== el.defaultValue;
+  }
+  if (Array.prototype.some.call(form.elements, changedSincePageLoad)) schedule();
 
   /* ---------------------------------------------------------------- ranked skills */
   form.querySelectorAll("fieldset.skills").forEach(function (set) {

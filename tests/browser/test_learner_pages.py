@@ -60,6 +60,26 @@ def test_learner_intake_browse_and_request(page, live_server):
     page.get_by_text("Undone.").wait_for()
 
 
+def test_an_answer_typed_before_the_intake_script_runs_is_autosaved(page, live_server):
+    """On a slow connection the form shows before its script has run; what is typed meanwhile is still saved."""
+    tool_page(page, live_server, "Ben", "Welcome, Ben Okafor")
+    held = []
+    page.route("**/static/intake.js", lambda route: held.append(route))  # the script's request waits until the answer is typed
+    page.get_by_role("link", name="Edit your intake").first.click()
+    page.get_by_label("Department", exact=True).fill("Platform engineering")
+    page.keyboard.press("Tab")
+    assert len(held) == 1 and page.evaluate("() => !document.getElementById('autosave-status').textContent")
+    held[0].continue_()
+    page.unroute("**/static/intake.js")
+    page.get_by_role("status").filter(has_text="Saved").wait_for(timeout=10000)
+    autosaves = []
+    page.on("request", lambda request: request.method == "POST" and autosaves.append(request.url))
+    page.reload()
+    assert page.get_by_label("Department", exact=True).input_value() == "Platform engineering"
+    page.wait_for_timeout(2500)  # longer than the autosave's pause: opening the page untouched saves nothing
+    assert autosaves == []
+
+
 @pytest.mark.parametrize("width", [1000, 320])
 @pytest.mark.parametrize("path_name", ["home", "intake", "people"])
 def test_learner_pages_pass_axe(page, live_server, width, path_name):
