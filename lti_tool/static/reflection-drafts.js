@@ -67,5 +67,12 @@
     try { raw = localStorage.getItem(key); } catch (e) { return; }
     if (raw) send(JSON.parse(raw));
   });
-  restore();
+  // On a slow connection the form can be typed in before this script runs: what was typed is the newest
+  // draft, so it is saved rather than replaced by a copy kept on this device.
+  function changedSincePageLoad(el) {
+    if (el.type === "radio" || el.type === "checkbox") return el.checked !== el.defaultChecked;
+    return el.tagName === "TEXTAREA" && el.value !== el.defaultValue;
+  }
+  if (Array.prototype.some.call(form.elements, changedSincePageLoad)) schedule();
+  else restore();
 })();

@@ -9,14 +9,14 @@ from tests.browser.test_dev_platform import launch_in_iframe
 AXE_TAGS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
-def open_reflection_form(page, live_server):
+def open_reflection_form(page, live_server, half_day="Day one, morning"):
     launch_in_iframe(page, live_server, "Launch as learner Ana", "Welcome, Ana Costa")
     frame_url = page.frame_locator("iframe.lti-frame").locator("body").evaluate("() => location.href")
     page.goto(frame_url)
     # the demo's Winter lab was held two weeks ago: its half-day reflections are open
     page.locator("li.card", has_text="Winter lab").get_by_role("link", name="Write or edit your reflections").click()
-    page.get_by_role("link", name="Day one, morning").click()
-    page.get_by_role("heading", level=1, name="Reflection: Day one, morning").wait_for()
+    page.get_by_role("link", name=half_day).click()
+    page.get_by_role("heading", level=1, name=f"Reflection: {half_day}").wait_for()
     return page.url
 
 
@@ -45,6 +45,22 @@ def test_draft_survives_a_dropped_connection(page, live_server):
     page.evaluate("() => localStorage.clear()")
     page.reload()
     assert answer.input_value() == "Second thought, written offline"
+
+
+def test_an_answer_typed_before_the_draft_script_runs_is_kept(page, live_server):
+    """On a slow connection the form shows before its script has run; what is typed meanwhile is still saved."""
+    held = []
+    page.route("**/static/reflection-drafts.js", lambda route: held.append(route))
+    open_reflection_form(page, live_server, "Day two, morning")
+    answer = page.get_by_label("Your answer").first
+    answer.fill("Written while the page was still loading")
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/static/reflection-drafts.js")
+    page.locator("#save-status").get_by_text("Saved", exact=True).wait_for(timeout=5000)
+    page.evaluate("() => localStorage.clear()")  # what comes back now can only come from the server
+    page.reload()
+    assert answer.input_value() == "Written while the page was still loading"
 
 
 @pytest.mark.parametrize("width", [1280, 390])
