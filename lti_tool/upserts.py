@@ -34,8 +34,11 @@ def upsert_statement(dialect: str, table, keys: tuple, names: tuple, *, keep_exi
         insert = insert_for(dialect)(table)
         table = getattr(table, "__table__", table)
         if rows is not None:
-            insert = insert.values([{name: bindparam(f"{name}_{i}", type_=table.c[name].type)
-                                     for name in (*keys, *names)} for i in range(rows)])
+            values = [{name: bindparam(f"{name}_{i}", type_=table.c[name].type) for name in (*keys, *names)}
+                      for i in range(rows)]
+            # One row as a dict, not a list of one: SQLAlchemy caches the compiled form of a single-row
+            # VALUES but compiles a multi-row one anew on every execution.
+            insert = insert.values(values[0] if rows == 1 else values)
         update = {k: func.coalesce(insert.excluded[k], table.c[k]) if keep_existing else insert.excluded[k]
                   for k in names}
         statement = insert.on_conflict_do_update(index_elements=list(keys), set_=update)

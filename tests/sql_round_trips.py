@@ -8,12 +8,14 @@
 transaction control a PostgreSQL server answers too: each BEGIN (psycopg sends it before a transaction's
 first statement) and each COMMIT or ROLLBACK. SQLite has no server, but the same events are counted so
 that the two databases can be compared. Only this thread's SQL is counted unless ``all_threads``.
+``compiled`` lists the statements SQLAlchemy compiled for the block instead of taking them from its cache.
 """
 from __future__ import annotations
 
 import threading
 
 from sqlalchemy import event
+from sqlalchemy.engine.default import CACHE_HIT
 
 
 class SqlRoundTrips:
@@ -22,6 +24,7 @@ class SqlRoundTrips:
         self.all_threads = all_threads
         self.thread = threading.get_ident()
         self.log: list[str] = []  # statements, and "BEGIN" / "COMMIT" / "ROLLBACK", in order
+        self.compiled: list[str] = []  # statements compiled anew rather than found in the compiled cache
         self._hooks = {
             "before_cursor_execute": self._statement,
             "begin": lambda conn: self._control("BEGIN"),
@@ -35,6 +38,8 @@ class SqlRoundTrips:
     def _statement(self, conn, cursor, statement, parameters, context, executemany):
         if self._mine():
             self.log.append(" ".join(statement.split()))
+            if context.compiled is not None and context.cache_hit is not CACHE_HIT:  # (raw SQL compiles nothing)
+                self.compiled.append(self.log[-1])
 
     def _control(self, what: str) -> None:
         if self._mine():
@@ -80,6 +85,7 @@ class SqlRoundTrips:
 
     def reset(self) -> None:
         self.log.clear()
+        self.compiled.clear()
 
     def report(self) -> str:
         """The log, one entry a line, shortened: for assertion messages."""

@@ -76,6 +76,19 @@ def test_statements_per_login_and_launch(storage, platform):
     assert again.statements == RETURNING[engine_of(app).dialect.name], again.report()
 
 
+def test_a_launch_compiles_no_sql(storage, platform):
+    """Compiling a statement costs about as much CPU as running it: once a worker has run the launch path,
+    every statement of a login and a launch (first or returning) comes from SQLAlchemy's compiled cache."""
+    app, _ = storage
+    for sub in ("first", "second", "third"):  # the course and link, then the first-launch path twice
+        login_and_launch(app, platform, sub)
+    login_and_launch(app, platform, "third")  # a returning person's path
+    login, launch = login_and_launch(app, platform, "newcomer")
+    _, again = login_and_launch(app, platform, "newcomer")
+    assert login.compiled == [] and launch.compiled == [] and again.compiled == [], (
+        login.compiled, launch.compiled, again.compiled)
+
+
 def test_what_a_launch_reads_and_writes_in_one_go(app, platform):
     """A worker's first launch reads its platform and deployment in one join (and the platform's keys
     from the shared cache); its later ones take all three from the worker's memo and touch no storage."""
