@@ -27,6 +27,9 @@ class LaunchContext:
     # who may frame the responses (lti_tool.security), taken while the platform is loaded: a commit later in
     # the request expires it, and reading it again would need the database after the work is done
     frame_origins: list[str] = field(default_factory=list)
+    # the cohorts of the course the person takes part in, when the launch answering with its landing page
+    # knows them (a person's first launch, lti/sync.py); None: read them (services/courses.learner_cohorts)
+    learner_cohorts: list | None = None
 
     def has(self, role: str) -> bool:
         return role in self.roles
@@ -69,7 +72,8 @@ def launch_context_of(synced) -> LaunchContext:
     The sync upserted this user's membership of this course with these roles, and the course belongs to a
     deployment of the user's platform, which is what the query there checks."""
     return LaunchContext(synced.user, synced.course, list(synced.roles), synced.return_url, synced.locale,
-                         session.get("launch_id"), synced.platform, platform_origins(synced.platform))
+                         session.get("launch_id"), synced.platform, platform_origins(synced.platform),
+                         synced.learner_cohorts)
 
 
 def load_launch_context() -> None:

@@ -13,7 +13,7 @@ from ..services import curriculum as cur
 from ..services import data_rights, intake
 from ..services import reflections as svc
 from ..services import teams
-from ..services.courses import cohorts_of_learner
+from ..services.courses import learner_cohorts
 from ..services.visibility import DEFAULTS, LEVELS
 from . import bp
 from .access import learner_participant_or_404
@@ -111,7 +111,7 @@ def mutual(cohort_id: int):
 def my_data():
     """"Your data": who sees what and for how long, then everything held about the launched person."""
     mine = [intake.learner_participant(g.lti.course, g.lti.user.id, c.id)
-            for c in cohorts_of_learner(g.lti.course, g.lti.user.id)]
+            for c in learner_cohorts(g.lti)]
     enrolled = [p for p in mine if p is not None and p.status != ParticipantStatus.WITHDRAWN]
     return render_template("learner/my_data.html", data=data_rights.export_user(g.lti.user),
                            retention_months=data_rights.retention_months(), intake_fields=intake.VISIBLE_FIELDS,

@@ -9,7 +9,7 @@ from ..auth import role_required
 from ..lti.roles import LEARNER
 from ..facilitator.forms import ActionForm
 from ..services import calendar_events, check_ins, data_rights, intake, slots, teams, withdrawal
-from ..services.courses import cohorts_of_learner
+from ..services.courses import learner_cohorts
 from ..services.progress import progress_for
 from ..services.skills import taxonomy
 from . import bp
@@ -25,7 +25,7 @@ from ..states import ParticipantStatus
 def home():
     """The learner's landing page: per cohort, intake status and next step, or partner and pod."""
     cards = []
-    for cohort in cohorts_of_learner(g.lti.course, g.lti.user.id):
+    for cohort in learner_cohorts(g.lti):
         me = intake.learner_participant(g.lti.course, g.lti.user.id, cohort.id)
         team = teams.my_team(me)
         partners, pod = [], []

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, bindparam, literal, or_, select
+from sqlalchemy import and_, bindparam, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
@@ -34,6 +34,9 @@ class SyncedLaunch:
     user: LtiUser | None = field(default=None, compare=False, repr=False)
     course: Course | None = field(default=None, compare=False, repr=False)
     platform: Platform | None = field(default=None, compare=False, repr=False)
+    # The cohorts of the course the person takes part in, when the launch knows them without asking the
+    # database (a person's first launch: only the one it enrolled them in, if any); None when it does not.
+    learner_cohorts: list[Cohort] | None = field(default=None, compare=False, repr=False)
 
 
 def _full_name(data: dict) -> str | None:
@@ -157,32 +160,45 @@ def user_for(platform_id: int, sub: str, email: str | None) -> LtiUser:
     return _find_user(platform_id, sub, email) or _get_or_create(LtiUser, platform_id=platform_id, sub=sub)
 
 
+@dataclass(frozen=True)
+class _LaunchedUser:
+    row: LtiUser
+    membership_written: bool  # the membership in the course was written with the user (one statement)
+    created: bool  # this launch inserted the row: the person is new (only known on PostgreSQL, else False)
+
+
 def _launch_user(platform_id: int, sub: str, user: LtiUser | None, seen: dict,
-                 membership: dict | None) -> tuple[LtiUser, bool]:
+                 membership: dict | None) -> _LaunchedUser:
     """The launching user (``user``, as the launch's first statement found them), with what the launch
-    says about them (a value it leaves out is kept), and whether ``membership`` was written with them.
+    says about them (a value it leaves out is kept).
 
     For a known user the UPDATE of what changed, at the launch's next flush; for a first launch an INSERT …
     ON CONFLICT … RETURNING the row, which the session then holds like any row it loaded (``_as_loaded``). On
     PostgreSQL a first launch's INSERT also writes the membership in the course (``membership``: its
-    course_id, lti_roles and tool_roles), one round trip for both.
+    course_id, lti_roles and tool_roles), one round trip for both, and says whether it inserted the row:
+    when another launch of the same person created it after this one's lookup, the INSERT updated it.
     """
     if user is None:
         values = {"platform_id": platform_id, "sub": sub, **seen}
         dialect = db.session.get_bind().dialect.name
         if membership is not None and dialect == "postgresql":
             statement = _first_launch_with_membership(tuple(seen))
-            row = db.session.execute(statement, {**row_parameters([values]), **membership}).one()
-            return _as_loaded(LtiUser, row), True
+            row = dict(db.session.execute(statement, {**row_parameters([values]), **membership}).one()._mapping)
+            created = row.pop("inserted")
+            return _LaunchedUser(_as_loaded(LtiUser, row), membership_written=True, created=created)
         table = LtiUser.__table__
         statement = upsert_statement(dialect, table, ("platform_id", "sub"), tuple(seen), keep_existing=True,
                                      returning=table)
-        return _as_loaded(LtiUser, db.session.execute(statement, values).one()), False
+        row = db.session.execute(statement, values).one()._mapping
+        return _LaunchedUser(_as_loaded(LtiUser, row), membership_written=False, created=False)
     _assign(user, **{name: value for name, value in seen.items() if value is not None})
-    return user, False
+    return _LaunchedUser(user, membership_written=False, created=False)
 
 
 _FIRST_LAUNCH: dict[tuple, object] = {}
+# The user's row and whether the INSERT inserted it: PostgreSQL leaves xmax 0 on a row it has just inserted,
+# and sets it on the row that ON CONFLICT DO UPDATE locked and updated.
+_USER_AND_INSERTED = (LtiUser.__table__, (literal_column("xmax") == literal_column("0")).label("inserted"))
 
 
 def _first_launch_with_membership(names: tuple):
@@ -192,7 +208,7 @@ def _first_launch_with_membership(names: tuple):
         users, memberships = LtiUser.__table__, Membership.__table__
         # The user's upsert as the launch writes it otherwise, with its values named for one row (row_parameters).
         user_row = upsert_statement("postgresql", users, ("platform_id", "sub"), names, keep_existing=True,
-                                    returning=users, rows=1).cte("launched_user")
+                                    returning=_USER_AND_INSERTED, rows=1).cte("launched_user")
         columns = ("course_id", "lti_roles", "tool_roles")
         membership_insert = pg_insert(memberships).from_select(
             ["user_id", *columns],
@@ -206,16 +222,17 @@ def _first_launch_with_membership(names: tuple):
 
 
 def _as_loaded(model, row):
-    """The ORM object of a row that a Core statement returned, in the session as if a query had loaded it.
+    """The ORM object of a row (a mapping of its columns) that a Core statement returned, in the session as
+    if a query had loaded it.
 
     Core and this, rather than an ORM-enabled INSERT … RETURNING the class: that path costs about 0.25 ms
     more per first launch. The session cannot hold the row yet (the caller's lookup did not find it); if
     it did, that object is expired and returned, so it reloads what the statement wrote."""
-    present = db.session.identity_map.get(identity_key(model, row.id))
+    present = db.session.identity_map.get(identity_key(model, row["id"]))
     if present is not None:
         db.session.expire(present)
         return present
-    obj = model(**row._mapping)
+    obj = model(**row)
     make_transient_to_detached(obj)  # its values count as loaded from the database, not as changes
     db.session.add(obj)
     return obj
@@ -271,12 +288,12 @@ def sync_launch(data: dict, client_id: str, *, used_nonce: dict | None) -> Synce
 
     locale = (data.get(claims.LAUNCH_PRESENTATION) or {}).get("locale")
     found = _user_or_adopted({u.sub: u for u, _, _ in rows if u is not None}, sub, placeholder)
-    user, membership_written = _launch_user(deployment.platform_id, sub, found, {
+    launched = _launch_user(deployment.platform_id, sub, found, {
         "lms_name": _full_name(data), "lms_email": email, "last_launch_at": utcnow(),
         "locale": locale if isinstance(locale, str) and locale else None}, membership)  # mail is written in the locale
-    user_id = user.id
+    user, user_id = launched.row, launched.row.id
 
-    cohort_id = None
+    cohort_id, enrolled_in = None, None
     if context_id:
         nrps = data.get(claims.NRPS) or {}
         ags = data.get(claims.AGS) or {}
@@ -285,7 +302,7 @@ def sync_launch(data: dict, client_id: str, *, used_nonce: dict | None) -> Synce
                 nrps_url=nrps.get("context_memberships_url") or course.nrps_url,
                 **({"ags_lineitems_url": ags["lineitems"], "ags_scopes": list(ags.get("scope") or [])}
                    if ags.get("lineitems") else {}))
-        if not membership_written:
+        if not launched.membership_written:
             db.session.flush()  # the user's and the course's changes go first
             _upsert(Membership, {"course_id": course.id, "user_id": user_id}, {"lti_roles": lti_roles, "tool_roles": roles})
 
@@ -305,6 +322,7 @@ def sync_launch(data: dict, client_id: str, *, used_nonce: dict | None) -> Synce
             if cohort_id and LEARNER in roles:
                 db.session.flush()
                 _insert_ignoring_duplicates(Participant, {"cohort_id": cohort_id, "user_id": user_id})
+                enrolled_in = cohort_id
 
     course_id = course.id if course else None
     db.session.flush()
@@ -319,4 +337,14 @@ def sync_launch(data: dict, client_id: str, *, used_nonce: dict | None) -> Synce
         user=user,
         course=course,
         platform=find_platform(data["iss"], client_id),
+        learner_cohorts=_cohorts_of_new_person(enrolled_in) if launched.created else None,
     )
+
+
+def _cohorts_of_new_person(enrolled_in: int | None) -> list[Cohort] | None:
+    """The cohorts a person this launch created takes part in: none, or the one it enrolled them in when
+    the session holds that row (None when it does not: the landing page reads them then)."""
+    if enrolled_in is None:
+        return []
+    cohort = db.session.identity_map.get(identity_key(Cohort, enrolled_in))
+    return [cohort] if cohort is not None else None

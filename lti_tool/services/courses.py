@@ -31,6 +31,14 @@ def cohorts_of_learner(course: Course, user_id: int) -> list[Cohort]:
     return list(db.session.execute(_COHORTS_OF_LEARNER, {"course_id": course.id, "user_id": user_id}).scalars())
 
 
+def learner_cohorts(lti) -> list[Cohort]:
+    """The cohorts of the launch context's course that its person takes part in; a first launch's landing
+    page has them from the launch (``LaunchContext.learner_cohorts``) and asks the database nothing."""
+    if lti.learner_cohorts is not None:
+        return list(lti.learner_cohorts)
+    return cohorts_of_learner(lti.course, lti.user.id)
+
+
 def cohorts_in_deployment(course: Course) -> list[tuple[Cohort, Course, int]]:
     """For L&D: every cohort of every course in the launch's deployment (never another's)."""
     rows = db.session.execute(
