@@ -25,8 +25,7 @@ def upsert_statement(dialect: str, table, keys: tuple, names: tuple, *, keep_exi
 
     ``table``: a Table, or a mapped class for an ORM-enabled statement (``returning`` the class then gives
     the upserted objects, in the session). ``returning``: True for the row's id, False for nothing, or an
-    expression (or a tuple of them) to return instead (build it once, at module level: it is part of the
-    statement's shape).
+    expression to return instead (build it once, at module level: it is part of the statement's shape).
     ``rows``: a multi-row INSERT of that many rows, whose parameters are named ``<column>_<row>`` (see
     ``row_parameters``); None for one row whose parameters are the column names.
     """
@@ -45,8 +44,6 @@ def upsert_statement(dialect: str, table, keys: tuple, names: tuple, *, keep_exi
         statement = insert.on_conflict_do_update(index_elements=list(keys), set_=update)
         if returning is True:
             statement = statement.returning(table.c.id)
-        elif isinstance(returning, tuple):
-            statement = statement.returning(*returning)
         elif returning is not False:
             statement = statement.returning(returning)
         _STATEMENTS[shape] = statement

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, bindparam, literal, literal_column, or_, select
+from sqlalchemy import and_, bindparam, func, literal, literal_column, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
-from ..upserts import insert_for, row_parameters, upsert_statement
+from ..upserts import insert_for, upsert_statement
 from ..models import (Cohort, Course, Deployment, LtiUser, Membership, Participant, Platform, ResourceLink, UsedNonce,
                       utcnow)
 from . import claims
@@ -95,27 +96,109 @@ def _launch_rows(first):
 
 _INSERT_NONCE = UsedNonce.__table__.insert().values(
     issuer=bindparam("issuer"), nonce=bindparam("nonce"), expires_at=bindparam("expires_at"))
-# Built once (building costs about as much CPU as running). On PostgreSQL the used nonce is inserted by the
-# same statement that looks the rows up (a data-modifying WITH), one round trip for both; its RETURNING
-# also turns off synchronous_commit for the launch's transaction (docs/security.md, "Trade-offs made for
-# launch speed"). SQLite cannot insert inside a query: there the nonce is its own statement, just before.
+# Built once (building costs about as much CPU as running). SQLite: the used nonce is a statement of its
+# own, then the rows are looked up; PostgreSQL does both, and more, in one statement (_launch_statement).
 _LAUNCH_ROWS = _launch_rows(select(literal(1).label("one")).cte("launch"))
-_LAUNCH_ROWS_AND_NONCE = _launch_rows(_INSERT_NONCE.returning(ASYNC_COMMIT.label("async_commit")).cte("used"))
 
 
-def _record_nonce_and_find_rows(used_nonce: dict | None, keys: dict) -> list:
-    """The launch's first statement: the used nonce written (a replay fails on its unique index, at once or,
-    when the first launch is still running, once it commits) and the rows of ``_launch_rows`` read."""
+@contextmanager
+def _refusing_replays():
+    """Around the launch's first statement: the used nonce's unique index refuses a replay (at once or, when
+    the first launch is still running, once it commits), and the launch is refused as a replay."""
     try:
-        if used_nonce is None:
-            return db.session.execute(_LAUNCH_ROWS, keys).all()
-        if db.session.get_bind().dialect.name == "postgresql":
-            return db.session.execute(_LAUNCH_ROWS_AND_NONCE, {**keys, **used_nonce}).all()
-        db.session.execute(_INSERT_NONCE, used_nonce)
-        return db.session.execute(_LAUNCH_ROWS, keys).all()
+        yield
     except IntegrityError as e:
         db.session.rollback()
         raise LaunchRefused("replay", "This launch was already used (replayed nonce).") from e
+
+
+def _record_nonce_and_find_rows(used_nonce: dict | None, keys: dict) -> list:
+    """SQLite: the used nonce written, then the rows of ``_launch_rows`` read."""
+    with _refusing_replays():
+        if used_nonce is not None:
+            db.session.execute(_INSERT_NONCE, used_nonce)
+        return db.session.execute(_LAUNCH_ROWS, keys).all()
+
+
+_LAUNCH_STATEMENTS: dict[tuple, object] = {}
+# The user's row and whether the INSERT inserted it: PostgreSQL leaves xmax 0 on a row it has just inserted,
+# and sets it on the row that ON CONFLICT DO UPDATE locked and updated.
+_USER_AND_INSERTED = (LtiUser.__table__, (literal_column("xmax") == literal_column("0")).label("inserted"))
+_LAUNCHED_USER_COLUMNS = (*LtiUser.__table__.c.keys(), "inserted")
+
+
+def _launch_statement(names: tuple, with_nonce: bool):
+    """PostgreSQL: a launch's writes and reads in one statement (one round trip), built once per shape.
+
+    Its data-modifying WITH inserts the used nonce (whose RETURNING also turns synchronous_commit off for
+    the launch's transaction: docs/security.md, "Trade-offs made for launch speed"); upserts the launching
+    user by LMS id (``names``: the columns the launch writes; a value given as None keeps the stored one),
+    RETURNING the row and whether it was inserted; and upserts their membership of the course when the
+    course exists. The SELECT reads the course, its resource link and the person's roster placeholder.
+
+    The user is not written when their roster placeholder exists and a row with their LMS id does not: the
+    launch adopts the placeholder instead (``_user_or_adopted``). The statement runs as a whole or not at
+    all, so a replay (the nonce's unique index) writes nothing else either."""
+    key = (names, with_nonce)
+    if key not in _LAUNCH_STATEMENTS:
+        users, courses, links, memberships = (LtiUser.__table__, Course.__table__, ResourceLink.__table__,
+                                              Membership.__table__)
+        first = (_INSERT_NONCE.returning(ASYNC_COMMIT.label("async_commit")).cte("used") if with_nonce
+                 else select(literal(1).label("one")).cte("launch"))
+
+        def row_exists(sub_parameter: str):
+            return (select(users.c.id).where(users.c.platform_id == bindparam("platform_id"),
+                                             users.c.sub == bindparam(sub_parameter)).exists())
+
+        # created_at is given: a column default does not reach an INSERT inside a WITH
+        columns = ("platform_id", "sub", "created_at", *names)
+        user_values = (select(*(bindparam(c, type_=users.c[c].type) for c in columns))
+                       .where(~(row_exists("placeholder") & ~row_exists("sub"))))
+        user_insert = pg_insert(users).from_select(list(columns), user_values)
+        user_row = user_insert.on_conflict_do_update(
+            index_elements=["platform_id", "sub"],
+            set_={c: func.coalesce(user_insert.excluded[c], users.c[c]) for c in names},
+        ).returning(*_USER_AND_INSERTED).cte("launched_user")
+
+        this_course = and_(courses.c.deployment_id == bindparam("deployment_id"),
+                           courses.c.context_id == bindparam("context_id"))
+        roles = ("lti_roles", "tool_roles")
+        membership_values = (select(user_row.c.id, courses.c.id,
+                                    *(bindparam(c, type_=memberships.c[c].type) for c in roles))
+                             .select_from(user_row.join(courses, this_course)))
+        membership_insert = pg_insert(memberships).from_select(["user_id", "course_id", *roles], membership_values)
+        membership_row = membership_insert.on_conflict_do_update(
+            index_elements=["course_id", "user_id"], set_={c: membership_insert.excluded[c] for c in roles},
+        ).cte("membership_row")
+
+        joined = (first
+                  .outerjoin(users, and_(users.c.platform_id == bindparam("platform_id"),
+                                         users.c.sub == bindparam("placeholder")))
+                  .outerjoin(courses, this_course)
+                  .outerjoin(links, and_(links.c.course_id == courses.c.id,
+                                         links.c.resource_link_id == bindparam("resource_link_id")))
+                  .outerjoin(user_row, true()))
+        _LAUNCH_STATEMENTS[key] = (select(LtiUser, Course, ResourceLink, *user_row.c).select_from(joined)
+                                   .add_cte(membership_row))
+    return _LAUNCH_STATEMENTS[key]
+
+
+def _write_launch(used_nonce: dict | None, names: tuple, values: dict) -> tuple:
+    """PostgreSQL: run the launch's statement (``_launch_statement``; ``names``: the user's columns in
+    ``values``). (The roster placeholder found, as
+    ``{sub: row}``; the course and its resource link, None while new; the launched user, None when the
+    placeholder is to be adopted instead.)"""
+    with _refusing_replays():
+        row = db.session.execute(_launch_statement(names, used_nonce is not None),
+                                 {**values, **(used_nonce or {})}).one()
+    placeholder, course, link = row[:3]
+    written = dict(zip(_LAUNCHED_USER_COLUMNS, row[3:]))
+    launched = None
+    if written["id"] is not None:
+        created = written.pop("inserted")
+        launched = _LaunchedUser(_as_loaded(LtiUser, written), membership_written=course is not None,
+                                 created=created)
+    return ({placeholder.sub: placeholder} if placeholder is not None else {}), course, link, launched
 
 
 _LOOKUPS: dict[tuple, object] = {}
@@ -167,58 +250,22 @@ class _LaunchedUser:
     created: bool  # this launch inserted the row: the person is new (only known on PostgreSQL, else False)
 
 
-def _launch_user(platform_id: int, sub: str, user: LtiUser | None, seen: dict,
-                 membership: dict | None) -> _LaunchedUser:
-    """The launching user (``user``, as the launch's first statement found them), with what the launch
-    says about them (a value it leaves out is kept).
+def _launch_user(platform_id: int, sub: str, user: LtiUser | None, seen: dict) -> _LaunchedUser:
+    """The launching user (``user``, as the launch's lookup found them), with what the launch says about
+    them (a value it leaves out is kept), where the launch's first statement did not write them (SQLite,
+    or a roster placeholder adopted).
 
     For a known user the UPDATE of what changed, at the launch's next flush; for a first launch an INSERT …
-    ON CONFLICT … RETURNING the row, which the session then holds like any row it loaded (``_as_loaded``). On
-    PostgreSQL a first launch's INSERT also writes the membership in the course (``membership``: its
-    course_id, lti_roles and tool_roles), one round trip for both, and says whether it inserted the row:
-    when another launch of the same person created it after this one's lookup, the INSERT updated it.
+    ON CONFLICT … RETURNING the row, which the session then holds like any row it loaded (``_as_loaded``).
     """
     if user is None:
-        values = {"platform_id": platform_id, "sub": sub, **seen}
-        dialect = db.session.get_bind().dialect.name
-        if membership is not None and dialect == "postgresql":
-            statement = _first_launch_with_membership(tuple(seen))
-            row = dict(db.session.execute(statement, {**row_parameters([values]), **membership}).one()._mapping)
-            created = row.pop("inserted")
-            return _LaunchedUser(_as_loaded(LtiUser, row), membership_written=True, created=created)
         table = LtiUser.__table__
-        statement = upsert_statement(dialect, table, ("platform_id", "sub"), tuple(seen), keep_existing=True,
-                                     returning=table)
-        row = db.session.execute(statement, values).one()._mapping
+        statement = upsert_statement(db.session.get_bind().dialect.name, table, ("platform_id", "sub"),
+                                     tuple(seen), keep_existing=True, returning=table)
+        row = db.session.execute(statement, {"platform_id": platform_id, "sub": sub, **seen}).one()._mapping
         return _LaunchedUser(_as_loaded(LtiUser, row), membership_written=False, created=False)
     _assign(user, **{name: value for name, value in seen.items() if value is not None})
     return _LaunchedUser(user, membership_written=False, created=False)
-
-
-_FIRST_LAUNCH: dict[tuple, object] = {}
-# The user's row and whether the INSERT inserted it: PostgreSQL leaves xmax 0 on a row it has just inserted,
-# and sets it on the row that ON CONFLICT DO UPDATE locked and updated.
-_USER_AND_INSERTED = (LtiUser.__table__, (literal_column("xmax") == literal_column("0")).label("inserted"))
-
-
-def _first_launch_with_membership(names: tuple):
-    """PostgreSQL: WITH the user's upsert (RETURNING the row) and the membership's upsert (its user_id taken
-    from that row), SELECT the user. Built once per set of ``names`` (the user's columns a launch writes)."""
-    if names not in _FIRST_LAUNCH:
-        users, memberships = LtiUser.__table__, Membership.__table__
-        # The user's upsert as the launch writes it otherwise, with its values named for one row (row_parameters).
-        user_row = upsert_statement("postgresql", users, ("platform_id", "sub"), names, keep_existing=True,
-                                    returning=_USER_AND_INSERTED, rows=1).cte("launched_user")
-        columns = ("course_id", "lti_roles", "tool_roles")
-        membership_insert = pg_insert(memberships).from_select(
-            ["user_id", *columns],
-            select(user_row.c.id, *(bindparam(c, type_=memberships.c[c].type) for c in columns)))
-        membership_row = membership_insert.on_conflict_do_update(
-            index_elements=["course_id", "user_id"],
-            set_={"lti_roles": membership_insert.excluded.lti_roles, "tool_roles": membership_insert.excluded.tool_roles},
-        ).cte("membership_row")
-        _FIRST_LAUNCH[names] = select(user_row).add_cte(membership_row)
-    return _FIRST_LAUNCH[names]
 
 
 def _as_loaded(model, row):
@@ -275,22 +322,25 @@ def sync_launch(data: dict, client_id: str, *, used_nonce: dict | None) -> Synce
     context_id = str(context["id"]) if context.get("id") else None
     link_claim = data.get(claims.RESOURCE_LINK) or {}
     link_id = str(link_claim["id"]) if context_id and link_claim.get("id") else None
-    rows = _record_nonce_and_find_rows(used_nonce, {
-        "platform_id": deployment.platform_id, "sub": sub, "placeholder": placeholder,
-        "deployment_id": deployment.id, "context_id": context_id, "resource_link_id": link_id})
-    _, course, link = rows[0]  # None while the course (link) is new, and when the launch names none
-
     lti_roles = list(data.get(claims.ROLES) or [])
     roles = map_roles(lti_roles)
-    if context_id and course is None:  # before the user, whose first launch writes their membership with them
-        course = _create(Course, {"deployment_id": deployment.id, "context_id": context_id})
-    membership = {"course_id": course.id, "lti_roles": lti_roles, "tool_roles": roles} if course else None
-
     locale = (data.get(claims.LAUNCH_PRESENTATION) or {}).get("locale")
-    found = _user_or_adopted({u.sub: u for u, _, _ in rows if u is not None}, sub, placeholder)
-    launched = _launch_user(deployment.platform_id, sub, found, {
-        "lms_name": _full_name(data), "lms_email": email, "last_launch_at": utcnow(),
-        "locale": locale if isinstance(locale, str) and locale else None}, membership)  # mail is written in the locale
+    seen = {"lms_name": _full_name(data), "lms_email": email, "last_launch_at": utcnow(),
+            "locale": locale if isinstance(locale, str) and locale else None}  # mail is written in the locale
+    keys = {"platform_id": deployment.platform_id, "sub": sub, "placeholder": placeholder,
+            "deployment_id": deployment.id, "context_id": context_id, "resource_link_id": link_id}
+    if db.session.get_bind().dialect.name == "postgresql":
+        found, course, link, launched = _write_launch(used_nonce, tuple(seen), {
+            **keys, **seen, "created_at": seen["last_launch_at"], "lti_roles": lti_roles, "tool_roles": roles})
+    else:
+        rows = _record_nonce_and_find_rows(used_nonce, keys)
+        _, course, link = rows[0]  # None while the course (link) is new, and when the launch names none
+        found, launched = {u.sub: u for u, _, _ in rows if u is not None}, None
+
+    if context_id and course is None:
+        course = _create(Course, {"deployment_id": deployment.id, "context_id": context_id})
+    if launched is None:
+        launched = _launch_user(deployment.platform_id, sub, _user_or_adopted(found, sub, placeholder), seen)
     user, user_id = launched.row, launched.row.id
 
     cohort_id, enrolled_in = None, None

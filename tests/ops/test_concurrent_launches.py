@@ -23,10 +23,16 @@ LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 
 class SelectBarrier:
     """Make the participating threads meet right after their first SELECT on ``table`` (read directly or
-    through a join: a launch looks up its user, course and resource link in one query, after a WITH)."""
+    through a join: a launch looks up its user, course and resource link in one query, after a WITH).
 
-    def __init__(self, engine, table: str, parties: int = 2):
+    ``before``: meet right before that statement instead, so that both run it at the same moment. On
+    PostgreSQL a launch writes its user in the statement that looks for them (INSERT … ON CONFLICT inside
+    it), so there is no gap between looking and inserting to stop in: the second statement waits inside
+    the database for the first launch's transaction, then updates the row that launch inserted."""
+
+    def __init__(self, engine, table: str, parties: int = 2, *, before: bool = False):
         self.engine = engine
+        self.event = "before_cursor_execute" if before else "after_cursor_execute"
         self.pattern = re.compile(rf"^\s*(?:WITH|SELECT)\b.*\b(?:FROM|JOIN) {table}\b", re.IGNORECASE | re.DOTALL)
         self.barrier = threading.Barrier(parties)
         self.local = threading.local()
@@ -36,7 +42,7 @@ class SelectBarrier:
         """Called by each racing thread: from now on, its first SELECT on the table waits for the other."""
         self.local.armed = True
 
-    def _after(self, conn, cursor, statement, parameters, context, executemany):
+    def _meet(self, conn, cursor, statement, parameters, context, executemany):
         if getattr(self.local, "armed", False) and self.pattern.match(statement):
             self.local.armed = False
             try:
@@ -47,11 +53,11 @@ class SelectBarrier:
                 pass
 
     def __enter__(self):
-        event.listen(self.engine, "after_cursor_execute", self._after)
+        event.listen(self.engine, self.event, self._meet)
         return self
 
     def __exit__(self, *exc):
-        event.remove(self.engine, "after_cursor_execute", self._after)
+        event.remove(self.engine, self.event, self._meet)
 
 
 def launch_data(platform, *, sub="u-1", context="course-new", link="link-1", cohort=None, role="learner",
@@ -88,7 +94,9 @@ def race(app, table: str, first: dict, second: dict):
         except Exception as e:  # noqa: BLE001 - reported below with the thread's error
             errors.append(e)
 
-    with SelectBarrier(engine, table) as barrier:
+    # A launch on PostgreSQL looks for its user and inserts them in one statement: race that statement itself.
+    before = table == "lti_user" and engine.dialect.name == "postgresql"
+    with SelectBarrier(engine, table, before=before) as barrier:
         threads = [threading.Thread(target=run, args=(i, d, barrier)) for i, d in enumerate((first, second))]
         for t in threads:
             t.start()
