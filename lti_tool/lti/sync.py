@@ -5,7 +5,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, bindparam, func, literal, literal_column, or_, select, true
+from sqlalchemy import UniqueConstraint, and_, bindparam, func, literal, literal_column, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
@@ -101,6 +101,18 @@ _INSERT_NONCE = UsedNonce.__table__.insert().values(
 _LAUNCH_ROWS = _launch_rows(select(literal(1).label("one")).cte("launch"))
 
 
+_USED_NONCE_KEY = next(c.name for c in UsedNonce.__table__.constraints if isinstance(c, UniqueConstraint))
+
+
+def _is_replay(error: IntegrityError) -> bool:
+    """The used nonce's unique key refused the row (PostgreSQL names the constraint; SQLite names the
+    table's columns in its message). Any other integrity error is a fault, not a replay."""
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    if constraint is not None:
+        return constraint == _USED_NONCE_KEY
+    return "used_nonce." in str(error.orig)
+
+
 @contextmanager
 def _refusing_replays():
     """Around the launch's first statement: the used nonce's unique index refuses a replay (at once or, when
@@ -108,6 +120,8 @@ def _refusing_replays():
     try:
         yield
     except IntegrityError as e:
+        if not _is_replay(e):
+            raise
         db.session.rollback()
         raise LaunchRefused("replay", "This launch was already used (replayed nonce).") from e
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from tests.lti_platform import landed, new_rsa_pem
 
@@ -153,3 +154,29 @@ def test_the_same_launch_posted_twice_at_once_lands_once(lti, app):
     refused = next(i for i, answer in enumerate(answers) if answer.status_code == 400)
     assert_refused(answers[refused], 400, "replay", clients[refused])
     assert landed(answers[1 - refused])
+
+
+def test_only_the_used_nonce_key_makes_a_replay(app):
+    """A launch's first statement writes more than the nonce on PostgreSQL (the person, their membership):
+    an integrity error of anything else is a fault to report, not a "this launch was already used" page."""
+    from datetime import datetime
+
+    from lti_tool.extensions import db
+    from lti_tool.lti.launch import LaunchRefused
+    from lti_tool.lti.sync import _INSERT_NONCE, _refusing_replays
+    from lti_tool.models import Platform
+
+    nonce = {"issuer": "https://lms.example", "nonce": "n-1", "expires_at": datetime(2030, 1, 1)}
+    with app.app_context():
+        db.session.execute(_INSERT_NONCE, nonce)
+        db.session.commit()
+        with pytest.raises(LaunchRefused) as refused:
+            with _refusing_replays():
+                db.session.execute(_INSERT_NONCE, nonce)
+        assert refused.value.kind == "replay"
+        db.session.add_all([Platform(issuer="https://lms.example", client_id="c", auth_login_url="https://x",
+                                     auth_token_url="https://x", jwks_url="https://x") for _ in range(2)])
+        with pytest.raises(IntegrityError):
+            with _refusing_replays():
+                db.session.flush()  # the platform's (issuer, client_id) key, not the nonce's
+        db.session.rollback()
