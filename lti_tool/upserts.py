@@ -39,15 +39,21 @@ def upsert_statement(dialect: str, table, keys: tuple, names: tuple, *, keep_exi
             # One row as a dict, not a list of one: SQLAlchemy caches the compiled form of a single-row
             # VALUES but compiles a multi-row one anew on every execution.
             insert = insert.values(values[0] if rows == 1 else values)
-        update = {k: func.coalesce(insert.excluded[k], table.c[k]) if keep_existing else insert.excluded[k]
-                  for k in names}
-        statement = insert.on_conflict_do_update(index_elements=list(keys), set_=update)
+        statement = insert.on_conflict_do_update(index_elements=list(keys),
+                                                 set_=conflict_updates(insert, table, names, keep_existing))
         if returning is True:
             statement = statement.returning(table.c.id)
         elif returning is not False:
             statement = statement.returning(returning)
         _STATEMENTS[shape] = statement
     return _STATEMENTS[shape]
+
+
+def conflict_updates(insert, table, names: tuple, keep_existing: bool = False) -> dict:
+    """The SET of an INSERT's ON CONFLICT DO UPDATE: each of ``names`` takes the inserted value; with
+    ``keep_existing`` a value given as None leaves the stored one as it is."""
+    return {k: func.coalesce(insert.excluded[k], table.c[k]) if keep_existing else insert.excluded[k]
+            for k in names}
 
 
 def row_parameters(rows: list[dict]) -> dict:

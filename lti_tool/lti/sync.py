@@ -5,14 +5,14 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import UniqueConstraint, and_, bindparam, func, literal, literal_column, or_, select, true
+from sqlalchemy import UniqueConstraint, and_, bindparam, literal, literal_column, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
-from ..upserts import insert_for, upsert_statement
+from ..upserts import conflict_updates, insert_for, upsert_statement
 from ..models import (Cohort, Course, Deployment, LtiUser, Membership, Participant, Platform, ResourceLink, UsedNonce,
                       utcnow)
 from . import claims
@@ -160,9 +160,11 @@ def _launch_statement(names: tuple, with_nonce: bool):
         first = (_INSERT_NONCE.returning(ASYNC_COMMIT.label("async_commit")).cte("used") if with_nonce
                  else select(literal(1).label("one")).cte("launch"))
 
+        def user_with(sub_parameter: str):  # the platform's user whose LMS id is that bound parameter
+            return and_(users.c.platform_id == bindparam("platform_id"), users.c.sub == bindparam(sub_parameter))
+
         def row_exists(sub_parameter: str):
-            return (select(users.c.id).where(users.c.platform_id == bindparam("platform_id"),
-                                             users.c.sub == bindparam(sub_parameter)).exists())
+            return select(users.c.id).where(user_with(sub_parameter)).exists()
 
         # created_at is given: a column default does not reach an INSERT inside a WITH
         columns = ("platform_id", "sub", "created_at", *names)
@@ -170,8 +172,7 @@ def _launch_statement(names: tuple, with_nonce: bool):
                        .where(~(row_exists("placeholder") & ~row_exists("sub"))))
         user_insert = pg_insert(users).from_select(list(columns), user_values)
         user_row = user_insert.on_conflict_do_update(
-            index_elements=["platform_id", "sub"],
-            set_={c: func.coalesce(user_insert.excluded[c], users.c[c]) for c in names},
+            index_elements=["platform_id", "sub"], set_=conflict_updates(user_insert, users, names, keep_existing=True),
         ).returning(*_USER_AND_INSERTED).cte("launched_user")
 
         this_course = and_(courses.c.deployment_id == bindparam("deployment_id"),
@@ -182,12 +183,11 @@ def _launch_statement(names: tuple, with_nonce: bool):
                              .select_from(user_row.join(courses, this_course)))
         membership_insert = pg_insert(memberships).from_select(["user_id", "course_id", *roles], membership_values)
         membership_row = membership_insert.on_conflict_do_update(
-            index_elements=["course_id", "user_id"], set_={c: membership_insert.excluded[c] for c in roles},
+            index_elements=["course_id", "user_id"], set_=conflict_updates(membership_insert, memberships, roles),
         ).cte("membership_row")
 
         joined = (first
-                  .outerjoin(users, and_(users.c.platform_id == bindparam("platform_id"),
-                                         users.c.sub == bindparam("placeholder")))
+                  .outerjoin(users, user_with("placeholder"))
                   .outerjoin(courses, this_course)
                   .outerjoin(links, and_(links.c.course_id == courses.c.id,
                                          links.c.resource_link_id == bindparam("resource_link_id")))
@@ -199,9 +199,8 @@ def _launch_statement(names: tuple, with_nonce: bool):
 
 def _write_launch(used_nonce: dict | None, names: tuple, values: dict) -> tuple:
     """PostgreSQL: run the launch's statement (``_launch_statement``; ``names``: the user's columns in
-    ``values``). (The roster placeholder found, as
-    ``{sub: row}``; the course and its resource link, None while new; the launched user, None when the
-    placeholder is to be adopted instead.)"""
+    ``values``). Returns the roster placeholder found (``{sub: row}``), the course and its resource link
+    (None while new), and the launched user (None when the placeholder is to be adopted instead)."""
     with _refusing_replays():
         row = db.session.execute(_launch_statement(names, used_nonce is not None),
                                  {**values, **(used_nonce or {})}).one()
