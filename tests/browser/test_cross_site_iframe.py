@@ -56,10 +56,24 @@ def strict_page(request, playwright_driver, chromium_path):
     browser.close()
 
 
+def wait_for_landing(page, frame, name: str) -> None:
+    """Wait for the landing page's heading in the LMS's iframe. A failure seen once on CI (the launch had
+    answered 200) left nothing to go on: this one says what every frame showed, with a screenshot."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        frame.get_by_role("heading", level=1, name=name).wait_for(timeout=15000)
+    except PlaywrightTimeout:
+        screenshot(page, "cross-site-launch-failed")
+        shown = [(f.url, f.evaluate("() => document.body ? document.body.innerText.slice(0, 400) : ''"))
+                 for f in page.frames]
+        raise AssertionError(f"no heading {name!r} in the lab's frame; the frames showed {shown}") from None
+
+
 def test_launch_in_a_cross_site_iframe_with_third_party_cookies_blocked(strict_page, cross_site):
     strict_page.goto(cross_site + "/dev/course/ana")
     frame = strict_page.frame_locator("iframe.lti-frame")
-    frame.get_by_role("heading", level=1, name="Welcome, Ana Costa").wait_for(timeout=15000)
+    wait_for_landing(strict_page, frame, "Welcome, Ana Costa")
     cookies = strict_page.context.cookies()
     session = [c for c in cookies if c["name"] == "rml_session"]
     assert session and session[0]["secure"] and session[0]["sameSite"] == "None"
@@ -72,7 +86,7 @@ def test_launch_in_a_cross_site_iframe_with_third_party_cookies_blocked(strict_p
     requests_seen = []
     strict_page.on("request", lambda r: requests_seen.append((r.method, r.url)))
     lab.evaluate("location.reload()")
-    frame.get_by_role("heading", level=1, name="Welcome, Ana Costa").wait_for(timeout=15000)
+    wait_for_landing(strict_page, frame, "Welcome, Ana Costa")
     assert [m for m, u in requests_seen if u.endswith("/learner/")] == ["GET"], requests_seen
     assert not [u for m, u in requests_seen if "/lti/launch" in u], requests_seen
 
